@@ -1,0 +1,195 @@
+"""Stores, credentials and xAPI scopes (xAPI 1.0.3 Communication 4.2, OAuth scopes table).
+
+Secrets are stored as scrypt hashes. Verifying scrypt costs tens of milliseconds of CPU, which
+would cap the LRS near the request rate of the ADL reference LRS; so a verified (key, secret) pair
+is remembered in memory for a short time, keyed by an HMAC of the presented secret under a
+per-process random key. The secret itself is never kept or logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lrs.core.statements import authority_key
+from lrs.errors import BadRequest, Forbidden, Unauthorized
+from lrs.models import Credential, Store
+
+SCOPES = (
+    "statements/write",
+    "statements/read",
+    "statements/read/mine",
+    "all/read",
+    "all",
+    "state",
+    "define",
+    "profile",
+)
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_secret(secret: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, dklen=32, **_SCRYPT)
+    b64 = base64.b64encode
+    params = f"{_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}"
+    return f"scrypt${params}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_secret(secret: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    computed = hashlib.scrypt(
+        secret.encode(), salt=base64.b64decode(salt), dklen=32, n=int(n), r=int(r), p=int(p)
+    )
+    return hmac.compare_digest(computed, base64.b64decode(digest))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the credential, its store, its scopes and the authority it stamps."""
+
+    store_id: int
+    credential_id: int
+    key: str
+    scopes: frozenset[str]
+    authority: dict
+    authority_key: int
+
+    def allows(self, *scopes: str) -> bool:
+        return "all" in self.scopes or bool(self.scopes.intersection(scopes))
+
+
+def require(principal: Principal, *scopes: str) -> None:
+    """Raise Forbidden unless the credential holds one of ``scopes`` (``all`` holds every one)."""
+    if not principal.allows(*scopes):
+        raise Forbidden(
+            "this credential lacks the scope for this request; it needs one of: "
+            + ", ".join(scopes)
+        )
+
+
+READ_STATEMENTS = ("statements/read", "statements/read/mine", "all/read")
+WRITE_STATEMENTS = ("statements/write",)
+
+
+class Authenticator:
+    """Resolves HTTP Basic credentials to a Principal, with a short in-memory cache."""
+
+    def __init__(self, ttl_seconds: float = 60.0) -> None:
+        self._ttl = ttl_seconds
+        self._pepper = secrets.token_bytes(32)
+        self._cache: dict[tuple[str, bytes], tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        """Drop every remembered verification (after a revocation in this process)."""
+        with self._lock:
+            self._cache.clear()
+
+    def authenticate(self, session: Session, header: str | None) -> Principal:
+        key, secret = parse_basic(header)
+        tag = (key, hmac.new(self._pepper, secret.encode(), hashlib.sha256).digest())
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(tag)
+        if hit and hit[0] > now:
+            return hit[1]
+        credential = session.scalar(
+            select(Credential).where(Credential.key == key, Credential.revoked_at.is_(None))
+        )
+        if credential is None or not verify_secret(secret, credential.secret_hash):
+            raise Unauthorized("unknown key or wrong secret")
+        authority = json.loads(credential.authority)
+        principal = Principal(
+            store_id=credential.store_id,
+            credential_id=credential.id,
+            key=credential.key,
+            scopes=frozenset(credential.scopes.split()),
+            authority=authority,
+            authority_key=authority_key(authority),
+        )
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[tag] = (now + self._ttl, principal)
+        return principal
+
+
+def parse_basic(header: str | None) -> tuple[str, str]:
+    """Split an ``Authorization: Basic`` header into key and secret; Unauthorized if malformed."""
+    if not header:
+        raise Unauthorized("this resource needs HTTP Basic credentials")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        raise Unauthorized("the Authorization header must use the Basic scheme")
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise Unauthorized("the Basic credentials are not valid base64") from None
+    key, colon, secret = decoded.partition(":")
+    if not colon or not key:
+        raise Unauthorized("the Basic credentials must be key:secret")
+    return key, secret
+
+
+def get_or_create_store(session: Session, name: str) -> Store:
+    store = session.scalar(select(Store).where(Store.name == name))
+    if store is None:
+        store = Store(name=name)
+        session.add(store)
+        session.flush()
+    return store
+
+
+def create_credential(
+    session: Session,
+    store_name: str,
+    scopes: list[str] | None = None,
+    key: str | None = None,
+    secret: str | None = None,
+    label: str = "",
+    home_page: str = "http://localhost:8080/",
+) -> tuple[Credential, str]:
+    """Create a credential in a store (created if missing). Returns it and its plain secret.
+
+    The secret is shown to the caller once; only its hash is stored.
+    """
+    scopes = list(scopes or ["all"])
+    bad = [s for s in scopes if s not in SCOPES]
+    if bad:
+        raise BadRequest(f"unknown scope {bad[0]!r}; scopes are: " + ", ".join(SCOPES))
+    store = get_or_create_store(session, store_name)
+    key = key or secrets.token_hex(10)
+    secret = secret or secrets.token_urlsafe(24)
+    if session.scalar(select(Credential.id).where(Credential.key == key)) is not None:
+        raise BadRequest(f"a credential with key {key!r} already exists")
+    authority = {
+        "objectType": "Agent",
+        "name": label or f"{store_name} credential {key}",
+        "account": {"homePage": home_page, "name": key},
+    }
+    credential = Credential(
+        store_id=store.id,
+        key=key,
+        secret_hash=hash_secret(secret),
+        scopes=" ".join(scopes),
+        label=label,
+        authority=json.dumps(authority, separators=(",", ":")),
+    )
+    session.add(credential)
+    session.flush()
+    return credential, secret

@@ -1,0 +1,151 @@
+"""The ``learnloop`` command: database, credentials, serving. Other tools rely on this contract."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from lrs.config import Config
+
+
+def _alembic_config(database_url: str):
+    from alembic.config import Config as AlembicConfig
+
+    import migrations
+
+    here = os.path.dirname(migrations.__file__)
+    cfg = AlembicConfig(os.path.join(here, "alembic.ini"))
+    cfg.set_main_option("script_location", here)
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_database(database_url: str) -> None:
+    """Apply every migration to the database (creating the SQLite file if needed)."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(database_url), "head")
+
+
+@click.group()
+def main() -> None:
+    """Learnloop: an xAPI 1.0.3 and 2.0 Learning Record Store."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations to LEARNLOOP_DATABASE_URL (default: a SQLite file under ./instance/)."""
+    config = Config.from_env()
+    upgrade_database(config.database_url)
+    click.echo("database is up to date")
+
+
+@main.group()
+def credentials() -> None:
+    """XAPI credentials (HTTP Basic key and secret)."""
+
+
+@credentials.command("create")
+@click.option(
+    "--store", "store_name", required=True, help="Store (tenant) name; created if missing."
+)
+@click.option(
+    "--scope", "scopes", multiple=True, help="xAPI scope; repeat for several. Default: all."
+)
+@click.option("--key", default=None, help="Key to use (default: random).")
+@click.option("--secret", default=None, help="Secret to use (default: random).")
+@click.option("--label", default="", help="A name for the credential, shown as the authority name.")
+def credentials_create(store_name, scopes, key, secret, label) -> None:
+    """Create a credential in a store and print its key and secret (shown only now)."""
+    from lrs.auth import create_credential
+    from lrs.db import make_engine, make_session_factory, write_transaction
+    from lrs.errors import LrsError
+
+    config = Config.from_env()
+    engine = make_engine(config.database_url)
+    try:
+        with write_transaction(make_session_factory(engine)) as session:
+            credential, plain = create_credential(
+                session,
+                store_name,
+                list(scopes) or None,
+                key,
+                secret,
+                label,
+                home_page=(config.public_url or "http://localhost:8080").rstrip("/") + "/",
+            )
+            click.echo(f"store:  {store_name}")
+            click.echo(f"key:    {credential.key}")
+            click.echo(f"secret: {plain}")
+            click.echo(f"scopes: {credential.scopes}")
+    except LrsError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="Gunicorn workers (default: CPUs + 1).")
+def serve(host: str, port: int, workers: int | None) -> None:
+    """Serve Learnloop with gunicorn; the xAPI base IRI is http://HOST:PORT/xapi/."""
+    run_gunicorn(host, port, workers)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+def demo(host: str, port: int) -> None:
+    """Migrate the database, make sure a demo credential exists, print it, and serve."""
+    from sqlalchemy import select
+
+    from lrs.auth import create_credential
+    from lrs.db import make_engine, make_session_factory, write_transaction
+    from lrs.models import Credential
+
+    config = Config.from_env()
+    upgrade_database(config.database_url)
+    engine = make_engine(config.database_url)
+    with write_transaction(make_session_factory(engine)) as session:
+        if session.scalar(select(Credential.id).where(Credential.key == "demo")) is None:
+            create_credential(session, "demo", ["all"], "demo", "demo-secret", "Learnloop demo")
+    engine.dispose()
+    base = f"http://{host}:{port}/xapi/"
+    click.echo(f"Learnloop is serving xAPI 1.0.3 and 2.0.0 at {base}")
+    click.echo("Demo credential (HTTP Basic): key demo, secret demo-secret")
+    click.echo(
+        f"Try: curl -u demo:demo-secret -H 'X-Experience-API-Version: 2.0.0' {base}statements"
+    )
+    run_gunicorn(host, port, None)
+
+
+def run_gunicorn(host: str, port: int, workers: int | None) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from lrs.app import create_app
+
+    class _App(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers or (os.cpu_count() or 1) + 1)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("timeout", 120)
+
+        def load(self):
+            return create_app()
+
+    _App().run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Configuration, read once from ``LEARNLOOP_*`` environment variables and checked at startup."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from lrs.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the service can be configured with; see the README for each variable."""
+
+    database_url: str = ""
+    instance_path: str = "instance"
+    max_request_bytes: int = 50 * 1024 * 1024
+    page_limit: int = 100
+    auth_cache_seconds: float = 60.0
+    public_url: str = ""
+    secret_key: str = ""
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
+        """Read ``LEARNLOOP_<NAME>`` for each field; ``overrides`` win over the environment."""
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get("LEARNLOOP_" + f.name.upper())
+            if raw is None:
+                continue
+            try:
+                values[f.name] = type(getattr(cls, f.name))(raw)
+            except ValueError:
+                raise ConfigError(f"LEARNLOOP_{f.name.upper()} must be a {f.type}") from None
+        config = replace(cls(), **values)
+        config = replace(config, **overrides)
+        if not config.database_url:
+            path = os.path.abspath(os.path.join(config.instance_path, "learnloop.sqlite3"))
+            config = replace(config, database_url="sqlite:///" + path)
+        if config.max_request_bytes <= 0:
+            raise ConfigError("LEARNLOOP_MAX_REQUEST_BYTES must be positive")
+        return config

@@ -1,0 +1,199 @@
+"""Statement queries as data: parameters in, a ``StatementQuery`` out (Communication 2.1.3).
+
+Parsing is pure so every rule of the GET table (unknown parameters, parameter combinations,
+booleans, the ``more`` cursor) is tested without a server.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from lrs.core import statements as st
+from lrs.core.agents import ifi_string
+from lrs.core.timefmt import to_ms
+from lrs.errors import BadRequest, FieldError
+
+PARAMETERS = frozenset(
+    {
+        "statementId",
+        "voidedStatementId",
+        "agent",
+        "verb",
+        "activity",
+        "registration",
+        "related_activities",
+        "related_agents",
+        "since",
+        "until",
+        "limit",
+        "format",
+        "attachments",
+        "ascending",
+    }
+)
+SINGLE_PARAMETERS = frozenset({"statementId", "voidedStatementId", "attachments", "format"})
+FORMATS = ("exact", "ids", "canonical")
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Term:
+    """One index condition: the statement has ``key``; if ``direct``, as actor/object itself."""
+
+    key: int
+    direct: bool
+
+
+@dataclass
+class StatementQuery:
+    """A parsed GET on the Statement Resource."""
+
+    statement_id: str | None = None
+    voided: bool = False
+    terms: list[Term] = field(default_factory=list)
+    since_ms: int | None = None
+    until_ms: int | None = None
+    limit: int = DEFAULT_LIMIT
+    format: str = "exact"
+    attachments: bool = False
+    ascending: bool = False
+    cursor: tuple[int, int] | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def single(self) -> bool:
+        return self.statement_id is not None
+
+
+def _bool(params: Mapping[str, str], name: str) -> bool:
+    value = params.get(name)
+    if value is None:
+        return False
+    if value in ("true", "false"):
+        return value == "true"
+    raise BadRequest(f"{name}: must be true or false", [FieldError(name, "must be true or false")])
+
+
+def _uuid(params: Mapping[str, str], name: str) -> str:
+    value = params[name]
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or str(parsed) != value.lower():
+        raise BadRequest(f"{name}: must be a UUID", [FieldError(name, "must be a UUID")])
+    return value.lower()
+
+
+def _iri(params: Mapping[str, str], name: str) -> str:
+    """XAPI-00012: verb and activity parameters must be IRIs."""
+    from schemas.fields import is_iri
+
+    if not is_iri(params[name]):
+        raise _fail(name, "must be a valid IRI")
+    return params[name]
+
+
+def _fail(name: str, message: str) -> BadRequest:
+    return BadRequest(f"{name}: {message}", [FieldError(name, message)])
+
+
+def parse_statement_query(params: Mapping[str, str], version: str) -> StatementQuery:
+    """Parse the query parameters of GET /statements.
+
+    Raises BadRequest for unknown parameters (Communication 3.2: 400 for unrecognised or
+    miscased parameters), for statementId with voidedStatementId or with any filter
+    (Communication 2.1.3), and for malformed values.
+    """
+    from schemas.fields import parse_timestamp
+    from schemas.xapi import StatementValidationError, validate_agent
+
+    unknown = sorted(set(params) - PARAMETERS)
+    if unknown:
+        raise BadRequest(
+            f"unknown parameter {unknown[0]!r}",
+            [FieldError(name, "unknown parameter") for name in unknown],
+        )
+    query = StatementQuery(params=dict(params))
+    query.format = params.get("format", "exact")
+    if query.format not in FORMATS:
+        raise _fail("format", "must be one of ids, exact, canonical")
+    query.attachments = _bool(params, "attachments")
+
+    if "statementId" in params or "voidedStatementId" in params:
+        if "statementId" in params and "voidedStatementId" in params:
+            raise _fail("voidedStatementId", "may not be combined with statementId")
+        extra = sorted(set(params) - SINGLE_PARAMETERS)
+        if extra:
+            raise _fail(extra[0], "may not be combined with statementId or voidedStatementId")
+        name = "statementId" if "statementId" in params else "voidedStatementId"
+        query.statement_id = _uuid(params, name)
+        query.voided = name == "voidedStatementId"
+        return query
+
+    related_agents = _bool(params, "related_agents")
+    related_activities = _bool(params, "related_activities")
+    query.ascending = _bool(params, "ascending")
+    # Most selective filter first: the query path drives its index scan with the first term.
+    if "registration" in params:
+        registration = _uuid(params, "registration")
+        query.terms.append(Term(st.term_key(st.REGISTRATION, registration), True))
+    if "activity" in params:
+        _iri(params, "activity")
+        query.terms.append(
+            Term(st.term_key(st.ACTIVITY, params["activity"]), not related_activities)
+        )
+    if "agent" in params:
+        try:
+            agent = validate_agent(json.loads(params["agent"]), version, path="agent")
+        except (ValueError, TypeError):
+            raise _fail("agent", "must be an Agent or Identified Group as JSON") from None
+        except StatementValidationError as exc:
+            raise BadRequest(
+                "; ".join(f"{p}: {m}" for p, m in exc.errors),
+                [FieldError(p, m) for p, m in exc.errors],
+            ) from None
+        query.terms.append(Term(st.term_key(st.AGENT, ifi_string(agent)), not related_agents))
+    if "verb" in params:
+        _iri(params, "verb")
+        query.terms.append(Term(st.term_key(st.VERB, params["verb"]), True))
+    for name in ("since", "until"):
+        if name in params:
+            try:
+                moment = parse_timestamp(params[name], version)
+            except ValueError as exc:
+                raise _fail(name, str(exc) or "must be a timestamp") from None
+            setattr(query, f"{name}_ms", to_ms(moment))
+    if "limit" in params:
+        raw = params["limit"]
+        if not raw.isdigit():
+            raise _fail("limit", "must be a non-negative integer")
+        limit = int(raw)
+        query.limit = MAX_LIMIT if limit == 0 else min(limit, MAX_LIMIT)
+    return query
+
+
+def encode_more(query: StatementQuery, last: tuple[int, int]) -> str:
+    """The opaque ``more`` token: the original parameters plus the position of the last row."""
+    payload = json.dumps({"p": query.params, "c": list(last)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_more(token: str, version: str) -> StatementQuery:
+    """Rebuild the query a ``more`` token continues; BadRequest if the token is not ours."""
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        params = {str(k): str(v) for k, v in data["p"].items()}
+        stored_ms, seq = (int(x) for x in data["c"])
+    except (ValueError, KeyError, TypeError, binascii.Error, AttributeError):
+        raise _fail("more", "is not a cursor issued by this LRS") from None
+    query = parse_statement_query(params, version)
+    query.cursor = (stored_ms, seq)
+    return query

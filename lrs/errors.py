@@ -1,0 +1,103 @@
+"""Errors of the LRS as data: a status, a message and the paths of the offending fields.
+
+Services raise these; one Flask error handler renders them (see ``lrs.http``). Nothing in the
+services knows about HTTP responses, so the same errors serve the CLI and the other packages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One defect in a request, located by a JSON path such as ``statements[2].actor.mbox``."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class LrsError(Exception):
+    """Base of every error the LRS reports to a client."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = list(errors or [])
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "status": self.status,
+            "message": self.message,
+            "errors": [{"path": e.path, "message": e.message} for e in self.errors],
+        }
+
+
+class BadRequest(LrsError):
+    """The request is malformed: unknown parameters, bad JSON, invalid statements (400)."""
+
+
+class Unauthorized(LrsError):
+    """Missing or wrong credentials (401)."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(LrsError):
+    """The credential lacks the scope this resource needs (403)."""
+
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(LrsError):
+    """The statement or document does not exist in this store (404)."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(LrsError):
+    """A write contradicts what is stored (409)."""
+
+    status = 409
+    code = "conflict"
+
+
+class StatementConflict(Conflict):
+    """A statement id is already stored with different content (xAPI Communication 2.1.1)."""
+
+    code = "statement_conflict"
+
+    def __init__(self, statement_id: str, path: str = "") -> None:
+        super().__init__(
+            f"statement {statement_id} is already stored with different content",
+            [FieldError(path, "differs from the stored statement with this id")] if path else [],
+        )
+        self.statement_id = statement_id
+
+
+class PreconditionFailed(LrsError):
+    """If-Match / If-None-Match did not hold (412)."""
+
+    status = 412
+    code = "precondition_failed"
+
+
+class PayloadTooLarge(LrsError):
+    """The request body exceeds the configured maximum (413)."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or invalid at startup; names the key, never the value."""

@@ -1,0 +1,177 @@
+"""The query path for statements: single fetches and filtered pages with a keyset cursor.
+
+Every filter is an equality on ``statement_index`` (store, key) read in (stored, seq) order, so a
+page costs the same however deep it is: the ``more`` cursor is the (stored, seq) of the last row,
+never an OFFSET (Communication 2.1.3; Data 2.5).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from lrs.auth import Principal
+from lrs.core import formats
+from lrs.core.agents import ifi_string
+from lrs.core.query import StatementQuery, Term, encode_more
+from lrs.errors import NotFound
+from lrs.models import Statement, StatementIndex
+from lrs.statements.canonical import canonical_definitions
+
+STATEMENTS = Statement.__table__
+INDEX = StatementIndex.__table__
+
+
+@dataclass
+class StatementPage:
+    """One page of results: statements as JSON text, the ``more`` token and the newest stored."""
+
+    statements: list[str]
+    more: str | None
+    last_modified_ms: int | None
+
+
+def _only_mine(principal: Principal) -> bool:
+    """``statements/read/mine`` alone restricts reads to statements this credential stored."""
+    return not principal.allows("statements/read", "all/read")
+
+
+def get_statement(
+    session: Session, principal: Principal, query: StatementQuery, languages: list[str]
+) -> tuple[str, int]:
+    """The statement with this id (or the voided one for voidedStatementId) and its stored ms.
+
+    Raises NotFound when it is absent, voided when asked by statementId, or not voided when asked
+    by voidedStatementId (Communication 2.1.4).
+    """
+    row = session.execute(
+        select(STATEMENTS.c.payload, STATEMENTS.c.stored_ms, STATEMENTS.c.voided).where(
+            STATEMENTS.c.store_id == principal.store_id,
+            STATEMENTS.c.statement_id == query.statement_id,
+        )
+    ).first()
+    if row is None or row.voided != query.voided:
+        name = "voidedStatementId" if query.voided else "statementId"
+        raise NotFound(f"no statement with {name} {query.statement_id}")
+    payload = row.payload
+    if _only_mine(principal):
+        authority = json.loads(payload).get("authority") or {}
+        if ifi_string(authority) != ifi_string(principal.authority):
+            raise NotFound(f"no statement with statementId {query.statement_id}")
+    return _format([payload], query, session, principal.store_id, languages)[0], row.stored_ms
+
+
+def query_statements(
+    session: Session, principal: Principal, query: StatementQuery, languages: list[str]
+) -> StatementPage:
+    """A page of statements matching ``query``, newest first unless ``ascending``."""
+    store_id = principal.store_id
+    terms = list(query.terms)  # the parser puts the most selective filter first
+    if _only_mine(principal):
+        terms.append(Term(principal.authority_key, True))
+
+    if terms:
+        driver = INDEX.alias("i0")
+        stored_col, seq_col = driver.c.stored_ms, driver.c.seq
+        stmt = (
+            select(STATEMENTS.c.seq, STATEMENTS.c.stored_ms, STATEMENTS.c.payload)
+            .select_from(driver.join(STATEMENTS, STATEMENTS.c.seq == driver.c.seq))
+            .where(driver.c.store_id == store_id, driver.c.key == terms[0].key)
+        )
+        if terms[0].direct:
+            stmt = stmt.where(driver.c.direct.is_(True))
+        for n, term in enumerate(terms[1:], start=1):
+            other = INDEX.alias(f"i{n}")
+            condition = [
+                other.c.store_id == store_id,
+                other.c.key == term.key,
+                other.c.stored_ms == driver.c.stored_ms,
+                other.c.seq == driver.c.seq,
+            ]
+            if term.direct:
+                condition.append(other.c.direct.is_(True))
+            stmt = stmt.where(exists().where(*condition))
+    else:
+        stored_col, seq_col = STATEMENTS.c.stored_ms, STATEMENTS.c.seq
+        stmt = select(STATEMENTS.c.seq, STATEMENTS.c.stored_ms, STATEMENTS.c.payload).where(
+            STATEMENTS.c.store_id == store_id
+        )
+    stmt = stmt.where(STATEMENTS.c.voided.is_(False))
+    if query.since_ms is not None:
+        stmt = stmt.where(stored_col > query.since_ms)
+    if query.until_ms is not None:
+        stmt = stmt.where(stored_col <= query.until_ms)
+    if query.cursor is not None:
+        cursor_stored, cursor_seq = query.cursor
+        if query.ascending:
+            stmt = stmt.where(
+                stored_col >= cursor_stored,
+                or_(
+                    stored_col > cursor_stored,
+                    and_(stored_col == cursor_stored, seq_col > cursor_seq),
+                ),
+            )
+        else:
+            stmt = stmt.where(
+                stored_col <= cursor_stored,
+                or_(
+                    stored_col < cursor_stored,
+                    and_(stored_col == cursor_stored, seq_col < cursor_seq),
+                ),
+            )
+    if query.ascending:
+        stmt = stmt.order_by(stored_col.asc(), seq_col.asc())
+    else:
+        stmt = stmt.order_by(stored_col.desc(), seq_col.desc())
+    rows = session.execute(stmt.limit(query.limit + 1)).all()
+
+    more = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        last = rows[-1]
+        more = encode_more(query, (last.stored_ms, last.seq))
+    payloads = _format([r.payload for r in rows], query, session, store_id, languages)
+    last_modified = max((r.stored_ms for r in rows), default=None)
+    return StatementPage(payloads, more, last_modified)
+
+
+def _format(
+    payloads: list[str],
+    query: StatementQuery,
+    session: Session,
+    store_id: int,
+    languages: list[str],
+) -> list[str]:
+    if query.format == "exact" or not payloads:
+        return payloads
+    statements = [json.loads(p) for p in payloads]
+    if query.format == "ids":
+        shaped = [formats.as_ids(s) for s in statements]
+    else:
+        ids: set[str] = set()
+        for s in statements:
+            ids.update(_activity_ids(s))
+        definitions = canonical_definitions(session, store_id, ids)
+        shaped = [formats.as_canonical(s, definitions.get, languages) for s in statements]
+    return [json.dumps(s, separators=(",", ":"), ensure_ascii=False) for s in shaped]
+
+
+def _activity_ids(statement: dict) -> set[str]:
+    """Every Activity id of a statement (object, context activities, inside a SubStatement)."""
+    ids: set[str] = set()
+
+    def visit(part: dict) -> None:
+        obj = part["object"]
+        kind = obj.get("objectType", "Activity")
+        if kind == "Activity":
+            ids.add(obj["id"])
+        elif kind == "SubStatement":
+            visit(obj)
+        for value in ((part.get("context") or {}).get("contextActivities") or {}).values():
+            ids.update(a["id"] for a in value)
+
+    visit(statement)
+    return ids

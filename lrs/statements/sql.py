@@ -1,0 +1,88 @@
+"""Small SQL helpers that differ between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def upsert(
+    session: Session,
+    table: Table,
+    rows: list[dict],
+    conflict_columns: list[str],
+    *,
+    or_column: str | None = None,
+    update_columns: list[str] | None = None,
+) -> None:
+    """INSERT … ON CONFLICT for both backends.
+
+    ``or_column``: on conflict the boolean becomes ``old OR new``. ``update_columns``: on conflict
+    those columns take the new values. Neither: conflicting rows are left alone.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    if or_column:
+        column = table.c[or_column]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=conflict_columns, set_={or_column: column | stmt.excluded[or_column]}
+        )
+    elif update_columns:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=conflict_columns,
+            set_={name: stmt.excluded[name] for name in update_columns},
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=conflict_columns)
+    session.execute(stmt, rows)
+
+
+def insert_many(
+    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple]
+) -> None:
+    """A multi-row INSERT of plain tuples through the driver, skipping per-row ORM processing.
+
+    This is the statement write path's hot loop: SQLite's executemany and psycopg's pipelined
+    executemany both take the tuples as they are.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    # Table and column names come from our own models, never from input.
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    connection.exec_driver_sql(sql, rows)
+
+
+def next_seqs(session: Session, count: int) -> list[int]:
+    """Allocate ``count`` increasing statement sequence numbers (the caller holds the lock)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return list(
+            connection.exec_driver_sql(
+                "SELECT nextval(pg_get_serial_sequence('statements', 'seq')) "
+                "FROM generate_series(1, %s)",
+                (count,),
+            ).scalars()
+        )
+    start = connection.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM statements").scalar()
+    return list(range(start + 1, start + 1 + count))
+
+
+def lock_store_for_writing(session: Session, store_id: int) -> None:
+    """Serialise the writers of one store until the transaction ends.
+
+    SQLite already holds its database-wide write lock (BEGIN IMMEDIATE). On PostgreSQL a
+    transaction-scoped advisory lock per store makes ``stored`` order equal commit order and the
+    conflict check atomic with the insert, as on SQLite.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", (4242, store_id))

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 
 from lrs import http
+from lrs.alternate import AlternateRequestSyntax
 from lrs.auth import Authenticator
 from lrs.config import Config
 from lrs.db import make_engine, make_session_factory
@@ -37,4 +38,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lrs.xapi import xapi
 
     app.register_blueprint(xapi)
+    app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, config.max_request_bytes)
     return app

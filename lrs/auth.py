@@ -94,6 +94,30 @@ class Authenticator:
         self._pepper = secrets.token_bytes(32)
         self._cache: dict[tuple[str, bytes], tuple[float, Principal]] = {}
         self._lock = threading.Lock()
+        self._versions: dict[str, str] = {}
+
+    def note_version(self, header: str | None, version: str) -> None:
+        """Remember the xAPI version a credential last used successfully."""
+        try:
+            key, _ = parse_basic(header)
+        except Unauthorized:
+            return
+        if self._versions.get(key) != version:
+            if len(self._versions) > 10_000:
+                self._versions.clear()
+            self._versions[key] = version
+
+    def version_last_used(self, header: str | None) -> str | None:
+        """The version this key last spoke, to answer a request that names none in its dialect.
+
+        A dual-version LRS has no version of its own to report on a request without the
+        header; reporting the one the client last used tells that client what it expects.
+        """
+        try:
+            key, _ = parse_basic(header)
+        except Unauthorized:
+            return None
+        return self._versions.get(key)
 
     def forget(self) -> None:
         """Drop every remembered verification (after a revocation in this process)."""

@@ -99,7 +99,7 @@ def install(app: Flask, clock) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         if request.path.startswith("/xapi"):
-            response.headers[VERSION_HEADER] = g.get("xapi_version") or versions.V200
+            response.headers[VERSION_HEADER] = g.get("xapi_version") or _unnegotiated_version(app)
             if request.path.rstrip("/").endswith("/statements"):
                 response.headers[CONSISTENT_THROUGH] = format_ms(clock())
             origin = request.headers.get("Origin")
@@ -108,6 +108,12 @@ def install(app: Flask, clock) -> None:
                 response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
                 response.headers.add("Vary", "Origin")
         return response
+
+
+def _unnegotiated_version(app: Flask) -> str:
+    """The version to name on a response to a request that negotiated none (400s, /about)."""
+    authenticator = app.extensions["learnloop"].authenticator
+    return authenticator.version_last_used(request.headers.get("Authorization")) or versions.V200
 
 
 def preflight_response() -> Response:

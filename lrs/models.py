@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -126,3 +127,17 @@ class Activity(Base):
     store_id: Mapped[int] = mapped_column(Integer)
     activity_id: Mapped[str] = mapped_column(Text)
     definition: Mapped[str] = mapped_column(Text, comment="JSON")
+
+
+class AttachmentContent(Base):
+    """Attachment data, stored once per store and SHA-2 hash however many statements use it."""
+
+    __tablename__ = "attachments"
+
+    store_id: Mapped[int] = mapped_column(
+        ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha2: Mapped[str] = mapped_column(String(128), primary_key=True, comment="lower-case hex")
+    content_type: Mapped[str] = mapped_column(String(255))
+    length: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[bytes] = mapped_column(LargeBinary)

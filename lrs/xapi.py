@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 
 from lrs import http
+from lrs.alternate import ALTERNATE, ALTERNATE_ERROR
+from lrs.core.versions import V103
 from lrs.db import read_transaction
+from lrs.errors import BadRequest
 from lrs.services import services
 
 xapi = Blueprint("xapi", __name__, url_prefix="/xapi")
@@ -21,14 +24,22 @@ def _negotiate_and_authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         g.xapi_version = None
         return None
-    http.negotiate_version()
+    if request.environ.get(ALTERNATE_ERROR):
+        raise BadRequest(request.environ[ALTERNATE_ERROR])
+    version = http.negotiate_version()
+    if request.environ.get(ALTERNATE) and version != V103:
+        raise BadRequest(
+            "the alternate request syntax is not part of xAPI 2.0; use 1.0.3 or send "
+            "a plain request"
+        )
     container = services()
     header = request.headers.get("Authorization")
     authenticator = container.authenticator
     with read_transaction(container.sessions) as session:
         g.principal = authenticator.authenticate(session, header)
+    authenticator.note_version(header, version)
     return None
 
 
-from lrs import about  # noqa: E402,F401  (routes register on import)
+from lrs import about, activities, agents  # noqa: E402,F401  (routes register on import)
 from lrs.statements import views  # noqa: E402,F401

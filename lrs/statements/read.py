@@ -18,11 +18,12 @@ from lrs.core import formats
 from lrs.core.agents import ifi_string
 from lrs.core.query import StatementQuery, Term, encode_more
 from lrs.errors import NotFound
-from lrs.models import Statement, StatementIndex
+from lrs.models import AttachmentContent, Statement, StatementIndex
 from lrs.statements.canonical import canonical_definitions
 
 STATEMENTS = Statement.__table__
 INDEX = StatementIndex.__table__
+ATTACHMENTS = AttachmentContent.__table__
 
 
 @dataclass
@@ -175,3 +176,25 @@ def _activity_ids(statement: dict) -> set[str]:
 
     visit(statement)
     return ids
+
+
+def attachment_parts(
+    session: Session, store_id: int, statements: list[str]
+) -> list[tuple[str, str, bytes]]:
+    """(content type, sha2, bytes) of every attachment the statements reference, once each."""
+    from lrs.core.attachments import referenced_hashes
+
+    wanted: list[str] = []
+    for payload in statements:
+        for sha2 in referenced_hashes(json.loads(payload)):
+            if sha2 not in wanted:
+                wanted.append(sha2)
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(ATTACHMENTS.c.sha2, ATTACHMENTS.c.content_type, ATTACHMENTS.c.content).where(
+            ATTACHMENTS.c.store_id == store_id, ATTACHMENTS.c.sha2.in_(wanted)
+        )
+    ).all()
+    found = {sha2: (content_type, sha2, bytes(content)) for sha2, content_type, content in rows}
+    return [found[sha2] for sha2 in wanted if sha2 in found]

@@ -7,13 +7,15 @@ import json
 from flask import Response, g, request
 
 from lrs.auth import READ_STATEMENTS, WRITE_STATEMENTS, require
+from lrs.core import multipart, signatures
+from lrs.core.attachments import AttachmentData, match_parts, require_file_urls
 from lrs.core.formats import parse_accept_language
 from lrs.core.query import decode_more, parse_statement_query
 from lrs.core.timefmt import http_date
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest, Conflict, FieldError
 from lrs.services import services
-from lrs.statements.read import get_statement, query_statements
+from lrs.statements.read import attachment_parts, get_statement, query_statements
 from lrs.statements.write import ConcurrentWrite, prepare_batch, store_prepared
 from lrs.xapi import xapi
 
@@ -25,20 +27,84 @@ def _validation_error(exc) -> BadRequest:
     return BadRequest("; ".join(str(e) for e in errors[:5]), errors)
 
 
-def _json_body():
-    raw = request.get_data(cache=False)
+def _unknown_parameters(allowed: set[str]) -> None:
+    unknown = sorted(set(request.args) - allowed)
+    if unknown:
+        raise BadRequest(
+            f"unknown parameter {unknown[0]!r}", [FieldError(unknown[0], "unknown parameter")]
+        )
+
+
+def _parse_json(raw: bytes | memoryview):
     if not raw:
         raise BadRequest("the request body is empty; it must be a statement or an array of them")
     try:
-        return json.loads(raw)
+        return json.loads(bytes(raw))
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from None
 
 
-def _store(statements: list[dict], single: bool):
+def _read_statements(
+    single_id: str | None,
+) -> tuple[list[dict], list[str], dict[str, AttachmentData], bool]:
+    """The statements of a PUT or POST body, validated, with their attachment data.
+
+    ``application/json`` bodies may only carry attachments with a fileUrl;
+    ``multipart/mixed`` bodies carry the statements first and then one part per attachment
+    (Communication 1.5). Other content types are a 400.
+    """
+    from schemas.xapi import StatementValidationError, validate_statements
+
+    mimetype = request.mimetype
+    body = request.get_data(cache=False)
+    parts: list[multipart.Part] | None = None
+    if mimetype == "multipart/mixed":
+        all_parts = multipart.parse(body, multipart.boundary_of(request.content_type or ""))
+        first, parts = all_parts[0], all_parts[1:]
+        if first.content_type != JSON:
+            raise BadRequest("the first part of a multipart/mixed request must be application/json")
+        data = _parse_json(first.content)
+    elif mimetype in ("", JSON) or mimetype.endswith("+json"):
+        data = _parse_json(body)
+    else:
+        raise BadRequest(
+            f"Content-Type {mimetype} is not accepted here; use application/json or multipart/mixed"
+        )
+    single = isinstance(data, dict)
+    if single_id is not None:
+        if not single:
+            raise BadRequest("the body of a PUT must be a single statement object")
+        given = data.get("id")
+        if isinstance(given, str) and given.lower() != single_id.lower():
+            raise BadRequest(
+                "statement.id: does not match the statementId parameter",
+                [FieldError("statement.id", "does not match the statementId parameter")],
+            )
+    try:
+        statements = validate_statements(data, g.xapi_version)
+    except StatementValidationError as exc:
+        raise _validation_error(exc) from None
+    if single_id is not None and "id" not in data:
+        data["id"] = single_id
+    paths = ["statement"] if single else [f"statements[{i}]" for i in range(len(statements))]
+    if parts is None:
+        require_file_urls(statements, paths)
+        attachments: dict[str, AttachmentData] = {}
+    else:
+        attachments = match_parts(statements, paths, parts)
+    for statement, path in zip(statements, paths, strict=True):
+        for j, attachment in signatures.signature_attachments(statement):
+            data_part = attachments.get(attachment["sha2"].lower())
+            where = f"{path}.attachments[{j}]"
+            if data_part is None:
+                raise BadRequest(f"{where}: the signature must be sent as an attachment part")
+            signatures.verify(statement, data_part.content, g.xapi_version, where)
+    return statements, paths, attachments, single
+
+
+def _store(statements: list[dict], paths: list[str], attachments: dict[str, AttachmentData]):
     """Run the write path in its own transaction; retry once if a concurrent writer won a race."""
     container = services()
-    paths = ["statement"] if single else None
     batch = prepare_batch(g.principal, statements, g.xapi_version, paths=paths)
     for attempt in (1, 2):
         try:
@@ -49,6 +115,7 @@ def _store(statements: list[dict], single: bool):
                     batch,
                     clock=container.clock,
                     seen_definitions=container.seen_definitions,
+                    attachments=attachments,
                 )
         except ConcurrentWrite:
             if attempt == 2:
@@ -59,54 +126,28 @@ def _store(statements: list[dict], single: bool):
 @xapi.route("/statements", methods=["PUT"])
 def put_statement():
     """Store one statement under ``statementId`` (Communication 2.1.1); 204 on success."""
-    from schemas.xapi import StatementValidationError, validate_statement
-
     require(g.principal, *WRITE_STATEMENTS)
-    unknown = sorted(set(request.args) - {"statementId"})
-    if unknown:
-        raise BadRequest(
-            f"unknown parameter {unknown[0]!r}", [FieldError(unknown[0], "unknown parameter")]
-        )
+    _unknown_parameters({"statementId"})
     statement_id = request.args.get("statementId")
     if not statement_id:
         raise BadRequest(
             "statementId: a PUT needs the statementId parameter",
             [FieldError("statementId", "required")],
         )
-    body = _json_body()
-    if not isinstance(body, dict):
-        raise BadRequest("the body of a PUT must be a single statement object")
-    if "id" in body and isinstance(body["id"], str) and body["id"].lower() != statement_id.lower():
-        raise BadRequest(
-            "statement.id: does not match the statementId parameter",
-            [FieldError("statement.id", "does not match the statementId parameter")],
-        )
-    body.setdefault("id", statement_id)
-    try:
-        validate_statement(body, g.xapi_version, path="statement")
-    except StatementValidationError as exc:
-        raise _validation_error(exc) from None
-    _store([body], single=True)
+    statements, paths, attachments, _ = _read_statements(statement_id)
+    _store(statements, paths, attachments)
     return Response(status=204)
 
 
 @xapi.route("/statements", methods=["POST"])
 def post_statements():
     """Store one statement or a batch (Communication 2.1.2); 200 with the ids in order."""
-    from schemas.xapi import StatementValidationError, validate_statements
-
     require(g.principal, *WRITE_STATEMENTS)
-    if request.args:
-        name = next(iter(request.args))
-        raise BadRequest(f"unknown parameter {name!r}", [FieldError(name, "unknown parameter")])
-    body = _json_body()
-    try:
-        statements = validate_statements(body, g.xapi_version)
-    except StatementValidationError as exc:
-        raise _validation_error(exc) from None
+    _unknown_parameters(set())
+    statements, paths, attachments, _ = _read_statements(None)
     if not statements:
         return Response("[]", mimetype=JSON)
-    batch = _store(statements, single=isinstance(body, dict))
+    batch = _store(statements, paths, attachments)
     return Response(json.dumps(batch.ids), mimetype=JSON)
 
 
@@ -121,23 +162,28 @@ def get_statements():
             raise BadRequest("more: may not be combined with other parameters")
         query = decode_more(params["more"], version)
     else:
-        multi = request.args.to_dict(flat=False)
-        repeated = [k for k, v in multi.items() if len(v) > 1]
+        repeated = [k for k, v in request.args.to_dict(flat=False).items() if len(v) > 1]
         if repeated:
             raise BadRequest(f"{repeated[0]}: given more than once")
         query = parse_statement_query(params, version)
     languages = parse_accept_language(request.headers.get("Accept-Language"))
     container = services()
+    store_id = g.principal.store_id
     with read_transaction(container.sessions) as session:
         if query.single:
-            payload, stored_ms = get_statement(session, g.principal, query, languages)
-            response = Response(payload, mimetype=JSON)
-            response.headers["Last-Modified"] = http_date(stored_ms)
-            return response
-        page = query_statements(session, g.principal, query, languages)
-    more = f"{request.script_root}/xapi/statements?more={page.more}" if page.more else ""
-    body = '{"statements":[' + ",".join(page.statements) + '],"more":' + json.dumps(more) + "}"
-    response = Response(body, mimetype=JSON)
-    if page.last_modified_ms is not None:
-        response.headers["Last-Modified"] = http_date(page.last_modified_ms)
+            body, last_modified = get_statement(session, g.principal, query, languages)
+            payloads = [body]
+        else:
+            page = query_statements(session, g.principal, query, languages)
+            payloads, last_modified = page.statements, page.last_modified_ms
+            more = f"{request.script_root}/xapi/statements?more={page.more}" if page.more else ""
+            body = '{"statements":[' + ",".join(payloads) + '],"more":' + json.dumps(more) + "}"
+        parts = attachment_parts(session, store_id, payloads) if query.attachments else None
+    if parts is None:
+        response = Response(body, mimetype=JSON)
+    else:
+        content, content_type = multipart.build(body, parts)
+        response = Response(content, content_type=content_type)
+    if last_modified is not None:
+        response.headers["Last-Modified"] = http_date(last_modified)
     return response

@@ -23,15 +23,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lrs.auth import Principal
+from lrs.core.attachments import AttachmentData
 from lrs.core.statements import PreparedStatement, index_terms, prepare_statement, same_statement
 from lrs.core.timefmt import format_ms, timestamp_to_utc
 from lrs.errors import BadRequest, FieldError, StatementConflict
-from lrs.models import Statement, StatementIndex
+from lrs.models import AttachmentContent, Statement, StatementIndex
 from lrs.statements import canonical
 from lrs.statements.sql import insert_many, lock_store_for_writing, next_seqs, upsert
 
 STATEMENTS = Statement.__table__
 INDEX = StatementIndex.__table__
+ATTACHMENTS = AttachmentContent.__table__
 
 
 def now_ms() -> int:
@@ -114,6 +116,7 @@ def store_prepared(
     *,
     clock: Callable[[], int] = now_ms,
     seen_definitions: canonical.SeenDefinitions | None = None,
+    attachments: dict[str, AttachmentData] | None = None,
 ) -> StoredBatch:
     """Store a prepared batch atomically; return the ids in request order.
 
@@ -130,6 +133,8 @@ def store_prepared(
         if p.statement["timestamp"] == batch.placeholder:
             p.statement["timestamp"] = stored
     fresh = _drop_identical_resends(session, store_id, batch)
+    if attachments:
+        _store_attachments(session, store_id, attachments)
     if fresh:
         _insert(session, store_id, batch, fresh, stored_ms, stored)
         if principal.allows("define"):
@@ -153,6 +158,27 @@ def store_statements(
     """Prepare and store validated statements in the caller's write transaction."""
     batch = prepare_batch(principal, statements, version, paths=paths)
     return store_prepared(session, principal, batch, clock=clock)
+
+
+def _store_attachments(
+    session: Session, store_id: int, attachments: dict[str, AttachmentData]
+) -> None:
+    """Attachment data is stored once per store and hash; a known hash is not written again."""
+    upsert(
+        session,
+        ATTACHMENTS,
+        [
+            {
+                "store_id": store_id,
+                "sha2": sha2,
+                "content_type": data.content_type or "application/octet-stream",
+                "length": len(data.content),
+                "content": bytes(data.content),
+            }
+            for sha2, data in attachments.items()
+        ],
+        ["store_id", "sha2"],
+    )
 
 
 def _drop_identical_resends(session: Session, store_id: int, batch: PreparedBatch) -> list[int]:

@@ -1,0 +1,96 @@
+"""The Agents Resource (Communication 2.4): the Person object for an Agent.
+
+A Person gathers every identifier and name known for one human. Until identities are linked to
+people, the Person holds the requested Agent's identifier and the names it has been sent with in
+its most recent statements.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import g, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lrs.auth import require
+from lrs.core import statements as st
+from lrs.core.agents import IFI_KEYS, ifi_string
+from lrs.db import read_transaction
+from lrs.errors import BadRequest, FieldError
+from lrs.models import Statement, StatementIndex
+from lrs.services import services
+from lrs.xapi import xapi
+
+READ_SCOPES = ("all/read", "statements/read", "profile", "state", "define")
+STATEMENTS = Statement.__table__
+INDEX = StatementIndex.__table__
+RECENT = 50
+
+
+def person(agent: dict, names: list[str]) -> dict:
+    """The Person object of an Agent (Communication 2.4.s5): each property an array."""
+    out: dict = {"objectType": "Person"}
+    if names:
+        out["name"] = names
+    for key in IFI_KEYS:
+        if key in agent:
+            out[key] = [agent[key]]
+    return out
+
+
+def known_names(session: Session, store_id: int, agent: dict) -> list[str]:
+    """Names sent with this Agent as actor or object in its most recent statements."""
+    identity = ifi_string(agent)
+    key = st.term_key(st.AGENT, identity)
+    payloads = session.scalars(
+        select(STATEMENTS.c.payload)
+        .select_from(INDEX.join(STATEMENTS, STATEMENTS.c.seq == INDEX.c.seq))
+        .where(INDEX.c.store_id == store_id, INDEX.c.key == key, INDEX.c.direct.is_(True))
+        .order_by(INDEX.c.stored_ms.desc(), INDEX.c.seq.desc())
+        .limit(RECENT)
+    ).all()
+    names: list[str] = []
+    for payload in payloads:
+        statement = json.loads(payload)
+        candidates = [
+            statement["actor"],
+            statement["object"],
+            *statement["actor"].get("member", ()),
+        ]
+        for candidate in candidates:
+            name = candidate.get("name")
+            if name and ifi_string(candidate) == identity and name not in names:
+                names.append(name)
+    return names
+
+
+@xapi.route("/agents", methods=["GET"])
+def get_agents():
+    """GET /agents?agent=…: the Person object (200 even for an Agent never seen)."""
+    from schemas.xapi import StatementValidationError, validate_agent
+
+    require(g.principal, *READ_SCOPES)
+    unknown = sorted(set(request.args) - {"agent"})
+    if unknown:
+        raise BadRequest(
+            f"unknown parameter {unknown[0]!r}", [FieldError(unknown[0], "unknown parameter")]
+        )
+    if "agent" not in request.args:
+        raise BadRequest("agent: required", [FieldError("agent", "required")])
+    try:
+        agent = validate_agent(json.loads(request.args["agent"]), g.xapi_version, path="agent")
+    except (ValueError, TypeError):
+        raise BadRequest(
+            "agent: must be an Agent as JSON", [FieldError("agent", "must be JSON")]
+        ) from None
+    except StatementValidationError as exc:
+        errors = [FieldError(p, m) for p, m in exc.errors]
+        raise BadRequest("; ".join(map(str, errors)), errors) from None
+    if agent.get("objectType") == "Group":
+        raise BadRequest(
+            "agent: must be an Agent, not a Group", [FieldError("agent", "must be an Agent")]
+        )
+    with read_transaction(services().sessions) as session:
+        names = known_names(session, g.principal.store_id, agent)
+    return jsonify(person(agent, names))

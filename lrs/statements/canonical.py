@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from lrs.core.statements import PreparedStatement
 from lrs.models import Activity
-from lrs.statements.sql import upsert
+from lrs.statements.sql import marks, run
 
 ACTIVITIES = Activity.__table__
 _MERGED_MAPS = ("name", "description", "extensions")
@@ -67,12 +67,14 @@ def merge_definitions(
         incoming = {a: d for a, d in incoming.items() if not seen.unchanged(store_id, a, d)}
     if not incoming:
         return
+    ids = list(incoming)
     stored = {
         activity_id: json.loads(definition)
-        for activity_id, definition in session.execute(
-            select(ACTIVITIES.c.activity_id, ACTIVITIES.c.definition).where(
-                ACTIVITIES.c.store_id == store_id, ACTIVITIES.c.activity_id.in_(incoming)
-            )
+        for activity_id, definition in run(
+            session,
+            f"SELECT activity_id, definition FROM activities WHERE store_id = ? "
+            f"AND activity_id IN ({marks(len(ids))})",
+            [store_id, *ids],
         )
     }
     rows = []
@@ -81,13 +83,20 @@ def merge_definitions(
         merged = merge_definition(old, definition) if old else definition
         if merged != old:
             rows.append(
-                {
-                    "store_id": store_id,
-                    "activity_id": activity_id,
-                    "definition": json.dumps(merged, separators=(",", ":"), ensure_ascii=False),
-                }
+                (
+                    store_id,
+                    activity_id,
+                    json.dumps(merged, separators=(",", ":"), ensure_ascii=False),
+                )
             )
-    upsert(session, ACTIVITIES, rows, ["store_id", "activity_id"], update_columns=["definition"])
+    if rows:
+        mark = "?" if session.connection().dialect.paramstyle == "qmark" else "%s"
+        session.connection().exec_driver_sql(
+            "INSERT INTO activities (store_id, activity_id, definition) "
+            f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (store_id, activity_id) "
+            "DO UPDATE SET definition = excluded.definition",
+            rows,
+        )
     if seen is not None:
         for activity_id, definition in incoming.items():
             seen.remember(store_id, activity_id, definition)

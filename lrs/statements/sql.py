@@ -41,6 +41,23 @@ def upsert(
     session.execute(stmt, rows)
 
 
+def run(session: Session, sql: str, params: tuple | list = ()):
+    """Execute hot-path SQL through the driver, skipping SQLAlchemy's statement compilation.
+
+    ``sql`` uses ``?`` placeholders (and never a literal ``?`` or ``%``); they become ``%s`` for
+    psycopg. Returns the driver-level result.
+    """
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    return connection.exec_driver_sql(sql, tuple(params))
+
+
+def marks(count: int) -> str:
+    """``?, ?, ?`` for an IN list of ``count`` values."""
+    return ", ".join(["?"] * count)
+
+
 def insert_many(
     session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple]
 ) -> None:

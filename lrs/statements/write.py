@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +28,7 @@ from lrs.core.timefmt import format_ms, timestamp_to_utc
 from lrs.errors import BadRequest, FieldError, StatementConflict
 from lrs.models import AttachmentContent, Statement, StatementIndex
 from lrs.statements import canonical
-from lrs.statements.sql import insert_many, lock_store_for_writing, next_seqs, upsert
+from lrs.statements.sql import insert_many, lock_store_for_writing, marks, next_seqs, run, upsert
 
 STATEMENTS = Statement.__table__
 INDEX = StatementIndex.__table__
@@ -184,11 +183,12 @@ def _store_attachments(
 def _drop_identical_resends(session: Session, store_id: int, batch: PreparedBatch) -> list[int]:
     """Indexes of the statements to insert; one query checks the whole batch for stored ids."""
     prepared = batch.statements
-    rows = session.execute(
-        select(STATEMENTS.c.statement_id, STATEMENTS.c.payload).where(
-            STATEMENTS.c.store_id == store_id,
-            STATEMENTS.c.statement_id.in_([p.id for p in prepared]),
-        )
+    ids = [p.id for p in prepared]
+    rows = run(
+        session,
+        f"SELECT statement_id, payload FROM statements WHERE store_id = ? "
+        f"AND statement_id IN ({marks(len(ids))})",
+        [store_id, *ids],
     ).all()
     if not rows:
         return list(range(len(prepared)))
@@ -289,14 +289,15 @@ def _inherit_from_targets(
     }
     frontier = {t for t in pending.values() if t not in known}
     while frontier:
-        rows = session.execute(
-            select(STATEMENTS.c.statement_id, STATEMENTS.c.payload, STATEMENTS.c.object_ref).where(
-                STATEMENTS.c.store_id == store_id, STATEMENTS.c.statement_id.in_(frontier)
-            )
+        rows = run(
+            session,
+            f"SELECT statement_id, payload, object_ref FROM statements WHERE store_id = ? "
+            f"AND statement_id IN ({marks(len(frontier))})",
+            [store_id, *frontier],
         ).all()
         for statement_id, payload, object_ref in rows:
             known[statement_id] = (index_terms(json.loads(payload)), object_ref)
-        frontier = {r.object_ref for r in rows if r.object_ref and r.object_ref not in known}
+        frontier = {ref for _, _, ref in rows if ref and ref not in known}
     for statement_id, target in pending.items():
         merged = terms[statement_id]
         seen = {statement_id}
@@ -318,14 +319,11 @@ def _propagate_to_referrers(
     visited: set[str] = set(new_terms)
     first_level = None
     while carried:
-        rows = session.execute(
-            select(
-                STATEMENTS.c.statement_id,
-                STATEMENTS.c.object_ref,
-                STATEMENTS.c.seq,
-                STATEMENTS.c.stored_ms,
-                STATEMENTS.c.voiding,
-            ).where(STATEMENTS.c.store_id == store_id, STATEMENTS.c.object_ref.in_(carried))
+        rows = run(
+            session,
+            f"SELECT statement_id, object_ref, seq, stored_ms, voiding FROM statements "
+            f"WHERE store_id = ? AND object_ref IN ({marks(len(carried))})",
+            [store_id, *carried],
         ).all()
         if first_level is None:
             first_level = rows
@@ -366,12 +364,9 @@ def _apply_voiding(
     targets = {p.voids for p in new if p.voids}
     targets.update(r.object_ref for r in referrers if r.voiding)
     if targets:
-        session.execute(
-            update(STATEMENTS)
-            .where(
-                STATEMENTS.c.store_id == store_id,
-                STATEMENTS.c.statement_id.in_(targets),
-                STATEMENTS.c.voiding.is_(False),
-            )
-            .values(voided=True)
+        run(
+            session,
+            f"UPDATE statements SET voided = ? WHERE store_id = ? AND voiding = ? "
+            f"AND statement_id IN ({marks(len(targets))})",
+            [True, store_id, False, *targets],
         )

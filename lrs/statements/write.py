@@ -39,16 +39,17 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def uuid7() -> uuid.UUID:
-    """A time-ordered UUID (RFC 9562 version 7, variant 2) for statements sent without an id.
+_NODE = int.from_bytes(os.urandom(6), "big") | 1 << 40  # random node, multicast bit set
 
-    Ids that grow with time append to the unique index instead of landing on a random page.
+
+def time_uuid() -> uuid.UUID:
+    """A time-based UUID (RFC 9562 version 1, random node) for statements sent without an id.
+
+    Ids generated close in time sort close together, so they append near one place of the
+    unique index instead of landing on a random page. Version 1, not 7: xAPI clients such as
+    TinCanPython reject UUIDs whose version is not 1-5.
     """
-    ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64
-    value |= 0b10 << 62 | rand & ((1 << 62) - 1)
-    return uuid.UUID(int=value)
+    return uuid.uuid1(node=_NODE)
 
 
 @dataclass
@@ -76,7 +77,7 @@ def prepare_batch(
     statements: list[dict],
     version: str,
     *,
-    new_id: Callable[[], uuid.UUID] = uuid7,
+    new_id: Callable[[], uuid.UUID] = time_uuid,
     paths: list[str] | None = None,
 ) -> PreparedBatch:
     """Everything about a batch that needs no database; raises BadRequest for repeated ids.

@@ -64,7 +64,15 @@ class TestVersionNegotiation:
     def test_about_needs_neither_version_nor_credentials(self, app):
         response = app.test_client().get("/xapi/about")
         assert response.status_code == 200
-        assert set(response.get_json()["version"]) == {"1.0.3", "2.0.0"}
+        assert response.get_json()["version"] == ["1.0.3", "2.0.0"]
+        under_2 = app.test_client().get(
+            "/xapi/about", headers={"X-Experience-API-Version": "2.0.0"}
+        )
+        assert under_2.get_json()["version"] == ["1.0.3", "2.0.0"]
+        under_1 = app.test_client().get(
+            "/xapi/about", headers={"X-Experience-API-Version": "1.0.1"}
+        )
+        assert under_1.get_json()["version"] == ["1.0.3"]
 
     def test_context_agents_are_unknown_under_1_0_3_and_valid_under_2_0(self, lrs):
         context = {

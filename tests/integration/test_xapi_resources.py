@@ -216,3 +216,20 @@ class TestVersionReporting:
         lrs.get("/statements", version="2.0.0")
         again = lrs.get("/statements", headers={"X-Experience-API-Version": None})
         assert again.headers["X-Experience-API-Version"] == "2.0.0"
+
+
+class TestLimits:
+    def test_a_body_over_the_configured_maximum_is_413_and_stores_nothing(self, app, backend):
+        from lrs import create_app
+        from tests.conftest import XapiClient, make_credential
+
+        small = create_app({"database_url": backend, "max_request_bytes": 2000})
+        _, key, secret = make_credential(small)
+        client = XapiClient(small, key, secret)
+        big = [statement() for _ in range(20)]
+        response = client.post("/statements", json=big)
+        assert response.status_code == 413
+        assert response.get_json()["code"] == "payload_too_large"
+        assert response.headers["X-Experience-API-Version"]
+        assert client.get("/statements").get_json()["statements"] == []
+        small.extensions["learnloop"].engine.dispose()

@@ -122,58 +122,61 @@ def index_terms(statement: dict) -> dict[int, bool]:
     ``related_agents`` / ``related_activities``: authority, instructor, team, contextAgents,
     contextGroups, context activities, and all of these inside a SubStatement.
     """
-    terms: dict[int, bool] = {}
-
-    def add(kind: str, value: str | None, direct: bool) -> None:
-        if value is None:
-            return
-        key = term_key(kind, value)
-        terms[key] = terms.get(key, False) or direct
-
-    def add_agent(agent: dict | None, direct: bool) -> None:
-        if not agent:
-            return
-        add(AGENT, ifi_string(agent), direct)
-        for member in members(agent):
-            add(AGENT, ifi_string(member), direct)
-
-    def add_object(obj: dict, direct: bool) -> None:
-        kind = obj.get("objectType", "Activity")
-        if kind == "Activity":
-            add(ACTIVITY, obj["id"], direct)
-        elif kind in ("Agent", "Group"):
-            add_agent(obj, direct)
-
-    def add_context(context: dict | None) -> None:
-        if not context:
-            return
-        add_agent(context.get("instructor"), False)
-        add_agent(context.get("team"), False)
-        for item in context.get("contextAgents") or ():
-            add_agent(item.get("agent"), False)
-        for item in context.get("contextGroups") or ():
-            add_agent(item.get("group"), False)
-        for value in (context.get("contextActivities") or {}).values():
-            for activity in value if isinstance(value, list) else [value]:
-                add(ACTIVITY, activity["id"], False)
-
-    add_agent(statement["actor"], True)
-    add(VERB, statement["verb"]["id"], True)
+    direct: list[tuple[str, str]] = [(VERB, statement["verb"]["id"])]
+    related: list[tuple[str, str]] = []
+    _agent_terms(statement["actor"], direct)
     obj = statement["object"]
-    add_object(obj, True)
+    _object_terms(obj, direct)
     context = statement.get("context")
-    add_context(context)
-    if context and context.get("registration"):
-        add(REGISTRATION, context["registration"].lower(), True)
+    if context:
+        _context_terms(context, related)
+        registration = context.get("registration")
+        if registration:
+            direct.append((REGISTRATION, registration.lower()))
     authority = statement.get("authority")
-    add_agent(authority, False)
     if authority:
-        add(AUTHORITY, ifi_string(authority) or _group_identity(authority), True)
+        _agent_terms(authority, related)
+        direct.append((AUTHORITY, ifi_string(authority) or _group_identity(authority)))
     if obj.get("objectType") == "SubStatement":
-        add_agent(obj["actor"], False)
-        add_object(obj["object"], False)
-        add_context(obj.get("context"))
+        _agent_terms(obj["actor"], related)
+        _object_terms(obj["object"], related)
+        if obj.get("context"):
+            _context_terms(obj["context"], related)
+    terms = dict.fromkeys((term_key(kind, value) for kind, value in related), False)
+    for kind, value in direct:
+        terms[term_key(kind, value)] = True
     return terms
+
+
+def _agent_terms(agent: dict, out: list[tuple[str, str]]) -> None:
+    identity = ifi_string(agent)
+    if identity is not None:
+        out.append((AGENT, identity))
+    for member in agent.get("member") or ():
+        identity = ifi_string(member)
+        if identity is not None:
+            out.append((AGENT, identity))
+
+
+def _object_terms(obj: dict, out: list[tuple[str, str]]) -> None:
+    kind = obj.get("objectType", "Activity")
+    if kind == "Activity":
+        out.append((ACTIVITY, obj["id"]))
+    elif kind in ("Agent", "Group"):
+        _agent_terms(obj, out)
+
+
+def _context_terms(context: dict, out: list[tuple[str, str]]) -> None:
+    for key in ("instructor", "team"):
+        if key in context:
+            _agent_terms(context[key], out)
+    for item in context.get("contextAgents") or ():
+        _agent_terms(item["agent"], out)
+    for item in context.get("contextGroups") or ():
+        _agent_terms(item["group"], out)
+    for value in (context.get("contextActivities") or {}).values():
+        for activity in value if isinstance(value, list) else (value,):
+            out.append((ACTIVITY, activity["id"]))
 
 
 def _group_identity(group: dict) -> str:

@@ -7,7 +7,7 @@ import json
 from flask import Response, g, request
 
 from lrs.auth import READ_STATEMENTS, WRITE_STATEMENTS, require
-from lrs.core import multipart, signatures
+from lrs.core import jsontext, multipart, signatures
 from lrs.core.attachments import AttachmentData, match_parts, require_file_urls
 from lrs.core.formats import parse_accept_language
 from lrs.core.query import decode_more, parse_statement_query
@@ -39,7 +39,7 @@ def _parse_json(raw: bytes | memoryview):
     if not raw:
         raise BadRequest("the request body is empty; it must be a statement or an array of them")
     try:
-        return json.loads(bytes(raw))
+        return jsontext.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from None
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lrs.auth import Principal
+from lrs.core import jsontext
 from lrs.core.attachments import AttachmentData
 from lrs.core.statements import PreparedStatement, index_terms, prepare_statement, same_statement
 from lrs.core.timefmt import format_ms, timestamp_to_utc
@@ -103,9 +104,7 @@ def prepare_batch(
             message = f"repeats the id of {paths[seen[p.id]]} in the same batch"
             raise BadRequest(f"{paths[i]}.id: {message}", [FieldError(paths[i] + ".id", message)])
         seen[p.id] = i
-    payloads = [
-        json.dumps(p.statement, separators=(",", ":"), ensure_ascii=False) for p in prepared
-    ]
+    payloads = [jsontext.dumps(p.statement) for p in prepared]
     return PreparedBatch(prepared, payloads, placeholder, paths, version)
 
 

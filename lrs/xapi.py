@@ -42,4 +42,5 @@ def _negotiate_and_authenticate():
 
 
 from lrs import about, activities, agents  # noqa: E402,F401  (routes register on import)
+from lrs.documents import views as _documents_views  # noqa: E402,F401
 from lrs.statements import views  # noqa: E402,F401

@@ -1,8 +1,8 @@
 """The Agents Resource (Communication 2.4): the Person object for an Agent.
 
-A Person gathers every identifier and name known for one human. Until identities are linked to
-people, the Person holds the requested Agent's identifier and the names it has been sent with in
-its most recent statements.
+A Person gathers every identifier and name known for one human: the identities linked to the
+same person (``lrs.people``), or the requested Agent alone when it is linked to no one, and the
+names sent with those identities in their most recent statements.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from lrs.core.agents import IFI_KEYS, ifi_string
 from lrs.db import read_transaction
 from lrs.errors import BadRequest, FieldError
 from lrs.models import Statement, StatementIndex
+from lrs.people.services import find_person, identities
 from lrs.services import services
 from lrs.xapi import xapi
 
@@ -28,14 +29,15 @@ INDEX = StatementIndex.__table__
 RECENT = 50
 
 
-def person(agent: dict, names: list[str]) -> dict:
-    """The Person object of an Agent (Communication 2.4.s5): each property an array."""
+def person(identities: list[dict], names: list[str]) -> dict:
+    """The Person object of one human's identities (Communication 2.4.s5): arrays throughout."""
     out: dict = {"objectType": "Person"}
     if names:
         out["name"] = names
     for key in IFI_KEYS:
-        if key in agent:
-            out[key] = [agent[key]]
+        values = [identity[key] for identity in identities if key in identity]
+        if values:
+            out[key] = values
     return out
 
 
@@ -91,6 +93,11 @@ def get_agents():
         raise BadRequest(
             "agent: must be an Agent, not a Group", [FieldError("agent", "must be an Agent")]
         )
+    store_id = g.principal.store_id
     with read_transaction(services().sessions) as session:
-        names = known_names(session, g.principal.store_id, agent)
-    return jsonify(person(agent, names))
+        linked = find_person(session, store_id, agent)
+        known = identities(session, store_id, linked.id) if linked else [agent]
+        names = [linked.name] if linked and linked.name else []
+        for identity in known:
+            names.extend(n for n in known_names(session, store_id, identity) if n not in names)
+    return jsonify(person(known, names))

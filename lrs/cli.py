@@ -26,7 +26,7 @@ def upgrade_database(database_url: str) -> None:
     """Apply every migration to the database (creating the SQLite file if needed)."""
     from alembic import command
 
-    command.upgrade(_alembic_config(database_url), "head")
+    command.upgrade(_alembic_config(database_url), "heads")
 
 
 @click.group()

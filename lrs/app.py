@@ -21,6 +21,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     config = Config.from_env(**(overrides or {}))
     app = Flask("learnloop", instance_path=None)
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
+    app.secret_key = config.secret_key or _instance_secret(config.instance_path)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.json.compact = True
@@ -38,5 +40,31 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lrs.xapi import xapi
 
     app.register_blueprint(xapi)
+
+    from objectives.views import api
+
+    app.register_blueprint(api)
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, config.max_request_bytes)
     return app
+
+
+def _instance_secret(instance_path: str) -> str:
+    """The signing key of sessions when LEARNLOOP_SECRET_KEY is unset: made once, kept on disk.
+
+    Every worker of one machine shares it; set LEARNLOOP_SECRET_KEY when several machines serve.
+    """
+    import os
+    import secrets
+
+    path = os.path.join(os.path.abspath(instance_path), "secret_key")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    with open(path) as handle:
+        return handle.read().strip()

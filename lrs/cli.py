@@ -158,5 +158,11 @@ def run_gunicorn(host: str, port: int, workers: int | None, threads: int) -> Non
     _App().run()
 
 
+from objectives.cli import accounts_cli, objectives_cli  # noqa: E402
+
+main.add_command(accounts_cli)
+main.add_command(objectives_cli)
+
+
 if __name__ == "__main__":
     sys.exit(main())

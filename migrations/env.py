@@ -4,6 +4,7 @@ from alembic import context
 
 import lrs.documents.models  # noqa: F401  (puts the documents table on Base.metadata)
 import lrs.people.models  # noqa: F401
+import objectives.models  # noqa: F401
 from lrs.config import Config
 from lrs.db import make_engine
 from lrs.models import Base

@@ -1,0 +1,175 @@
+"""Accounts, passwords, API tokens and who an account is allowed to see (its roles).
+
+Roles: admin (the whole store), manager (their direct and indirect reports), reviewer (the
+reviews granted to them), learner (themselves). Passwords use scrypt like credential secrets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from lrs.auth import hash_secret, verify_secret
+from lrs.errors import BadRequest, Conflict
+from objectives.errors import NotSignedIn
+from objectives.models import Account, ApiToken, ReportingLine, Review, ReviewGrant
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in account as authorization sees it."""
+
+    account_id: int
+    store_id: int
+    person_id: int | None
+    is_admin: bool
+
+
+def create_account(
+    session: Session,
+    store_id: int,
+    email: str,
+    password: str | None,
+    *,
+    person_id: int | None = None,
+    is_admin: bool = False,
+) -> Account:
+    email = email.strip().lower()
+    if password is not None and len(password) < 12:
+        raise BadRequest("password: must have at least 12 characters")
+    if session.scalar(
+        select(Account.id).where(Account.store_id == store_id, Account.email == email)
+    ):
+        raise Conflict(f"an account for {email} already exists")
+    account = Account(
+        store_id=store_id,
+        email=email,
+        password_hash=hash_secret(password) if password else None,
+        person_id=person_id,
+        is_admin=is_admin,
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def sign_in(session: Session, store_id: int, email: str, password: str) -> Account:
+    """The account for these credentials; NotSignedIn with one message for every failure."""
+    account = session.scalar(
+        select(Account).where(Account.store_id == store_id, Account.email == email.strip().lower())
+    )
+    stored = account.password_hash if account else None
+    # Verify against a dummy hash when the account is unknown, so timing does not tell.
+    ok = verify_secret(password, stored or _DUMMY_HASH)
+    if account is None or stored is None or not ok or account.disabled_at is not None:
+        raise NotSignedIn("unknown email or wrong password")
+    return account
+
+
+_DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
+
+
+def issue_token(session: Session, account: Account, name: str = "") -> str:
+    """A new API token for the account; shown once, stored as its SHA-256."""
+    token = "ll_" + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            account_id=account.id, token_hash=hashlib.sha256(token.encode()).hexdigest(), name=name
+        )
+    )
+    session.flush()
+    return token
+
+
+def account_for_token(session: Session, token: str) -> Account:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    if row is None or row.revoked_at is not None:
+        raise NotSignedIn("unknown or revoked API token")
+    account = session.get(Account, row.account_id)
+    if account is None or account.disabled_at is not None:
+        raise NotSignedIn("this account is disabled")
+    return account
+
+
+def revoke_token(session: Session, account: Account, token_id: int) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is not None and row.account_id == account.id and row.revoked_at is None:
+        row.revoked_at = dt.datetime.now(dt.UTC)
+
+
+def viewer_of(account: Account) -> Viewer:
+    return Viewer(account.id, account.store_id, account.person_id, account.is_admin)
+
+
+def reports_of(session: Session, store_id: int, manager_id: int) -> set[int]:
+    """Every direct and indirect report of a manager (a recursive walk of reporting lines)."""
+    rows = session.execute(
+        text(
+            "WITH RECURSIVE team(person_id) AS ("
+            " SELECT person_id FROM reporting_lines"
+            " WHERE store_id = :store AND manager_id = :manager"
+            " UNION"
+            " SELECT r.person_id FROM reporting_lines r JOIN team t ON r.manager_id = t.person_id"
+            " WHERE r.store_id = :store"
+            ") SELECT person_id FROM team"
+        ),
+        {"store": store_id, "manager": manager_id},
+    )
+    return {person_id for (person_id,) in rows}
+
+
+def set_manager(session: Session, store_id: int, person_id: int, manager_id: int | None) -> None:
+    """Make ``manager_id`` the person's manager (None: no manager). Refuses cycles."""
+    line = session.get(ReportingLine, person_id)
+    if manager_id is None:
+        if line is not None:
+            session.delete(line)
+        return
+    if manager_id == person_id or manager_id in reports_of(session, store_id, person_id):
+        raise BadRequest("manager_id: a person cannot report to themselves or to their own report")
+    if line is None:
+        session.add(ReportingLine(store_id=store_id, person_id=person_id, manager_id=manager_id))
+    else:
+        line.manager_id = manager_id
+    session.flush()
+
+
+def can_see_person(session: Session, viewer: Viewer, person_id: int) -> bool:
+    if viewer.is_admin or viewer.person_id == person_id:
+        return True
+    if viewer.person_id is None:
+        return False
+    return person_id in reports_of(session, viewer.store_id, viewer.person_id)
+
+
+def can_manage_person(session: Session, viewer: Viewer, person_id: int) -> bool:
+    """Admins and the person's managers (direct or indirect); not the person themselves."""
+    if viewer.is_admin:
+        return True
+    if viewer.person_id is None or viewer.person_id == person_id:
+        return False
+    return person_id in reports_of(session, viewer.store_id, viewer.person_id)
+
+
+def can_see_review(session: Session, viewer: Viewer, review: Review) -> bool:
+    if review.store_id != viewer.store_id:
+        return False
+    if can_see_person(session, viewer, review.person_id):
+        return True
+    return (
+        viewer.person_id is not None
+        and session.get(ReviewGrant, (review.id, viewer.person_id)) is not None
+    )
+
+
+def is_reviewer(session: Session, viewer: Viewer, review: Review) -> bool:
+    return (
+        viewer.person_id is not None
+        and session.get(ReviewGrant, (review.id, viewer.person_id)) is not None
+    )

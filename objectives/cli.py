@@ -1,0 +1,78 @@
+"""``learnloop accounts …`` and ``learnloop objectives …``."""
+
+from __future__ import annotations
+
+import click
+
+
+def _sessions():
+    from lrs.config import Config
+    from lrs.db import make_engine, make_session_factory
+
+    engine = make_engine(Config.from_env().database_url)
+    return engine, make_session_factory(engine)
+
+
+@click.group("accounts")
+def accounts_cli() -> None:
+    """Accounts that sign in to the pages and the /api routes."""
+
+
+@accounts_cli.command("create")
+@click.option("--store", "store_name", required=True)
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", default="", help="The person's name (a person is created if needed).")
+@click.option("--admin", is_flag=True, help="Administers the whole store.")
+def create_account_command(store_name, email, password, name, admin) -> None:
+    """Create an account (and its person, identified by the email) in a store."""
+    from lrs.auth import get_or_create_store
+    from lrs.db import write_transaction
+    from lrs.errors import LrsError
+    from lrs.people.services import ensure_person
+    from objectives.accounts import create_account
+
+    engine, sessions = _sessions()
+    try:
+        with write_transaction(sessions) as session:
+            store = get_or_create_store(session, store_name)
+            person = ensure_person(
+                session, store.id, {"mbox": "mailto:" + email.strip().lower()}, name=name
+            )
+            account = create_account(
+                session, store.id, email, password, person_id=person.id, is_admin=admin
+            )
+            click.echo(
+                f"account {account.id} for {account.email} (person {person.id})"
+                + (", admin" if admin else "")
+            )
+    except LrsError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()
+
+
+@click.group("objectives")
+def objectives_cli() -> None:
+    """Objectives and their progress."""
+
+
+@objectives_cli.command("refresh")
+@click.option("--store", "store_name", required=True)
+def refresh_command(store_name) -> None:
+    """Bring the learning-facts projection up to date (progress does this by itself too)."""
+    from sqlalchemy import select
+
+    from lrs.db import write_transaction
+    from lrs.models import Store
+    from objectives.progress import refresh_facts
+
+    engine, sessions = _sessions()
+    try:
+        with write_transaction(sessions) as session:
+            store = session.scalar(select(Store).where(Store.name == store_name))
+            if store is None:
+                raise click.ClickException(f"no store {store_name!r}")
+            click.echo(f"{refresh_facts(session, store.id)} statements projected")
+    finally:
+        engine.dispose()

@@ -1,0 +1,118 @@
+"""Measurable criteria and how they combine into an objective's progress (pure).
+
+A criterion is an xAPI condition: which verbs, which activities (ids, an id prefix or a type),
+which source, how many distinct learning events (or distinct activities), with what result,
+within which window. Counting happens in SQL (``objectives.services``); this module decides
+what the counts mean: percent complete, met or not, and the objective's rule (all, any, k of n).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RULES = ("all", "any", "k_of_n")
+COUNT_MODES = ("statements", "activities")
+SOURCE_WORDS = {
+    "any": "anywhere",
+    "lms": "in the LMS",
+    "code_review": "in code review",
+    "microlearning": "in micro-learning",
+    "xapi": "in other xAPI tools",
+}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One condition of an objective. Built from validated data (``schemas.objectives``)."""
+
+    verbs: tuple[str, ...] = ()
+    activity_ids: tuple[str, ...] = ()
+    activity_prefix: str | None = None
+    activity_type: str | None = None
+    source: str = "any"
+    min_count: int = 1
+    count: str = "statements"
+    min_score: float | None = None
+    success: bool | None = None
+    completion: bool | None = None
+    with_response: bool = False
+    window_start_ms: int | None = None
+    window_end_ms: int | None = None
+    label: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Criterion:
+        values = dict(data)
+        for key in ("verbs", "activity_ids"):
+            values[key] = tuple(values.get(key) or ())
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def describe(self) -> str:
+        """The criterion in plain words, for pages and reviews."""
+        if self.label:
+            return self.label
+        verbs = " or ".join(v.rstrip("/").rsplit("/", 1)[-1] for v in self.verbs) or "any verb"
+        if self.activity_ids:
+            names = ", ".join(a.rstrip("/").rsplit("/", 1)[-1] for a in self.activity_ids)
+            target = f"of: {names}" if self.count == "activities" else f"on {names}"
+        elif self.activity_prefix:
+            target = f"on activities under {self.activity_prefix}"
+        elif self.activity_type:
+            target = f"on {self.activity_type.rstrip('/').rsplit('/', 1)[-1]} activities"
+        else:
+            target = "on any activity"
+        unit = "different activities" if self.count == "activities" else "times"
+        parts = [f"{verbs} {target}, {self.min_count} {unit}", SOURCE_WORDS[self.source]]
+        if self.min_score is not None:
+            parts.append(f"with a score of at least {round(self.min_score * 100)}%")
+        if self.success:
+            parts.append("successfully")
+        if self.completion:
+            parts.append("completed")
+        if self.with_response:
+            parts.append("with a written response")
+        return " ".join(parts)
+
+
+@dataclass
+class CriterionProgress:
+    """How far a learner is on one criterion, and the statements that count."""
+
+    count: int
+    required: int
+    evidence: list[str] = field(default_factory=list)
+
+    @property
+    def met(self) -> bool:
+        return self.count >= self.required
+
+    @property
+    def percent(self) -> float:
+        return 100.0 if self.required <= 0 else min(100.0, 100.0 * self.count / self.required)
+
+
+@dataclass
+class ObjectiveProgress:
+    percent: float
+    met: bool
+    criteria: list[CriterionProgress]
+
+
+def combine(rule: str, k: int | None, criteria: list[CriterionProgress]) -> ObjectiveProgress:
+    """An objective's progress from its criteria.
+
+    ``all``: every criterion met; percent is the mean. ``any``: one is enough; percent is the
+    best. ``k_of_n``: k criteria met; percent is the mean of the k best.
+    """
+    if not criteria:
+        return ObjectiveProgress(0.0, False, criteria)
+    percents = sorted((c.percent for c in criteria), reverse=True)
+    met_count = sum(c.met for c in criteria)
+    if rule == "any":
+        return ObjectiveProgress(percents[0], met_count >= 1, criteria)
+    if rule == "k_of_n":
+        needed = max(1, min(k or 1, len(criteria)))
+        best = percents[:needed]
+        return ObjectiveProgress(sum(best) / needed, met_count >= needed, criteria)
+    return ObjectiveProgress(sum(percents) / len(percents), met_count == len(criteria), criteria)

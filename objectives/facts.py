@@ -1,0 +1,95 @@
+"""Projection of a statement to the learning fact that criteria filter on (pure).
+
+Source: which kind of system the learning came from, told by who asserted the statement (the
+authority Learnloop's own components write with) or by the platform the statement names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from lrs.core import statements as st
+from lrs.core.agents import ifi_string
+
+SOURCES = ("lms", "code_review", "microlearning", "xapi")
+LMS_PLATFORMS = ("moodle", "canvas", "blackboard", "brightspace", "d2l", "sakai", "totara")
+CODE_REVIEW_MARKS = ("github", "gitlab", "gerrit", "code-review", "code_review")
+MICROLEARNING_MARKS = ("microlearning", "badge", "trailhead", "micro-learning")
+
+
+def classify_source(statement: dict) -> str:
+    """``lms``, ``code_review``, ``microlearning`` or ``xapi`` (any other xAPI client)."""
+    authority = statement.get("authority") or {}
+    asserted_by = ((authority.get("account") or {}).get("name") or "").lower()
+    if asserted_by.startswith("learnloop:"):
+        if asserted_by.startswith("learnloop:lti"):
+            return "lms"
+        if any(mark in asserted_by for mark in CODE_REVIEW_MARKS):
+            return "code_review"
+        if any(mark in asserted_by for mark in MICROLEARNING_MARKS):
+            return "microlearning"
+    context = statement.get("context") or {}
+    platform = str(context.get("platform") or "").lower()
+    if any(name in platform for name in LMS_PLATFORMS):
+        return "lms"
+    categories = (context.get("contextActivities") or {}).get("category") or []
+    for category in categories:
+        iri = category.get("id", "").lower()
+        if any(mark in iri for mark in CODE_REVIEW_MARKS):
+            return "code_review"
+        if any(mark in iri for mark in MICROLEARNING_MARKS):
+            return "microlearning"
+    return "xapi"
+
+
+def _timestamp_ms(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _score(result: dict) -> float | None:
+    score = result.get("score") or {}
+    if "scaled" in score:
+        return float(score["scaled"])
+    if "raw" in score and score.get("max"):
+        low = score.get("min", 0)
+        span = score["max"] - low
+        return (score["raw"] - low) / span if span else None
+    return None
+
+
+def fact_of(statement: dict, stored_ms: int) -> dict:
+    """The learning fact of a stored statement: actor key, verb, activity, source, time, result."""
+    obj = statement["object"]
+    is_activity = obj.get("objectType", "Activity") == "Activity"
+    activity_id = obj["id"] if is_activity else None
+    activity_type = (obj.get("definition") or {}).get("type") if is_activity else None
+    at_ms = _timestamp_ms(statement.get("timestamp")) or stored_ms
+    result = statement.get("result") or {}
+    verb_id = statement["verb"]["id"]
+    fingerprint = int.from_bytes(
+        hashlib.blake2b(f"{verb_id}\x1f{activity_id}\x1f{at_ms}".encode(), digest_size=8).digest(),
+        "big",
+        signed=True,
+    )
+    return {
+        "actor_key": st.term_key(st.AGENT, ifi_string(statement["actor"]) or ""),
+        "verb_id": verb_id,
+        "activity_id": activity_id,
+        "activity_type": activity_type,
+        "source": classify_source(statement),
+        "at_ms": at_ms,
+        "score": _score(result),
+        "success": result.get("success"),
+        "completion": result.get("completion"),
+        "has_response": bool(result.get("response")),
+        "fingerprint": fingerprint,
+    }

@@ -1,0 +1,245 @@
+"""Progress of objectives, computed from the LRS with indexed queries (learning_facts).
+
+``refresh_facts`` brings the projection up to date from the statements table; ``progress_of``
+counts, per criterion, the distinct learning events of a person's identities; objectives that
+become met get their ``satisfied`` statement through the LRS write path, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lrs import api
+from lrs.core import jsontext
+from lrs.core import statements as st
+from lrs.core.agents import ifi_string
+from lrs.people.services import identities
+from lrs.statements.sql import insert_many, marks, run
+from objectives.criteria import Criterion, CriterionProgress, ObjectiveProgress, combine
+from objectives.facts import fact_of
+from objectives.models import LearningFact, Objective, ProjectionCursor, Review, ReviewCycle
+
+FACTS = LearningFact.__table__
+FACT_COLUMNS = (
+    "seq",
+    "store_id",
+    "actor_key",
+    "verb_id",
+    "activity_id",
+    "activity_type",
+    "source",
+    "at_ms",
+    "score",
+    "success",
+    "completion",
+    "has_response",
+    "fingerprint",
+)
+CHUNK = 5000
+SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
+OBJECTIVE_TYPE = "http://adlnet.gov/expapi/activities/objective"
+NAMESPACE = uuid.UUID("6f0c9a52-3b1e-4f4e-9d55-0c1f2d7b8e11")
+
+
+def refresh_facts(session: Session, store_id: int) -> int:
+    """Project the store's statements stored since the last refresh; returns how many.
+
+    Runs in the caller's write transaction. Statements of one store commit in ``seq`` order,
+    so the cursor never skips one that commits late.
+    """
+    cursor = session.get(ProjectionCursor, store_id)
+    if cursor is None:
+        cursor = ProjectionCursor(store_id=store_id, last_seq=0)
+        session.add(cursor)
+        session.flush()
+    done = 0
+    while True:
+        rows = run(
+            session,
+            "SELECT seq, stored_ms, payload FROM statements WHERE store_id = ? AND seq > ? "
+            "ORDER BY seq LIMIT ?",
+            [store_id, cursor.last_seq, CHUNK],
+        ).all()
+        if not rows:
+            return done
+        facts = []
+        for seq, stored_ms, payload in rows:
+            fact = fact_of(jsontext.loads(payload), stored_ms)
+            facts.append(tuple([seq, store_id, *(fact[c] for c in FACT_COLUMNS[2:])]))
+        insert_many(session, FACTS, FACT_COLUMNS, facts)
+        cursor.last_seq = rows[-1][0]
+        session.flush()
+        done += len(rows)
+        if len(rows) < CHUNK:
+            return done
+
+
+def actor_keys(agents: Iterable[dict]) -> list[int]:
+    return [st.term_key(st.AGENT, i) for i in (ifi_string(a) for a in agents) if i]
+
+
+def _day_ms(day: dt.date) -> int:
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
+
+
+def cycle_window(cycle: ReviewCycle) -> tuple[int, int]:
+    """The cycle's window in ms: from its first day to the end of its last day."""
+    return _day_ms(cycle.starts_on), _day_ms(cycle.ends_on + dt.timedelta(days=1))
+
+
+def count_criterion(
+    session: Session,
+    store_id: int,
+    keys: list[int],
+    criterion: Criterion,
+    window: tuple[int, int],
+    evidence: int = 0,
+) -> CriterionProgress:
+    """Count the distinct learning events (or activities) that meet ``criterion``.
+
+    Voided statements never count; the same event sent twice or by two identities of one
+    person counts once (facts share a fingerprint).
+    """
+    if not keys:
+        return CriterionProgress(0, criterion.min_count)
+    start = max(window[0], criterion.window_start_ms or window[0])
+    end = min(window[1], criterion.window_end_ms or window[1])
+    where = [f"f.store_id = ? AND f.actor_key IN ({marks(len(keys))})"]
+    params: list = [store_id, *keys]
+    if criterion.verbs:
+        where.append(f"f.verb_id IN ({marks(len(criterion.verbs))})")
+        params.extend(criterion.verbs)
+    where.append("f.at_ms >= ? AND f.at_ms < ?")
+    params.extend([start, end])
+    if criterion.activity_ids:
+        where.append(f"f.activity_id IN ({marks(len(criterion.activity_ids))})")
+        params.extend(criterion.activity_ids)
+    if criterion.activity_prefix:
+        where.append("substr(f.activity_id, 1, ?) = ?")
+        params.extend([len(criterion.activity_prefix), criterion.activity_prefix])
+    if criterion.activity_type:
+        where.append("f.activity_type = ?")
+        params.append(criterion.activity_type)
+    if criterion.source != "any":
+        where.append("f.source = ?")
+        params.append(criterion.source)
+    if criterion.min_score is not None:
+        where.append("f.score >= ?")
+        params.append(criterion.min_score)
+    if criterion.success:
+        where.append("f.success = ?")
+        params.append(True)
+    if criterion.completion:
+        where.append("f.completion = ?")
+        params.append(True)
+    if criterion.with_response:
+        where.append("f.has_response = ?")
+        params.append(True)
+    where.append("s.voided = ?")
+    params.append(False)
+    distinct = "f.activity_id" if criterion.count == "activities" else "f.fingerprint"
+    body = "FROM learning_facts f JOIN statements s ON s.seq = f.seq WHERE " + " AND ".join(where)
+    count = run(session, f"SELECT COUNT(DISTINCT {distinct}) {body}", params).scalar() or 0
+    found: list[str] = []
+    if evidence:
+        found = list(
+            run(
+                session,
+                f"SELECT s.statement_id {body} ORDER BY f.at_ms DESC LIMIT ?",
+                [*params, evidence],
+            ).scalars()
+        )
+    return CriterionProgress(count, criterion.min_count, found)
+
+
+@dataclass
+class Measured:
+    """An objective with its measured progress."""
+
+    objective: Objective
+    progress: ObjectiveProgress
+    criteria: list[Criterion]
+
+
+def measure(
+    session: Session,
+    objective: Objective,
+    keys: list[int],
+    window: tuple[int, int],
+    evidence: int = 0,
+) -> Measured:
+    criteria = [Criterion.from_dict(c) for c in json.loads(objective.criteria)]
+    counted = [
+        count_criterion(session, objective.store_id, keys, c, window, evidence) for c in criteria
+    ]
+    return Measured(objective, combine(objective.rule, objective.k, counted), criteria)
+
+
+def objective_activity_id(base_url: str, objective: Objective) -> str:
+    return f"{base_url.rstrip('/')}/objectives/{objective.id}"
+
+
+def record_satisfaction(
+    session: Session, measured: Measured, agents: list[dict], base_url: str, now: dt.datetime
+) -> str | None:
+    """Store the ``satisfied`` statement of a met objective, once; return its id if new.
+
+    The statement id is derived from the objective, so a second attempt (another request, a
+    retry) is an identical resend and stores nothing.
+    """
+    objective = measured.objective
+    if not measured.progress.met or objective.satisfied_at is not None or not agents:
+        return None
+    statement_id = str(uuid.uuid5(NAMESPACE, f"objective:{objective.id}:satisfied"))
+    evidence = [e for c in measured.progress.criteria for e in c.evidence][:50]
+    statement = {
+        "id": statement_id,
+        "actor": agents[0],
+        "verb": {"id": SATISFIED, "display": {"en-US": "satisfied"}},
+        "object": {
+            "objectType": "Activity",
+            "id": objective_activity_id(base_url, objective),
+            "definition": {
+                "type": OBJECTIVE_TYPE,
+                "name": {"en-US": objective.title},
+                **(
+                    {"description": {"en-US": objective.description}}
+                    if objective.description
+                    else {}
+                ),
+            },
+        },
+        "result": {"success": True, "completion": True, "score": {"scaled": 1.0}},
+        "context": {
+            "contextActivities": {
+                "parent": [{"id": f"{base_url.rstrip('/')}/reviews/{objective.review_id}"}]
+            },
+            "extensions": {f"{base_url.rstrip('/')}/xapi/extensions/evidence": evidence},
+        },
+        "timestamp": now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+    }
+    principal = api.source_principal(objective.store_id, "objectives", base_url.rstrip("/") + "/")
+    api.write_statements(session, principal, [statement])
+    objective.satisfied_at = now
+    objective.satisfied_statement_id = statement_id
+    session.flush()
+    return statement_id
+
+
+def objectives_of_review(session: Session, review: Review) -> list[Objective]:
+    return list(
+        session.scalars(
+            select(Objective).where(Objective.review_id == review.id).order_by(Objective.id)
+        )
+    )
+
+
+def person_agents(session: Session, store_id: int, person_id: int) -> list[dict]:
+    return identities(session, store_id, person_id)

@@ -1,0 +1,484 @@
+"""Cycles, reviews, objectives, templates, team progress and learner records.
+
+Every function takes the caller's Session and the signed-in ``Viewer`` and enforces the roles:
+a resource the viewer may not see is reported as not found (``Hidden``), never as forbidden,
+so ids of other teams' reviews reveal nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections import Counter, defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lrs.people.models import Person
+from lrs.people.services import identities
+from lrs.statements.sql import marks, run
+from objectives import progress as pg
+from objectives.accounts import (
+    Viewer,
+    can_manage_person,
+    can_see_person,
+    can_see_review,
+    is_reviewer,
+    reports_of,
+)
+from objectives.criteria import Criterion
+from objectives.errors import Hidden, NotAllowed
+from objectives.models import (
+    Objective,
+    ObjectiveTemplate,
+    Review,
+    ReviewCycle,
+    ReviewGrant,
+)
+
+WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+def _ms(moment: dt.datetime | None) -> int | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def criteria_for_storage(criteria: list[dict]) -> str:
+    """Validated criteria (schemas.objectives) as stored: windows in ms since the epoch."""
+    stored = []
+    for c in criteria:
+        c = dict(c)
+        c["window_start_ms"] = _ms(c.pop("window_start", None))
+        c["window_end_ms"] = _ms(c.pop("window_end", None))
+        stored.append({k: v for k, v in c.items() if v not in (None, [], "")})
+    return json.dumps(stored)
+
+
+# --- lookups with visibility --------------------------------------------------------------
+
+
+def get_person(session: Session, viewer: Viewer, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None or person.store_id != viewer.store_id:
+        raise Hidden(f"no person {person_id}")
+    if not can_see_person(session, viewer, person_id):
+        raise Hidden(f"no person {person_id}")
+    return person
+
+
+def get_review(session: Session, viewer: Viewer, review_id: int) -> Review:
+    review = session.get(Review, review_id)
+    if review is None or not can_see_review(session, viewer, review):
+        raise Hidden(f"no review {review_id}")
+    return review
+
+
+def get_cycle(session: Session, viewer: Viewer, cycle_id: int) -> ReviewCycle:
+    cycle = session.get(ReviewCycle, cycle_id)
+    if cycle is None or cycle.store_id != viewer.store_id:
+        raise Hidden(f"no review cycle {cycle_id}")
+    return cycle
+
+
+def get_objective(session: Session, viewer: Viewer, objective_id: int) -> tuple[Objective, Review]:
+    objective = session.get(Objective, objective_id)
+    if objective is None:
+        raise Hidden(f"no objective {objective_id}")
+    review = session.get(Review, objective.review_id)
+    if review is None or not can_see_review(session, viewer, review):
+        raise Hidden(f"no objective {objective_id}")
+    return objective, review
+
+
+def require_manager_of(session: Session, viewer: Viewer, person_id: int) -> None:
+    if not can_manage_person(session, viewer, person_id):
+        raise NotAllowed("only the person's managers and admins may do this")
+
+
+def require_admin(viewer: Viewer) -> None:
+    if not viewer.is_admin:
+        raise NotAllowed("only admins may do this")
+
+
+def require_manager_role(session: Session, viewer: Viewer) -> None:
+    """Admins, and people who have at least one report."""
+    if viewer.is_admin:
+        return
+    if viewer.person_id is None or not reports_of(session, viewer.store_id, viewer.person_id):
+        raise NotAllowed("only managers and admins may do this")
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+def visible_people(session: Session, viewer: Viewer) -> list[Person]:
+    query = (
+        select(Person).where(Person.store_id == viewer.store_id).order_by(Person.name, Person.id)
+    )
+    if viewer.is_admin:
+        return list(session.scalars(query))
+    ids = {viewer.person_id} if viewer.person_id else set()
+    if viewer.person_id:
+        ids |= reports_of(session, viewer.store_id, viewer.person_id)
+    if not ids:
+        return []
+    return list(session.scalars(query.where(Person.id.in_(ids))))
+
+
+# --- cycles ---------------------------------------------------------------------------------
+
+
+def list_cycles(session: Session, viewer: Viewer) -> list[ReviewCycle]:
+    return list(
+        session.scalars(
+            select(ReviewCycle)
+            .where(ReviewCycle.store_id == viewer.store_id)
+            .order_by(ReviewCycle.starts_on.desc())
+        )
+    )
+
+
+def create_cycle(session: Session, viewer: Viewer, data: dict) -> ReviewCycle:
+    require_admin(viewer)
+    cycle = ReviewCycle(store_id=viewer.store_id, **data)
+    session.add(cycle)
+    session.flush()
+    return cycle
+
+
+# --- reviews --------------------------------------------------------------------------------
+
+
+def list_reviews(session: Session, viewer: Viewer, cycle_id: int | None = None) -> list[Review]:
+    """The reviews the viewer may see: own, their reports', granted to them (or all: admin)."""
+    query = select(Review).where(Review.store_id == viewer.store_id)
+    if cycle_id is not None:
+        query = query.where(Review.cycle_id == cycle_id)
+    if not viewer.is_admin:
+        people = {viewer.person_id} if viewer.person_id else set()
+        if viewer.person_id:
+            people |= reports_of(session, viewer.store_id, viewer.person_id)
+        granted = select(ReviewGrant.review_id).where(ReviewGrant.person_id == viewer.person_id)
+        query = query.where(Review.person_id.in_(people) | Review.id.in_(granted))
+    return list(session.scalars(query.order_by(Review.id)))
+
+
+def create_review(session: Session, viewer: Viewer, data: dict) -> Review:
+    cycle = get_cycle(session, viewer, data["cycle_id"])
+    get_person(session, viewer, data["person_id"])
+    require_manager_of(session, viewer, data["person_id"])
+    existing = session.scalar(
+        select(Review).where(Review.cycle_id == cycle.id, Review.person_id == data["person_id"])
+    )
+    if existing is not None:
+        return existing
+    review = Review(store_id=viewer.store_id, cycle_id=cycle.id, person_id=data["person_id"])
+    session.add(review)
+    session.flush()
+    _set_reviewers(session, viewer, review, data.get("reviewer_ids") or [])
+    return review
+
+
+def _set_reviewers(session: Session, viewer: Viewer, review: Review, person_ids: list[int]) -> None:
+    for grant in session.scalars(select(ReviewGrant).where(ReviewGrant.review_id == review.id)):
+        session.delete(grant)
+    session.flush()
+    for person_id in dict.fromkeys(person_ids):
+        person = session.get(Person, person_id)
+        if person is None or person.store_id != viewer.store_id:
+            raise Hidden(f"no person {person_id}")
+        session.add(ReviewGrant(review_id=review.id, person_id=person_id))
+    session.flush()
+
+
+def update_review(session: Session, viewer: Viewer, review_id: int, data: dict) -> Review:
+    """Managers set status, manager comment and reviewers; reviewers set their comment."""
+    review = get_review(session, viewer, review_id)
+    manages = can_manage_person(session, viewer, review.person_id)
+    reviews_it = is_reviewer(session, viewer, review)
+    if "reviewer_comment" in data:
+        if not (reviews_it or viewer.is_admin):
+            raise NotAllowed("only the review's reviewers write the reviewer comment")
+        review.reviewer_comment = data["reviewer_comment"]
+    if {"status", "manager_comment", "reviewer_ids"} & set(data):
+        if not manages:
+            raise NotAllowed("only the employee's managers and admins change this review")
+        if "status" in data:
+            review.status = data["status"]
+        if "manager_comment" in data:
+            review.manager_comment = data["manager_comment"]
+        if "reviewer_ids" in data:
+            _set_reviewers(session, viewer, review, data["reviewer_ids"])
+    session.flush()
+    return review
+
+
+def reviewers_of(session: Session, review: Review) -> list[int]:
+    return list(
+        session.scalars(select(ReviewGrant.person_id).where(ReviewGrant.review_id == review.id))
+    )
+
+
+# --- templates and objectives ----------------------------------------------------------------
+
+
+def list_templates(session: Session, viewer: Viewer) -> list[ObjectiveTemplate]:
+    require_manager_role(session, viewer)
+    return list(
+        session.scalars(
+            select(ObjectiveTemplate)
+            .where(ObjectiveTemplate.store_id == viewer.store_id)
+            .order_by(ObjectiveTemplate.title)
+        )
+    )
+
+
+def create_template(session: Session, viewer: Viewer, data: dict) -> ObjectiveTemplate:
+    require_manager_role(session, viewer)
+    template = ObjectiveTemplate(
+        store_id=viewer.store_id,
+        title=data["title"],
+        description=data["description"],
+        rule=data["rule"],
+        k=data.get("k"),
+        criteria=criteria_for_storage(data["criteria"]),
+    )
+    session.add(template)
+    session.flush()
+    return template
+
+
+def get_template(session: Session, viewer: Viewer, template_id: int) -> ObjectiveTemplate:
+    template = session.get(ObjectiveTemplate, template_id)
+    if template is None or template.store_id != viewer.store_id:
+        raise Hidden(f"no template {template_id}")
+    return template
+
+
+def attach_objective(session: Session, viewer: Viewer, review_id: int, data: dict) -> Objective:
+    """Attach an objective to a review, written out or from a template (managers, admins)."""
+    review = get_review(session, viewer, review_id)
+    require_manager_of(session, viewer, review.person_id)
+    if "template_id" in data:
+        template = get_template(session, viewer, data["template_id"])
+        fields = {
+            "title": template.title,
+            "description": template.description,
+            "rule": template.rule,
+            "k": template.k,
+            "criteria": template.criteria,
+            "template_id": template.id,
+        }
+    else:
+        fields = {
+            "title": data["title"],
+            "description": data["description"],
+            "rule": data["rule"],
+            "k": data.get("k"),
+            "criteria": criteria_for_storage(data["criteria"]),
+        }
+    objective = Objective(
+        store_id=viewer.store_id,
+        review_id=review.id,
+        due_on=data.get("due_on"),
+        weight=data.get("weight", 1.0),
+        **fields,
+    )
+    session.add(objective)
+    session.flush()
+    return objective
+
+
+def delete_objective(session: Session, viewer: Viewer, objective_id: int) -> None:
+    objective, review = get_objective(session, viewer, objective_id)
+    require_manager_of(session, viewer, review.person_id)
+    session.delete(objective)
+    session.flush()
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+def review_progress(
+    session: Session,
+    viewer: Viewer,
+    review: Review,
+    *,
+    base_url: str,
+    evidence: int = 0,
+    now: dt.datetime | None = None,
+) -> list[pg.Measured]:
+    """Measured objectives of a review; met ones get their ``satisfied`` statement once."""
+    cycle = session.get(ReviewCycle, review.cycle_id)
+    window = pg.cycle_window(cycle)
+    agents = identities(session, review.store_id, review.person_id)
+    keys = pg.actor_keys(agents)
+    measured = []
+    for objective in pg.objectives_of_review(session, review):
+        m = pg.measure(session, objective, keys, window, evidence)
+        if m.progress.met and objective.satisfied_at is None:
+            if not evidence:
+                m = pg.measure(session, objective, keys, window, 20)
+            pg.record_satisfaction(session, m, agents, base_url, now or dt.datetime.now(dt.UTC))
+        measured.append(m)
+    return measured
+
+
+def team_progress(
+    session: Session, viewer: Viewer, cycle_id: int, *, base_url: str
+) -> list[tuple[Person, Review, list[pg.Measured]]]:
+    """Every visible review of the cycle except the viewer's own, with measured objectives."""
+    rows = []
+    for review in list_reviews(session, viewer, cycle_id):
+        if review.person_id == viewer.person_id:
+            continue
+        person = session.get(Person, review.person_id)
+        rows.append((person, review, review_progress(session, viewer, review, base_url=base_url)))
+    return rows
+
+
+def measured_json(m: pg.Measured) -> dict:
+    o = m.objective
+    return {
+        "id": o.id,
+        "review_id": o.review_id,
+        "title": o.title,
+        "description": o.description,
+        "due_on": o.due_on.isoformat() if o.due_on else None,
+        "weight": o.weight,
+        "rule": o.rule,
+        "k": o.k,
+        "percent": round(m.progress.percent, 1),
+        "met": m.progress.met,
+        "satisfied_at": o.satisfied_at.isoformat() if o.satisfied_at else None,
+        "satisfied_statement_id": o.satisfied_statement_id,
+        "criteria": [
+            {
+                "description": c.describe(),
+                "definition": json.loads(o.criteria)[i],
+                "count": p.count,
+                "required": p.required,
+                "percent": round(p.percent, 1),
+                "met": p.met,
+                "evidence": p.evidence,
+            }
+            for i, (c, p) in enumerate(zip(m.criteria, m.progress.criteria, strict=True))
+        ],
+    }
+
+
+# --- learner record -------------------------------------------------------------------------
+
+
+def learner_record(
+    session: Session, viewer: Viewer, person_id: int, since: dt.date | None, until: dt.date | None
+) -> dict:
+    """A person's learning across every source over a period: counts, weeks, recent items."""
+    person = get_person(session, viewer, person_id)
+    agents = identities(session, viewer.store_id, person_id)
+    keys = pg.actor_keys(agents)
+    start = pg._day_ms(since) if since else 0
+    end = pg._day_ms(until + dt.timedelta(days=1)) if until else 2**62
+    record: dict = {
+        "person": {"id": person.id, "name": person.name, "identities": agents},
+        "period": {
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+        },
+        "total": 0,
+        "by_source": {},
+        "by_verb": {},
+        "by_activity_type": {},
+        "weeks": [],
+        "recent": [],
+    }
+    if not keys:
+        return record
+    where = (
+        f"f.store_id = ? AND f.actor_key IN ({marks(len(keys))}) AND f.at_ms >= ? AND f.at_ms < ? "
+        "AND s.voided = ?"
+    )
+    params = [viewer.store_id, *keys, start, end, False]
+    rows = run(
+        session,
+        f"SELECT f.source, f.verb_id, f.activity_type, f.at_ms / {WEEK_MS} AS week, "
+        "COUNT(DISTINCT f.fingerprint) "
+        f"FROM learning_facts f JOIN statements s ON s.seq = f.seq WHERE {where} "
+        "GROUP BY 1, 2, 3, 4",
+        params,
+    ).all()
+    by_source, by_verb, by_type = Counter(), Counter(), Counter()
+    weeks: dict[int, Counter] = defaultdict(Counter)
+    for source, verb, activity_type, week, count in rows:
+        by_source[source] += count
+        by_verb[verb] += count
+        by_type[activity_type or "unknown"] += count
+        weeks[int(week)][source] += count
+    record["total"] = sum(by_source.values())
+    record["by_source"] = dict(by_source.most_common())
+    record["by_verb"] = dict(by_verb.most_common())
+    record["by_activity_type"] = dict(by_type.most_common())
+    record["weeks"] = [
+        {
+            "week_start": dt.datetime.fromtimestamp(week * WEEK_MS / 1000, dt.UTC)
+            .date()
+            .isoformat(),
+            "by_source": dict(sources),
+            "total": sum(sources.values()),
+        }
+        for week, sources in sorted(weeks.items())
+    ]
+    recent = run(
+        session,
+        "SELECT s.statement_id, f.source, f.verb_id, f.activity_id, f.at_ms, f.score, f.success "
+        f"FROM learning_facts f JOIN statements s ON s.seq = f.seq WHERE {where} "
+        "ORDER BY f.at_ms DESC LIMIT 20",
+        params,
+    ).all()
+    record["recent"] = [
+        {
+            "statement_id": sid,
+            "source": source,
+            "verb": verb,
+            "activity": activity,
+            "at": dt.datetime.fromtimestamp(at / 1000, dt.UTC).isoformat().replace("+00:00", "Z"),
+            "score": score,
+            "success": None if success is None else bool(success),
+        }
+        for sid, source, verb, activity, at, score, success in recent
+    ]
+    return record
+
+
+def record_csv(record: dict) -> str:
+    """The learner record as CSV: one row per recent item, then the weekly totals."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "when", "source", "verb", "activity", "score", "success", "count"])
+    for item in record["recent"]:
+        writer.writerow(
+            [
+                "recent",
+                item["at"],
+                item["source"],
+                item["verb"],
+                item["activity"],
+                item["score"],
+                item["success"],
+                1,
+            ]
+        )
+    for week in record["weeks"]:
+        for source, count in week["by_source"].items():
+            writer.writerow(["week", week["week_start"], source, "", "", "", "", count])
+    return out.getvalue()
+
+
+def criterion_description(data: dict) -> str:
+    return Criterion.from_dict(data).describe()

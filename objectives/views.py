@@ -1,0 +1,362 @@
+"""The objectives API under /api: JSON in, JSON out, every route behind the roles.
+
+Sign-in: ``POST /api/tokens`` with store, email and password gives a bearer token; pages use
+the session cookie set by ``web``. Each route parses with a marshmallow schema (400 with paths
+on bad input), calls a service, renders. The OpenAPI document is at /api/openapi.json.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, jsonify, request, session
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from lrs.db import read_transaction, write_transaction
+from lrs.errors import FieldError
+from lrs.models import Store
+from lrs.people.models import Person
+from lrs.people.services import create_person, identities, link_identity
+from lrs.services import services
+from objectives import accounts
+from objectives import services as svc
+from objectives.errors import InvalidPayload, NotSignedIn
+from objectives.models import Account
+from objectives.progress import refresh_facts
+from schemas import objectives as schemas
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _load(schema, data=None, partial=False) -> dict:
+    try:
+        return schema().load(
+            request.get_json(silent=True) if data is None else data, partial=partial
+        )
+    except ValidationError as exc:
+        errors = [FieldError(path, message) for path, message in _flatten(exc.messages)]
+        raise InvalidPayload(
+            "; ".join(str(e) for e in errors[:5]) or "invalid body", errors
+        ) from None
+
+
+def _flatten(messages, prefix=""):
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = (
+                f"{prefix}.{key}"
+                if prefix and not isinstance(key, int)
+                else (f"{prefix}[{key}]" if isinstance(key, int) else str(key))
+            )
+            if key == "_schema":
+                path = prefix
+            yield from _flatten(value, path)
+    elif isinstance(messages, list):
+        for message in messages:
+            if isinstance(message, (dict, list)):
+                yield from _flatten(message, prefix)
+            else:
+                yield prefix, str(message)
+    else:
+        yield prefix, str(messages)
+
+
+def _viewer(db) -> accounts.Viewer:
+    """The signed-in account: a bearer token, or the pages' session cookie."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        account = accounts.account_for_token(db, header[7:].strip())
+    else:
+        account_id = session.get("account_id")
+        account = db.get(Account, account_id) if account_id else None
+        if account is None or session.get("epoch") != account.session_epoch or account.disabled_at:
+            raise NotSignedIn("sign in first: send a bearer token from POST /api/tokens")
+    viewer = accounts.viewer_of(account)
+    g.viewer = viewer
+    return viewer
+
+
+def _base_url() -> str:
+    return (services().config.public_url or request.host_url).rstrip("/")
+
+
+def _cycle_json(c) -> dict:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "starts_on": c.starts_on.isoformat(),
+        "ends_on": c.ends_on.isoformat(),
+    }
+
+
+def _review_json(db, r) -> dict:
+    person = db.get(Person, r.person_id)
+    return {
+        "id": r.id,
+        "cycle_id": r.cycle_id,
+        "person_id": r.person_id,
+        "person_name": person.name if person else "",
+        "status": r.status,
+        "manager_comment": r.manager_comment,
+        "reviewer_comment": r.reviewer_comment,
+        "reviewer_ids": svc.reviewers_of(db, r),
+    }
+
+
+def _person_json(db, p, manager_id=None) -> dict:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "email": p.email,
+        "identities": identities(db, p.store_id, p.id),
+    }
+
+
+def _template_json(t) -> dict:
+    import json
+
+    return {
+        "id": t.id,
+        "title": t.title,
+        "description": t.description,
+        "rule": t.rule,
+        "k": t.k,
+        "criteria": json.loads(t.criteria),
+        "criteria_in_words": [svc.criterion_description(c) for c in json.loads(t.criteria)],
+    }
+
+
+@api.post("/tokens")
+def create_token():
+    """Sign in with store, email and password; returns a bearer token (shown once)."""
+    body = request.get_json(silent=True) or {}
+    missing = [k for k in ("store", "email", "password") if not isinstance(body.get(k), str)]
+    if missing:
+        raise InvalidPayload(
+            f"{missing[0]}: required", [FieldError(m, "required") for m in missing]
+        )
+    with write_transaction(services().sessions) as db:
+        store = db.scalar(select(Store).where(Store.name == body["store"]))
+        if store is None:
+            raise NotSignedIn("unknown email or wrong password")
+        account = accounts.sign_in(db, store.id, body["email"], body["password"])
+        token = accounts.issue_token(db, account, body.get("name", ""))
+    return jsonify({"token": token, "account_id": account.id}), 201
+
+
+@api.get("/me")
+def me():
+    with read_transaction(services().sessions) as db:
+        viewer = _viewer(db)
+        account = db.get(Account, viewer.account_id)
+        manages = bool(
+            viewer.person_id and accounts.reports_of(db, viewer.store_id, viewer.person_id)
+        )
+        return jsonify(
+            {
+                "account_id": account.id,
+                "email": account.email,
+                "person_id": account.person_id,
+                "is_admin": account.is_admin,
+                "is_manager": manages,
+            }
+        )
+
+
+@api.get("/people")
+def list_people():
+    with read_transaction(services().sessions) as db:
+        viewer = _viewer(db)
+        return jsonify([_person_json(db, p) for p in svc.visible_people(db, viewer)])
+
+
+@api.post("/people")
+def add_person():
+    """Admins add people; ``manager_id`` sets their manager."""
+    data = _load(schemas.PersonSchema)
+    with write_transaction(services().sessions) as db:
+        viewer = _viewer(db)
+        svc.require_admin(viewer)
+        person = create_person(db, viewer.store_id, data["name"], data["email"])
+        if data["email"]:
+            link_identity(db, viewer.store_id, person, {"mbox": "mailto:" + data["email"]})
+        if data["manager_id"]:
+            svc.get_person(db, viewer, data["manager_id"])
+            accounts.set_manager(db, viewer.store_id, person.id, data["manager_id"])
+        return jsonify(_person_json(db, person)), 201
+
+
+@api.get("/people/<int:person_id>")
+def get_person(person_id: int):
+    with read_transaction(services().sessions) as db:
+        viewer = _viewer(db)
+        return jsonify(_person_json(db, svc.get_person(db, viewer, person_id)))
+
+
+@api.put("/people/<int:person_id>/manager")
+def put_manager(person_id: int):
+    body = request.get_json(silent=True) or {}
+    manager_id = body.get("manager_id")
+    if manager_id is not None and not isinstance(manager_id, int):
+        raise InvalidPayload(
+            "manager_id: must be an integer or null",
+            [FieldError("manager_id", "must be an integer")],
+        )
+    with write_transaction(services().sessions) as db:
+        viewer = _viewer(db)
+        svc.require_admin(viewer)
+        svc.get_person(db, viewer, person_id)
+        if manager_id is not None:
+            svc.get_person(db, viewer, manager_id)
+        accounts.set_manager(db, viewer.store_id, person_id, manager_id)
+    return Response(status=204)
+
+
+@api.get("/people/<int:person_id>/record")
+def person_record(person_id: int):
+    """The learner record: counts by source, verb and type, weekly series, recent items."""
+    query = _load(schemas.RecordQuerySchema, request.args.to_dict())
+    with write_transaction(services().sessions) as db:
+        viewer = _viewer(db)
+        refresh_facts(db, viewer.store_id)
+        record = svc.learner_record(db, viewer, person_id, query["since"], query["until"])
+        reviews = [r for r in svc.list_reviews(db, viewer) if r.person_id == person_id]
+        record["objectives"] = [
+            svc.measured_json(m)
+            for r in reviews
+            for m in svc.review_progress(db, viewer, r, base_url=_base_url())
+        ]
+    if query["format"] == "csv":
+        return Response(
+            svc.record_csv(record),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename=record-{person_id}.csv"},
+        )
+    return jsonify(record)
+
+
+@api.get("/cycles")
+def list_cycles():
+    with read_transaction(services().sessions) as db:
+        return jsonify([_cycle_json(c) for c in svc.list_cycles(db, _viewer(db))])
+
+
+@api.post("/cycles")
+def create_cycle():
+    data = _load(schemas.CycleSchema)
+    with write_transaction(services().sessions) as db:
+        return jsonify(_cycle_json(svc.create_cycle(db, _viewer(db), data))), 201
+
+
+@api.get("/cycles/<int:cycle_id>/team")
+def team(cycle_id: int):
+    """Every visible report's review in the cycle with each objective's progress."""
+    with write_transaction(services().sessions) as db:
+        viewer = _viewer(db)
+        svc.get_cycle(db, viewer, cycle_id)
+        refresh_facts(db, viewer.store_id)
+        rows = svc.team_progress(db, viewer, cycle_id, base_url=_base_url())
+        return jsonify(
+            [
+                {
+                    "person": {"id": p.id, "name": p.name},
+                    "review": _review_json(db, r),
+                    "objectives": [svc.measured_json(m) for m in measured],
+                }
+                for p, r, measured in rows
+            ]
+        )
+
+
+@api.get("/reviews")
+def list_reviews():
+    cycle_id = request.args.get("cycle_id", type=int)
+    with read_transaction(services().sessions) as db:
+        viewer = _viewer(db)
+        return jsonify([_review_json(db, r) for r in svc.list_reviews(db, viewer, cycle_id)])
+
+
+@api.post("/reviews")
+def create_review():
+    data = _load(schemas.ReviewSchema)
+    with write_transaction(services().sessions) as db:
+        review = svc.create_review(db, _viewer(db), data)
+        return jsonify(_review_json(db, review)), 201
+
+
+@api.get("/reviews/<int:review_id>")
+def get_review(review_id: int):
+    with write_transaction(services().sessions) as db:
+        viewer = _viewer(db)
+        review = svc.get_review(db, viewer, review_id)
+        refresh_facts(db, viewer.store_id)
+        body = _review_json(db, review)
+        body["objectives"] = [
+            svc.measured_json(m)
+            for m in svc.review_progress(db, viewer, review, base_url=_base_url(), evidence=10)
+        ]
+        return jsonify(body)
+
+
+@api.patch("/reviews/<int:review_id>")
+def patch_review(review_id: int):
+    data = _load(schemas.ReviewUpdateSchema)
+    with write_transaction(services().sessions) as db:
+        review = svc.update_review(db, _viewer(db), review_id, data)
+        return jsonify(_review_json(db, review))
+
+
+@api.post("/reviews/<int:review_id>/objectives")
+def attach_objective(review_id: int):
+    """Attach an objective: written out (ObjectiveSchema) or from a template."""
+    body = request.get_json(silent=True)
+    schema = (
+        schemas.ObjectiveFromTemplateSchema
+        if isinstance(body, dict) and "template_id" in body
+        else schemas.ObjectiveSchema
+    )
+    data = _load(schema)
+    with write_transaction(services().sessions) as db:
+        viewer = _viewer(db)
+        objective = svc.attach_objective(db, viewer, review_id, data)
+        return jsonify(
+            {"id": objective.id, "review_id": objective.review_id, "title": objective.title}
+        ), 201
+
+
+@api.get("/objectives/<int:objective_id>/progress")
+def objective_progress(objective_id: int):
+    with write_transaction(services().sessions) as db:
+        viewer = _viewer(db)
+        objective, review = svc.get_objective(db, viewer, objective_id)
+        refresh_facts(db, viewer.store_id)
+        for m in svc.review_progress(db, viewer, review, base_url=_base_url(), evidence=20):
+            if m.objective.id == objective_id:
+                return jsonify(svc.measured_json(m))
+    raise AssertionError("unreachable")
+
+
+@api.delete("/objectives/<int:objective_id>")
+def delete_objective(objective_id: int):
+    with write_transaction(services().sessions) as db:
+        svc.delete_objective(db, _viewer(db), objective_id)
+    return Response(status=204)
+
+
+@api.get("/templates")
+def list_templates():
+    with read_transaction(services().sessions) as db:
+        return jsonify([_template_json(t) for t in svc.list_templates(db, _viewer(db))])
+
+
+@api.post("/templates")
+def create_template():
+    data = _load(schemas.TemplateSchema)
+    with write_transaction(services().sessions) as db:
+        return jsonify(_template_json(svc.create_template(db, _viewer(db), data))), 201
+
+
+@api.get("/openapi.json")
+def openapi():
+    from objectives.openapi import document
+
+    return jsonify(document(_base_url()))

@@ -1,0 +1,143 @@
+"""Payloads of the objectives API (/api/...): cycles, reviews, objectives, templates, people.
+
+Validation errors are answered with 400 (not marshmallow's customary 422) and the path of each
+defect, like every other error of Learnloop.
+"""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from schemas.fields import is_iri
+
+RULES = ("all", "any", "k_of_n")
+SOURCES = ("any", "lms", "code_review", "microlearning", "xapi")
+STATUSES = ("draft", "in_progress", "submitted", "closed")
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _iri(value: str) -> None:
+    if not is_iri(value):
+        raise ValidationError("must be an IRI")
+
+
+class CriterionSchema(Strict):
+    """One xAPI condition; see ``objectives.criteria.Criterion``."""
+
+    verbs = fields.List(fields.String(validate=_iri), load_default=list)
+    activity_ids = fields.List(fields.String(validate=_iri), load_default=list)
+    activity_prefix = fields.String(load_default=None, validate=validate.Length(min=1))
+    activity_type = fields.String(load_default=None, validate=_iri)
+    source = fields.String(load_default="any", validate=validate.OneOf(SOURCES))
+    min_count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    count = fields.String(
+        load_default="statements", validate=validate.OneOf(("statements", "activities"))
+    )
+    min_score = fields.Float(load_default=None, validate=validate.Range(min=-1, max=1))
+    success = fields.Boolean(load_default=None)
+    completion = fields.Boolean(load_default=None)
+    with_response = fields.Boolean(load_default=False)
+    window_start = fields.DateTime(load_default=None)
+    window_end = fields.DateTime(load_default=None)
+    label = fields.String(load_default="", validate=validate.Length(max=300))
+
+    @validates_schema
+    def _target(self, data, **kwargs):
+        if not (
+            data["verbs"]
+            or data["activity_ids"]
+            or data["activity_prefix"]
+            or data["activity_type"]
+        ):
+            raise ValidationError(
+                "a criterion needs verbs, activity_ids, activity_prefix or activity_type"
+            )
+        if (
+            data["count"] == "activities"
+            and data["activity_ids"]
+            and data["min_count"] > len(data["activity_ids"])
+        ):
+            raise ValidationError(
+                "min_count cannot exceed the number of activity_ids", field_name="min_count"
+            )
+        if (
+            data["window_start"]
+            and data["window_end"]
+            and data["window_start"] >= data["window_end"]
+        ):
+            raise ValidationError("window_start must be before window_end", field_name="window_end")
+
+
+class ObjectiveFields(Strict):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    rule = fields.String(load_default="all", validate=validate.OneOf(RULES))
+    k = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    criteria = fields.List(
+        fields.Nested(CriterionSchema), required=True, validate=validate.Length(min=1, max=20)
+    )
+
+    @validates_schema
+    def _rule(self, data, **kwargs):
+        if data.get("rule") == "k_of_n":
+            if not data.get("k"):
+                raise ValidationError("k is required when rule is k_of_n", field_name="k")
+            if data["k"] > len(data.get("criteria") or []):
+                raise ValidationError("k cannot exceed the number of criteria", field_name="k")
+
+
+class TemplateSchema(ObjectiveFields):
+    """An objective template a manager reuses."""
+
+
+class ObjectiveSchema(ObjectiveFields):
+    """An objective attached to a review; or built from a template (then only overrides)."""
+
+    due_on = fields.Date(load_default=None)
+    weight = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=100))
+
+
+class ObjectiveFromTemplateSchema(Strict):
+    template_id = fields.Integer(required=True)
+    due_on = fields.Date(load_default=None)
+    weight = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=100))
+
+
+class CycleSchema(Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data["ends_on"] < data["starts_on"]:
+            raise ValidationError("ends_on must not be before starts_on", field_name="ends_on")
+
+
+class ReviewSchema(Strict):
+    cycle_id = fields.Integer(required=True)
+    person_id = fields.Integer(required=True)
+    reviewer_ids = fields.List(fields.Integer(), load_default=list)
+
+
+class ReviewUpdateSchema(Strict):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    manager_comment = fields.String(validate=validate.Length(max=10000))
+    reviewer_comment = fields.String(validate=validate.Length(max=10000))
+    reviewer_ids = fields.List(fields.Integer())
+
+
+class PersonSchema(Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    email = fields.Email(load_default=None)
+    manager_id = fields.Integer(load_default=None)
+
+
+class RecordQuerySchema(Strict):
+    since = fields.Date(load_default=None)
+    until = fields.Date(load_default=None)
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))

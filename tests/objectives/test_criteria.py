@@ -1,0 +1,106 @@
+"""The criteria rules and the learning-fact projection, without a database."""
+
+import pytest
+
+from objectives.criteria import Criterion, CriterionProgress, combine
+from objectives.facts import classify_source, fact_of
+
+
+def progress(*pairs):
+    return [CriterionProgress(count, required) for count, required in pairs]
+
+
+@pytest.mark.parametrize(
+    ("rule", "k", "pairs", "percent", "met"),
+    [
+        ("all", None, [(1, 1), (5, 10)], 75.0, False),
+        ("all", None, [(2, 1), (10, 10)], 100.0, True),
+        ("any", None, [(0, 1), (3, 3)], 100.0, True),
+        ("any", None, [(0, 1), (1, 4)], 25.0, False),
+        ("k_of_n", 2, [(1, 1), (0, 1), (1, 1), (0, 1)], 100.0, True),  # any two of four courses
+        ("k_of_n", 2, [(1, 1), (0, 1), (0, 1), (0, 1)], 50.0, False),
+    ],
+)
+def test_rules_combine_criteria(rule, k, pairs, percent, met):
+    result = combine(rule, k, progress(*pairs))
+    assert result.percent == pytest.approx(percent)
+    assert result.met is met
+
+
+def test_criterion_percent_is_capped_and_counts_over_the_minimum_still_meet():
+    assert CriterionProgress(30, 15).percent == 100.0
+    assert CriterionProgress(3, 15).percent == pytest.approx(20.0)
+
+
+def test_no_criteria_is_never_met():
+    assert combine("all", None, []).met is False
+
+
+def test_criteria_read_in_plain_words():
+    criterion = Criterion.from_dict(
+        {
+            "verbs": ["http://adlnet.gov/expapi/verbs/completed"],
+            "activity_ids": ["http://lms.example.com/courses/secure-coding"],
+            "source": "lms",
+            "min_score": 0.8,
+        }
+    )
+    assert criterion.describe() == (
+        "completed on secure-coding, 1 times in the LMS with a score of at least 80%"
+    )
+    labelled = Criterion.from_dict({"verbs": ["http://x/v"], "label": "Give 15 code reviews"})
+    assert labelled.describe() == "Give 15 code reviews"
+
+
+AUTHORITY = {
+    "objectType": "Agent",
+    "account": {"homePage": "https://learnloop.invalid/", "name": "learnloop:connector:github:3"},
+}
+
+
+def statement(**extra):
+    base = {
+        "actor": {"mbox": "mailto:ann@example.com"},
+        "verb": {"id": "http://id.tincanapi.com/verb/reviewed"},
+        "object": {
+            "id": "https://github.com/o/r/pull/1",
+            "definition": {"type": "https://learnloop.dev/xapi/activities/pull-request"},
+        },
+        "timestamp": "2026-03-01T10:00:00Z",
+    }
+    base.update(extra)
+    return base
+
+
+def test_sources_come_from_the_asserting_component_or_the_platform():
+    assert classify_source(statement(authority=AUTHORITY)) == "code_review"
+    lti = dict(AUTHORITY, account={"homePage": "x", "name": "learnloop:lti"})
+    assert classify_source(statement(authority=lti)) == "lms"
+    assert classify_source(statement(context={"platform": "Moodle 4.3"})) == "lms"
+    badge = {
+        "contextActivities": {"category": [{"id": "https://learnloop.dev/profiles/microlearning"}]}
+    }
+    assert classify_source(statement(context=badge)) == "microlearning"
+    assert classify_source(statement()) == "xapi"
+
+
+def test_fact_of_reads_time_score_and_result():
+    fact = fact_of(
+        statement(
+            result={"score": {"raw": 45, "min": 0, "max": 50}, "success": True, "response": "LGTM"}
+        ),
+        stored_ms=0,
+    )
+    assert fact["at_ms"] == 1772359200000
+    assert fact["score"] == pytest.approx(0.9)
+    assert fact["success"] is True and fact["has_response"] is True
+    assert fact["activity_type"] == "https://learnloop.dev/xapi/activities/pull-request"
+
+
+def test_same_event_twice_has_one_fingerprint():
+    a = fact_of(statement(id="11111111-1111-4111-8111-111111111111"), 0)
+    b = fact_of(
+        statement(id="22222222-2222-4222-8222-222222222222", actor={"mbox": "mailto:x@y.z"}), 0
+    )
+    c = fact_of(statement(timestamp="2026-03-01T10:00:01Z"), 0)
+    assert a["fingerprint"] == b["fingerprint"] != c["fingerprint"]

@@ -5,6 +5,7 @@ Runs on SQLite and real PostgreSQL. Signatures are made here with fresh RSA keys
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
@@ -222,10 +223,16 @@ def sign(payload: dict, key, alg="RS256", cert=None) -> bytes:
     return f"{signing_input}.{b64url(signature)}".encode()
 
 
+@functools.cache
+def shared_signer():
+    """One RSA key and certificate for the whole module (key generation is slow)."""
+    return make_key_and_certificate()
+
+
 class TestSignedStatements:
-    @pytest.fixture(scope="class")
+    @pytest.fixture
     def signer(self):
-        return make_key_and_certificate()
+        return shared_signer()
 
     def post_signed(self, lrs, body_statement, jws):
         signed = dict(

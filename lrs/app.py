@@ -19,7 +19,7 @@ from lrs.statements.write import now_ms
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the Learnloop app. ``overrides`` replace ``Config`` fields (tests use this)."""
     config = Config.from_env(**(overrides or {}))
-    app = Flask("learnloop", instance_path=None)
+    app = Flask("learnloop", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     app.secret_key = config.secret_key or _instance_secret(config.instance_path)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
@@ -44,6 +44,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from objectives.views import api
 
     app.register_blueprint(api)
+
+    from web.views import pages
+
+    app.register_blueprint(pages)
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, config.max_request_bytes)
     return app
 

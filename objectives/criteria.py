@@ -62,8 +62,11 @@ class Criterion:
             target = f"on {self.activity_type.rstrip('/').rsplit('/', 1)[-1]} activities"
         else:
             target = "on any activity"
-        unit = "different activities" if self.count == "activities" else "times"
-        parts = [f"{verbs} {target}, {self.min_count} {unit}", SOURCE_WORDS[self.source]]
+        if self.count == "activities":
+            amount = f"{self.min_count} different activit{'y' if self.min_count == 1 else 'ies'}"
+        else:
+            amount = "once" if self.min_count == 1 else f"{self.min_count} times"
+        parts = [f"{verbs} {target}, {amount}", SOURCE_WORDS[self.source]]
         if self.min_score is not None:
             parts.append(f"with a score of at least {round(self.min_score * 100)}%")
         if self.success:

@@ -13,16 +13,22 @@ from lrs.core import statements as st
 from lrs.core.agents import ifi_string
 
 SOURCES = ("lms", "code_review", "microlearning", "xapi")
+DERIVED = "objectives"  # statements Learnloop derives (satisfied objectives): never evidence
 LMS_PLATFORMS = ("moodle", "canvas", "blackboard", "brightspace", "d2l", "sakai", "totara")
 CODE_REVIEW_MARKS = ("github", "gitlab", "gerrit", "code-review", "code_review")
 MICROLEARNING_MARKS = ("microlearning", "badge", "trailhead", "micro-learning")
 
 
 def classify_source(statement: dict) -> str:
-    """``lms``, ``code_review``, ``microlearning`` or ``xapi`` (any other xAPI client)."""
+    """``lms``, ``code_review``, ``microlearning`` or ``xapi`` (any other xAPI client).
+
+    ``objectives`` marks what Learnloop itself derived (a satisfied objective): not learning.
+    """
     authority = statement.get("authority") or {}
     asserted_by = ((authority.get("account") or {}).get("name") or "").lower()
     if asserted_by.startswith("learnloop:"):
+        if asserted_by.startswith("learnloop:objectives"):
+            return "objectives"
         if asserted_by.startswith("learnloop:lti"):
             return "lms"
         if any(mark in asserted_by for mark in CODE_REVIEW_MARKS):

@@ -23,7 +23,7 @@ from lrs.core.agents import ifi_string
 from lrs.people.services import identities
 from lrs.statements.sql import insert_many, marks, run
 from objectives.criteria import Criterion, CriterionProgress, ObjectiveProgress, combine
-from objectives.facts import fact_of
+from objectives.facts import DERIVED, fact_of
 from objectives.models import LearningFact, Objective, ProjectionCursor, Review, ReviewCycle
 
 FACTS = LearningFact.__table__
@@ -130,6 +130,9 @@ def count_criterion(
     if criterion.source != "any":
         where.append("f.source = ?")
         params.append(criterion.source)
+    else:
+        where.append("f.source <> ?")
+        params.append(DERIVED)
     if criterion.min_score is not None:
         where.append("f.score >= ?")
         params.append(criterion.min_score)

@@ -30,6 +30,7 @@ from objectives.accounts import (
 )
 from objectives.criteria import Criterion
 from objectives.errors import Hidden, NotAllowed
+from objectives.facts import DERIVED
 from objectives.models import (
     Objective,
     ObjectiveTemplate,
@@ -396,15 +397,16 @@ def learner_record(
         "by_verb": {},
         "by_activity_type": {},
         "weeks": [],
+        "top_activities": [],
         "recent": [],
     }
     if not keys:
         return record
     where = (
         f"f.store_id = ? AND f.actor_key IN ({marks(len(keys))}) AND f.at_ms >= ? AND f.at_ms < ? "
-        "AND s.voided = ?"
+        "AND s.voided = ? AND f.source <> ?"
     )
-    params = [viewer.store_id, *keys, start, end, False]
+    params = [viewer.store_id, *keys, start, end, False, DERIVED]
     rows = run(
         session,
         f"SELECT f.source, f.verb_id, f.activity_type, f.at_ms / {WEEK_MS} AS week, "
@@ -441,6 +443,15 @@ def learner_record(
         "ORDER BY f.at_ms DESC LIMIT 20",
         params,
     ).all()
+    top = run(
+        session,
+        "SELECT f.activity_id, COUNT(DISTINCT f.fingerprint) AS n "
+        f"FROM learning_facts f JOIN statements s ON s.seq = f.seq WHERE {where} "
+        "AND f.activity_id IS NOT NULL GROUP BY f.activity_id "
+        "ORDER BY n DESC, f.activity_id LIMIT 8",
+        params,
+    ).all()
+    record["top_activities"] = [{"activity": a, "count": n} for a, n in top]
     record["recent"] = [
         {
             "statement_id": sid,
@@ -482,3 +493,21 @@ def record_csv(record: dict) -> str:
 
 def criterion_description(data: dict) -> str:
     return Criterion.from_dict(data).describe()
+
+
+def events_since(session: Session, store_id: int, person_id: int, since_ms: int) -> int:
+    """How many learning events a person has had since ``since_ms`` (voided ones excluded)."""
+    keys = pg.actor_keys(identities(session, store_id, person_id))
+    if not keys:
+        return 0
+    return (
+        run(
+            session,
+            "SELECT COUNT(DISTINCT f.fingerprint) FROM learning_facts f "
+            "JOIN statements s ON s.seq = f.seq "
+            f"WHERE f.store_id = ? AND f.actor_key IN ({marks(len(keys))}) AND f.at_ms >= ? "
+            "AND s.voided = ?",
+            [store_id, *keys, since_ms, False],
+        ).scalar()
+        or 0
+    )

@@ -46,7 +46,7 @@ def test_criteria_read_in_plain_words():
         }
     )
     assert criterion.describe() == (
-        "completed on secure-coding, 1 times in the LMS with a score of at least 80%"
+        "completed on secure-coding, once in the LMS with a score of at least 80%"
     )
     labelled = Criterion.from_dict({"verbs": ["http://x/v"], "label": "Give 15 code reviews"})
     assert labelled.describe() == "Give 15 code reviews"

@@ -1,0 +1,89 @@
+"""A live Learnloop on SQLite with the sample organisation, and headless Debian Chromium.
+
+Browser tests use Playwright's Python package with the system's ``chromium`` executable
+(``LEARNLOOP_CHROMIUM`` overrides the path); no browser is downloaded.
+"""
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from lrs import create_app
+from lrs.cli import upgrade_database
+from web import sample
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.sqlite3'}"
+    upgrade_database(url)
+    app = create_app({"database_url": url, "instance_path": str(tmp_path_factory.mktemp("inst"))})
+    org = sample.seed(app.extensions["learnloop"].sessions, PASSWORD, store_name="acme")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"app": app, "org": org, "base": f"http://127.0.0.1:{server.server_port}"}
+    server.shutdown()
+    app.extensions["learnloop"].engine.dispose()
+
+
+def chromium_path() -> str:
+    path = (
+        os.environ.get("LEARNLOOP_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
+    if not path:
+        raise RuntimeError(
+            "Debian's chromium is required for the browser tests (apt-get install chromium); "
+            "scripts/test installs it"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.csp_errors = []
+    page.on("console", lambda m: m.type == "error" and page.csp_errors.append(m.text))
+    yield page
+    context.close()
+
+
+def sign_in(page, base, email, password=PASSWORD, store="acme", succeeds=True):
+    page.goto(base + "/sign-in")
+    page.get_by_label("Organisation").fill(store)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if succeeds:
+        page.wait_for_url(lambda url: "/sign-in" not in url)
+    page.wait_for_load_state()

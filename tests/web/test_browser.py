@@ -1,0 +1,161 @@
+"""The pages in real headless Chromium: sign in, team view, a learner, attach an objective from
+a template and watch its progress change as statements arrive, create and revoke a credential.
+"""
+
+import base64
+import json
+import urllib.request
+
+import pytest
+
+from tests.web.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def post_statement(base, key, secret, statement):
+    request = urllib.request.Request(
+        base + "/xapi/statements",
+        data=json.dumps(statement).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Experience-API-Version": "2.0.0",
+            "Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode(),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_manager_signs_in_and_sees_the_team(page, site):
+    sign_in(page, site["base"], "maya@example.com")
+    page.wait_for_url("**/team**")
+    assert page.get_by_role("heading", name="Team objectives").is_visible()
+    for name in ("Ann Okafor", "Ben Lindqvist", "Chen Wei"):
+        assert page.get_by_role("link", name=name).is_visible()
+    bars = page.get_by_role("progressbar")
+    assert bars.count() == 7  # 2 + 3 + 2 objectives
+    assert page.locator("text=This week:").count() == 3
+    assert page.csp_errors == []
+
+
+def test_wrong_password_stays_on_the_sign_in_page(page, site):
+    sign_in(page, site["base"], "maya@example.com", password="not the password", succeeds=False)
+    assert page.get_by_role("alert").inner_text().startswith("That email and password")
+
+
+def test_opening_a_learner_shows_the_record_and_the_chart(page, site):
+    sign_in(page, site["base"], "maya@example.com")
+    page.get_by_role("link", name="Ann Okafor").click()
+    page.wait_for_selector("[data-chart=weekly][data-drawn=true] svg")
+    assert page.get_by_role("heading", name="Ann Okafor", level=1).is_visible()
+    assert page.locator(".timeline li").count() > 5
+    assert page.get_by_role("heading", name="Complete Secure Coding with at least 80%").is_visible()
+    assert page.csp_errors == []
+
+
+def test_attach_from_template_then_progress_changes_as_statements_arrive(page, site):
+    org = site["org"]
+    from lrs.auth import create_credential
+    from lrs.db import write_transaction
+
+    with write_transaction(site["app"].extensions["learnloop"].sessions) as session:
+        _, secret = create_credential(session, "acme", ["all"], key="browser-test-lms")
+    sign_in(page, site["base"], "maya@example.com")
+    page.goto(site["base"] + f"/reviews/{org.reviews['chen']}")
+    page.get_by_label("From a template").select_option(
+        label="Complete Secure Coding with at least 80%"
+    )
+    page.locator("form.from-template").get_by_role("button", name="Attach").click()
+    objective = page.locator("article.objective", has_text="Complete Secure Coding")
+    assert objective.get_by_role("progressbar").get_attribute("aria-valuenow") == "0"
+    statement = {
+        "actor": {"mbox": "mailto:chen@example.com"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"},
+        "object": {"id": "https://lms.example.com/courses/secure-coding"},
+        "result": {"score": {"scaled": 0.9}},
+        "context": {"platform": "Moodle 4.3"},
+    }
+    assert post_statement(site["base"], "browser-test-lms", secret, statement) == 200
+    page.reload()
+    objective = page.locator("article.objective", has_text="Complete Secure Coding")
+    assert objective.get_by_role("progressbar").get_attribute("aria-valuenow") == "100"
+    assert objective.locator(".ok").inner_text().startswith("Met")
+
+
+def test_write_an_objective_with_the_criteria_form_shows_errors_then_attaches(page, site):
+    org = site["org"]
+    sign_in(page, site["base"], "maya@example.com")
+    page.goto(site["base"] + f"/reviews/{org.reviews['ben']}")
+    page.get_by_text("Or write one with a criterion").click()
+    page.get_by_label("Title", exact=True).fill("Review ten pull requests")
+    page.get_by_role("button", name="Attach objective").click()
+    assert "needs verbs" in page.get_by_role("alert").inner_text()
+    page.get_by_label("Verbs", exact=True).fill("http://id.tincanapi.com/verb/reviewed")
+    page.get_by_label("At least", exact=True).fill("10")
+    page.get_by_role("button", name="Attach objective").click()
+    assert page.locator("article.objective", has_text="Review ten pull requests").is_visible()
+
+
+def test_admin_creates_and_revokes_a_credential(page, site):
+    sign_in(page, site["base"], "admin@example.com")
+    page.goto(site["base"] + "/admin")
+    page.get_by_label("Label").fill("Course player")
+    page.get_by_role("button", name="Create credential").click()
+    key = page.locator("#created code.key").inner_text()
+    secret = page.locator("#created code.secret").inner_text()
+    statement = {
+        "actor": {"mbox": "mailto:ann@example.com"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+        "object": {"id": "https://example.com/video/1"},
+    }
+    assert post_statement(site["base"], key, secret, statement) == 200
+    page.reload()
+    assert page.locator("#created").count() == 0  # the secret is shown once
+    page.get_by_role("button", name=f"Revoke credential {key}").click()
+    assert page.locator(f"tr[data-key='{key}'] .revoked").is_visible()
+    assert post_statement(site["base"], key, secret, statement) == 401
+
+
+def test_statement_browser_filters_and_shows_json(page, site):
+    sign_in(page, site["base"], "admin@example.com")
+    page.goto(site["base"] + "/admin/statements")
+    page.get_by_label("Agent (email or JSON)").fill("ann@example.com")
+    page.get_by_role("button", name="Filter").click()
+    items = page.locator("ol.statements > li")
+    assert items.count() > 3
+    items.first.get_by_text("JSON").click()
+    assert '"mbox": "mailto:ann@example.com"' in items.first.locator("pre").inner_text()
+
+
+def test_learner_sees_their_own_record_but_not_a_colleague(page, site):
+    org = site["org"]
+    sign_in(page, site["base"], "ann@example.com")
+    page.wait_for_url(f"**/people/{org.people['ann']}")
+    page.goto(site["base"] + f"/people/{org.people['ben']}")
+    assert page.get_by_role("heading", name="Not found").is_visible()
+
+
+def test_phone_width_has_no_horizontal_scrolling(browser, site):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, site["base"], "maya@example.com")
+    for path in (
+        "/team",
+        f"/people/{site['org'].people['ann']}",
+        f"/reviews/{site['org'].reviews['ann']}",
+    ):
+        page.goto(site["base"] + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, path
+    context.close()
+
+
+def test_keyboard_reaches_the_skip_link_first(page, site):
+    sign_in(page, site["base"], "maya@example.com")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"

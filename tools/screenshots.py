@@ -1,0 +1,100 @@
+"""Screenshots of every page at desktop and phone widths, for the README and for review.
+
+Starts Learnloop on a throw-away SQLite database with the sample organisation and drives
+Debian's headless Chromium with Playwright:
+
+    python tools/screenshots.py [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+PASSWORD = "screenshot-sample-password"
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", default="docs/screenshots")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from lrs import create_app
+    from lrs.cli import upgrade_database
+    from web import sample
+
+    tmp = tempfile.mkdtemp(prefix="learnloop-shots-")
+    url = f"sqlite:///{tmp}/shots.sqlite3"
+    upgrade_database(url)
+    app = create_app({"database_url": url, "instance_path": tmp})
+    org = sample.seed(app.extensions["learnloop"].sessions, PASSWORD, store_name="acme")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    pages = [
+        ("sign-in", None, "/sign-in"),
+        ("team", "maya@example.com", "/team"),
+        ("learner", "maya@example.com", f"/people/{org.people['ann']}"),
+        ("review", "maya@example.com", f"/reviews/{org.reviews['ben']}"),
+        ("admin", "admin@example.com", "/admin"),
+        ("statements", "admin@example.com", "/admin/statements"),
+    ]
+    os.makedirs(args.out, exist_ok=True)
+    chromium = os.environ.get("LEARNLOOP_CHROMIUM") or shutil.which("chromium")
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium,
+                headless=True,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
+            for width_name, (width, height) in WIDTHS.items():
+                context = browser.new_context(
+                    viewport={"width": width, "height": height}, device_scale_factor=1
+                )
+                page = context.new_page()
+                signed_in_as = None
+                for name, email, path in pages:
+                    if email and email != signed_in_as:
+                        context.clear_cookies()
+                        page.goto(base + "/sign-in")
+                        page.get_by_label("Organisation").fill("acme")
+                        page.get_by_label("Email").fill(email)
+                        page.get_by_label("Password").fill(PASSWORD)
+                        page.get_by_role("button", name="Sign in").click()
+                        page.wait_for_load_state("networkidle")
+                        signed_in_as = email
+                    page.goto(base + path)
+                    page.wait_for_load_state("networkidle")
+                    target = os.path.join(args.out, f"{name}-{width_name}.png")
+                    page.screenshot(path=target, full_page=width_name == "desktop")
+                    print(target)
+                context.close()
+            browser.close()
+    finally:
+        server.shutdown()
+        app.extensions["learnloop"].engine.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -15,7 +15,7 @@ from lrs.auth import require
 from lrs.core import statements as st
 from lrs.core.versions import V103
 from lrs.db import read_transaction
-from lrs.errors import BadRequest, FieldError, NotFound
+from lrs.errors import NotFound, invalid, required_parameter, unknown_parameters
 from lrs.models import StatementIndex
 from lrs.services import services
 from lrs.statements.canonical import canonical_definitions
@@ -31,18 +31,11 @@ def get_activities():
     from schemas.xapi import StatementValidationError, validate_activity_id
 
     require(g.principal, *READ_SCOPES)
-    unknown = sorted(set(request.args) - {"activityId"})
-    if unknown:
-        raise BadRequest(
-            f"unknown parameter {unknown[0]!r}", [FieldError(unknown[0], "unknown parameter")]
-        )
-    if "activityId" not in request.args:
-        raise BadRequest("activityId: required", [FieldError("activityId", "required")])
+    unknown_parameters(request.args, {"activityId"})
     try:
-        activity_id = validate_activity_id(request.args["activityId"])
+        activity_id = validate_activity_id(required_parameter(request.args, "activityId"))
     except StatementValidationError as exc:
-        errors = [FieldError(p, m) for p, m in exc.errors]
-        raise BadRequest("; ".join(map(str, errors)), errors) from None
+        raise invalid(exc.errors) from None
     store_id = g.principal.store_id
     with read_transaction(services().sessions) as session:
         definition = canonical_definitions(session, store_id, {activity_id}).get(activity_id)

@@ -17,7 +17,7 @@ from lrs.auth import require
 from lrs.core import statements as st
 from lrs.core.agents import IFI_KEYS, ifi_string
 from lrs.db import read_transaction
-from lrs.errors import BadRequest, FieldError
+from lrs.errors import BadRequest, FieldError, invalid, required_parameter, unknown_parameters
 from lrs.models import Statement, StatementIndex
 from lrs.people.services import find_person, identities
 from lrs.services import services
@@ -73,22 +73,16 @@ def get_agents():
     from schemas.xapi import StatementValidationError, validate_agent
 
     require(g.principal, *READ_SCOPES)
-    unknown = sorted(set(request.args) - {"agent"})
-    if unknown:
-        raise BadRequest(
-            f"unknown parameter {unknown[0]!r}", [FieldError(unknown[0], "unknown parameter")]
-        )
-    if "agent" not in request.args:
-        raise BadRequest("agent: required", [FieldError("agent", "required")])
+    unknown_parameters(request.args, {"agent"})
+    raw = required_parameter(request.args, "agent")
     try:
-        agent = validate_agent(json.loads(request.args["agent"]), g.xapi_version, path="agent")
+        agent = validate_agent(json.loads(raw), g.xapi_version, path="agent")
     except (ValueError, TypeError):
         raise BadRequest(
             "agent: must be an Agent as JSON", [FieldError("agent", "must be JSON")]
         ) from None
     except StatementValidationError as exc:
-        errors = [FieldError(p, m) for p, m in exc.errors]
-        raise BadRequest("; ".join(map(str, errors)), errors) from None
+        raise invalid(exc.errors) from None
     if agent.get("objectType") == "Group":
         raise BadRequest(
             "agent: must be an Agent, not a Group", [FieldError("agent", "must be an Agent")]

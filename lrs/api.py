@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from lrs.auth import Principal
 from lrs.core.statements import authority_key
 from lrs.core.versions import V200
-from lrs.errors import BadRequest, FieldError
+from lrs.errors import invalid
 from lrs.statements.write import StoredBatch, store_statements
 
 SCOPES_OF_SOURCES = frozenset({"all"})
@@ -55,6 +55,5 @@ def write_statements(
     try:
         validated = validate_statements(statements, version)
     except StatementValidationError as exc:
-        errors = [FieldError(path, message) for path, message in exc.errors]
-        raise BadRequest("; ".join(str(e) for e in errors[:5]), errors) from None
+        raise invalid(exc.errors) from None
     return store_statements(session, principal, validated, version)

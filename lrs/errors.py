@@ -101,3 +101,26 @@ class PayloadTooLarge(LrsError):
 
 class ConfigError(Exception):
     """A configuration value is missing or invalid at startup; names the key, never the value."""
+
+
+def invalid(errors: list[tuple[str, str]], shown: int = 5) -> BadRequest:
+    """A 400 listing validation defects, ``(path, message)`` pairs such as schemas report."""
+    fields = [FieldError(path, message) for path, message in errors]
+    return BadRequest("; ".join(str(f) for f in fields[:shown]) or "invalid request", fields)
+
+
+def unknown_parameters(given, allowed) -> None:
+    """Raise 400 naming each query parameter that is not in ``allowed`` (Communication 3.2)."""
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise BadRequest(
+            f"unknown parameter {unknown[0]!r}",
+            [FieldError(n, "unknown parameter") for n in unknown],
+        )
+
+
+def required_parameter(given, name: str) -> str:
+    """The value of a required query parameter; 400 naming it when it is missing."""
+    if name not in given:
+        raise BadRequest(f"{name}: required", [FieldError(name, "required")])
+    return given[name]

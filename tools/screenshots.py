@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -17,7 +18,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-PASSWORD = "screenshot-sample-password"
+PASSWORD = secrets.token_urlsafe(16)  # the sample accounts live only as long as the run
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from lrs.core.agents import ifi_string
 from lrs.core.timefmt import to_ms
 from lrs.core.versions import V103
-from lrs.errors import BadRequest, Conflict, FieldError, PreconditionFailed
+from lrs.errors import BadRequest, Conflict, FieldError, PreconditionFailed, invalid
 
 STATE = "state"
 ACTIVITY_PROFILE = "activity_profile"
@@ -150,7 +150,7 @@ def parse_request(
         try:
             activity_id = validate_activity_id(values["activityId"])
         except StatementValidationError as exc:
-            raise _validation_error(exc) from None
+            raise invalid(exc.errors) from None
     agent_ifi = None
     if "agent" in values:
         try:
@@ -160,7 +160,7 @@ def parse_request(
         try:
             validate_agent(agent, version, path="agent")
         except StatementValidationError as exc:
-            raise _validation_error(exc) from None
+            raise invalid(exc.errors) from None
         agent_ifi = ifi_string(agent)
     registration = None
     if "registration" in values:
@@ -189,11 +189,6 @@ def _uuid(value: str, name: str) -> str:
     if parsed is None or str(parsed) != value.lower():
         raise _fail(name, "must be a UUID")
     return value.lower()
-
-
-def _validation_error(exc: Any) -> BadRequest:
-    errors = [FieldError(path, message) for path, message in exc.errors]
-    return BadRequest("; ".join(str(e) for e in errors), errors)
 
 
 # ---------------------------------------------------------------------------------------------

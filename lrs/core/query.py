@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from lrs.core import statements as st
 from lrs.core.agents import ifi_string
 from lrs.core.timefmt import to_ms
-from lrs.errors import BadRequest, FieldError
+from lrs.errors import BadRequest, FieldError, invalid
 
 PARAMETERS = frozenset(
     {
@@ -155,10 +155,7 @@ def parse_statement_query(params: Mapping[str, str], version: str) -> StatementQ
         except (ValueError, TypeError):
             raise _fail("agent", "must be an Agent or Identified Group as JSON") from None
         except StatementValidationError as exc:
-            raise BadRequest(
-                "; ".join(f"{p}: {m}" for p, m in exc.errors),
-                [FieldError(p, m) for p, m in exc.errors],
-            ) from None
+            raise invalid(exc.errors) from None
         query.terms.append(Term(st.term_key(st.AGENT, ifi_string(agent)), not related_agents))
     if "verb" in params:
         _iri(params, "verb")

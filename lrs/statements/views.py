@@ -13,26 +13,13 @@ from lrs.core.formats import parse_accept_language
 from lrs.core.query import decode_more, parse_statement_query
 from lrs.core.timefmt import http_date
 from lrs.db import read_transaction, write_transaction
-from lrs.errors import BadRequest, Conflict, FieldError
+from lrs.errors import BadRequest, Conflict, FieldError, invalid, unknown_parameters
 from lrs.services import services
 from lrs.statements.read import attachment_parts, get_statement, query_statements
 from lrs.statements.write import ConcurrentWrite, prepare_batch, store_prepared
 from lrs.xapi import xapi
 
 JSON = "application/json"
-
-
-def _validation_error(exc) -> BadRequest:
-    errors = [FieldError(path, message) for path, message in exc.errors]
-    return BadRequest("; ".join(str(e) for e in errors[:5]), errors)
-
-
-def _unknown_parameters(allowed: set[str]) -> None:
-    unknown = sorted(set(request.args) - allowed)
-    if unknown:
-        raise BadRequest(
-            f"unknown parameter {unknown[0]!r}", [FieldError(unknown[0], "unknown parameter")]
-        )
 
 
 def _parse_json(raw: bytes | memoryview):
@@ -83,7 +70,7 @@ def _read_statements(
     try:
         statements = validate_statements(data, g.xapi_version)
     except StatementValidationError as exc:
-        raise _validation_error(exc) from None
+        raise invalid(exc.errors) from None
     if single_id is not None and "id" not in data:
         data["id"] = single_id
     paths = ["statement"] if single else [f"statements[{i}]" for i in range(len(statements))]
@@ -127,7 +114,7 @@ def _store(statements: list[dict], paths: list[str], attachments: dict[str, Atta
 def put_statement():
     """Store one statement under ``statementId`` (Communication 2.1.1); 204 on success."""
     require(g.principal, *WRITE_STATEMENTS)
-    _unknown_parameters({"statementId"})
+    unknown_parameters(request.args, {"statementId"})
     statement_id = request.args.get("statementId")
     if not statement_id:
         raise BadRequest(
@@ -143,7 +130,7 @@ def put_statement():
 def post_statements():
     """Store one statement or a batch (Communication 2.1.2); 200 with the ids in order."""
     require(g.principal, *WRITE_STATEMENTS)
-    _unknown_parameters(set())
+    unknown_parameters(request.args, ())
     statements, paths, attachments, _ = _read_statements(None)
     if not statements:
         return Response("[]", mimetype=JSON)

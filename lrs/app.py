@@ -21,7 +21,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     config = Config.from_env(**(overrides or {}))
     app = Flask("learnloop", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
-    app.secret_key = config.secret_key or _instance_secret(config.instance_path)
+    app.secret_key = config.secret_key or instance_secret(config.instance_path)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.json.sort_keys = False
     app.json.ensure_ascii = False
@@ -37,9 +37,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     http.install(app, now_ms)
 
+    from connectors.views import connectors_bp
     from lrs.xapi import xapi
 
     app.register_blueprint(xapi)
+    app.register_blueprint(connectors_bp)
 
     from objectives.views import api
 
@@ -52,7 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _instance_secret(instance_path: str) -> str:
+def instance_secret(instance_path: str) -> str:
     """The signing key of sessions when LEARNLOOP_SECRET_KEY is unset: made once, kept on disk.
 
     Every worker of one machine shares it; set LEARNLOOP_SECRET_KEY when several machines serve.

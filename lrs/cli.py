@@ -164,5 +164,11 @@ main.add_command(accounts_cli)
 main.add_command(objectives_cli)
 
 
+from connectors.cli import connectors, import_cli, people_cli  # noqa: E402
+
+main.add_command(connectors)
+main.add_command(people_cli)
+main.add_command(import_cli)
+
 if __name__ == "__main__":
     sys.exit(main())

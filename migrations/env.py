@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import connectors.models  # noqa: F401
 import lrs.documents.models  # noqa: F401  (puts the documents table on Base.metadata)
 import lrs.people.models  # noqa: F401
 import objectives.models  # noqa: F401

@@ -12,6 +12,9 @@ import hashlib
 from lrs.core import statements as st
 from lrs.core.agents import ifi_string
 
+# The code-review profile records a review's length, never its text (connectors.profile).
+BODY_LENGTH = "https://w3id.org/learnloop/profiles/code-review/extensions/body-length"
+
 SOURCES = ("lms", "code_review", "microlearning", "xapi")
 DERIVED = "objectives"  # statements Learnloop derives (satisfied objectives): never evidence
 LMS_PLATFORMS = ("moodle", "canvas", "blackboard", "brightspace", "d2l", "sakai", "totara")
@@ -72,6 +75,14 @@ def _score(result: dict) -> float | None:
     return None
 
 
+def _has_response(result: dict) -> bool:
+    """A written response: ``result.response``, or a code review's body (its length only)."""
+    if result.get("response"):
+        return True
+    length = (result.get("extensions") or {}).get(BODY_LENGTH)
+    return isinstance(length, int | float) and length > 0
+
+
 def fact_of(statement: dict, stored_ms: int) -> dict:
     """The learning fact of a stored statement: actor key, verb, activity, source, time, result."""
     obj = statement["object"]
@@ -96,6 +107,6 @@ def fact_of(statement: dict, stored_ms: int) -> dict:
         "score": _score(result),
         "success": result.get("success"),
         "completion": result.get("completion"),
-        "has_response": bool(result.get("response")),
+        "has_response": _has_response(result),
         "fingerprint": fingerprint,
     }

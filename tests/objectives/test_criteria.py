@@ -104,3 +104,11 @@ def test_same_event_twice_has_one_fingerprint():
     )
     c = fact_of(statement(timestamp="2026-03-01T10:00:01Z"), 0)
     assert a["fingerprint"] == b["fingerprint"] != c["fingerprint"]
+
+
+def test_a_code_review_body_length_counts_as_a_written_response():
+    # connectors store a review's length, never its text (code-review profile extension)
+    from objectives.facts import BODY_LENGTH
+
+    assert fact_of(statement(result={"extensions": {BODY_LENGTH: 42}}), 0)["has_response"] is True
+    assert fact_of(statement(result={"extensions": {BODY_LENGTH: 0}}), 0)["has_response"] is False

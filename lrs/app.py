@@ -41,6 +41,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lrs.xapi import xapi
 
     app.register_blueprint(xapi)
+    import lti
+
+    lti.init_app(app)
     app.register_blueprint(connectors_bp)
 
     from objectives.views import api

@@ -164,6 +164,11 @@ main.add_command(accounts_cli)
 main.add_command(objectives_cli)
 
 
+from lti.cli import lti_group  # noqa: E402
+
+main.add_command(lti_group)
+
+
 from connectors.cli import connectors, import_cli, people_cli  # noqa: E402
 
 main.add_command(connectors)

@@ -5,6 +5,7 @@ from alembic import context
 import connectors.models  # noqa: F401
 import lrs.documents.models  # noqa: F401  (puts the documents table on Base.metadata)
 import lrs.people.models  # noqa: F401
+import lti.models  # noqa: F401
 import objectives.models  # noqa: F401
 from lrs.config import Config
 from lrs.db import make_engine

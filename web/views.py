@@ -63,7 +63,8 @@ def _template_globals():
 
 @pages.after_app_request
 def _headers(response):
-    if not request.path.startswith(("/xapi", "/api")):
+    # /lti pages set their own headers: they live in the LMS's iframe and post back to it.
+    if not request.path.startswith(("/xapi", "/api", "/lti")):
         secure_headers(response)
     return response
 

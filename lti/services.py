@@ -1,0 +1,1402 @@
+"""Database work of the LTI tool, and the platform services other packages call.
+
+Callers own the session and the transaction (``lrs.db.write_transaction``); nothing here
+commits. Functions that call a platform (``post_score``, ``sync_roster``, ...) take the
+``runtime`` (``lti.runtime()`` in a request); they use timeouts, but on SQLite a write
+transaction held across them blocks other writers for that long, so call them outside hot
+paths or split fetch and apply (``fetch_roster`` + ``apply_roster``) as the views do.
+
+Public functions for other packages:
+
+* ``post_score(session, link, user_sub, score_given, score_maximum, activity_progress,
+  grading_progress, comment, runtime=...)``: send a score to the LMS gradebook;
+* ``find_or_create_line_item``, ``line_items``, ``get_results``: AGS line items and results;
+* ``sync_roster(session, context, runtime=...)``: NRPS members become people with identities;
+* ``resource_links(session, store_id, placed_activity=..., objective_template=...)`` and
+  ``user_sub_for(session, link, person_id)``: find where something is placed and who a person
+  is on that platform.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lrs.api import source_principal, write_statements
+from lrs.errors import Conflict, NotFound
+from lrs.people import services as people
+from lti import ags, dynreg, jose, nrps
+from lti import claims as c
+from lti import statements as st
+from lti.deep_linking import Placement
+from lti.errors import (
+    AmbiguousRegistration,
+    BadSignature,
+    DeepLinkingRejected,
+    DynamicRegistrationFailed,
+    InviteInvalid,
+    LaunchTokenInvalid,
+    MalformedToken,
+    NonceReplayed,
+    PlatformServiceError,
+    ServiceNotGranted,
+    StateExpired,
+    StateMismatch,
+    StateNotBound,
+    StateReused,
+    UnknownDeployment,
+    UnknownRegistration,
+    UnknownState,
+)
+from lti.models import (
+    Context,
+    Deployment,
+    Launch,
+    LoginState,
+    Membership,
+    Registration,
+    RegistrationInvite,
+    ResourceLink,
+    ScoreMark,
+    ToolKey,
+    UsedNonce,
+)
+from lti.oidc import LoginRequest, new_secret
+from lti.runtime import LtiRuntime
+
+log = logging.getLogger("learnloop.lti")
+
+LAUNCH_TOKEN_TYPE = "learnloop-launch+jwt"  # noqa: S105  (a JWT typ, not a secret)
+LAUNCH_TOKEN_AUDIENCE = "learnloop:lti:launch"  # noqa: S105  (an aud, not a secret)
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+MAX_PAGES = 1000
+
+
+def _runtime(runtime: LtiRuntime | None) -> LtiRuntime:
+    if runtime is not None:
+        return runtime
+    from lti.runtime import runtime as current
+
+    return current()
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# ==== tool keys ==================================================================================
+
+
+def current_key(session: Session, now_ms: int) -> ToolKey:
+    """The key that signs now; created on first use."""
+    key = session.scalar(
+        select(ToolKey).where(ToolKey.retired_ms.is_(None)).order_by(ToolKey.id.desc()).limit(1)
+    )
+    if key is None:
+        key = _new_key(session, now_ms)
+    return key
+
+
+def _new_key(session: Session, now_ms: int) -> ToolKey:
+    private, public = jose.generate_key()
+    key = ToolKey(
+        kid=private["kid"],
+        private_jwk=json.dumps(private),
+        public_jwk=json.dumps(public),
+        created_ms=now_ms,
+    )
+    session.add(key)
+    session.flush()
+    return key
+
+
+def published_keys(session: Session, now_ms: int) -> list[dict[str, Any]]:
+    """Public keys of ``/lti/jwks``: the current key(s) and retired keys still in grace."""
+    rows = session.scalars(
+        select(ToolKey)
+        .where((ToolKey.retired_ms.is_(None)) | (ToolKey.published_until_ms > now_ms))
+        .order_by(ToolKey.id.desc())
+    )
+    return [json.loads(row.public_jwk) for row in rows]
+
+
+def rotate_keys(session: Session, now_ms: int, grace_seconds: int) -> tuple[ToolKey, list[str]]:
+    """Start signing with a new key; keep the old one published for ``grace_seconds``.
+
+    Keys whose grace period has ended are deleted. Returns the new key and the retired kids.
+    """
+    retired = []
+    for key in session.scalars(select(ToolKey).where(ToolKey.retired_ms.is_(None))):
+        key.retired_ms = now_ms
+        key.published_until_ms = now_ms + grace_seconds * 1000
+        retired.append(key.kid)
+    session.execute(delete(ToolKey).where(ToolKey.published_until_ms <= now_ms))
+    session.flush()
+    return _new_key(session, now_ms), retired
+
+
+def sign_with_tool_key(session: Session, claims: dict[str, Any], now_ms: int, typ: str = "JWT"):
+    key = current_key(session, now_ms)
+    return jose.sign(claims, key.private_jwk, typ)
+
+
+# ==== registrations ==============================================================================
+
+
+@dataclass
+class RegistrationData:
+    """What an administrator (or dynamic registration) says about a platform."""
+
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    key_set_url: str
+    deployment_ids: list[str] = field(default_factory=list)
+    auth_audience: str | None = None
+    name: str = ""
+
+
+def check_registration_urls(data: RegistrationData, runtime: LtiRuntime) -> None:
+    """Every platform URL must pass the outbound policy (https, or allowed loopback http)."""
+    http = runtime.http
+    http.check(data.auth_login_url, "login URL")
+    http.check(data.auth_token_url, "token URL")
+    http.check(data.key_set_url, "key set URL")
+
+
+def create_registration(
+    session: Session, store_id: int, data: RegistrationData, source: str = "api"
+) -> Registration:
+    """Store a registration with its deployments; Conflict if (issuer, client_id) exists."""
+    exists = session.scalar(
+        select(Registration.id).where(
+            Registration.issuer == data.issuer, Registration.client_id == data.client_id
+        )
+    )
+    if exists is not None:
+        raise Conflict(
+            f"a registration for issuer {data.issuer!r} and client id {data.client_id!r} exists"
+        )
+    registration = Registration(
+        store_id=store_id,
+        name=data.name or data.issuer,
+        issuer=data.issuer,
+        client_id=data.client_id,
+        auth_login_url=data.auth_login_url,
+        auth_token_url=data.auth_token_url,
+        auth_audience=data.auth_audience or None,
+        key_set_url=data.key_set_url,
+        source=source,
+    )
+    session.add(registration)
+    session.flush()
+    for deployment_id in dict.fromkeys(data.deployment_ids):
+        session.add(
+            Deployment(
+                store_id=store_id, registration_id=registration.id, deployment_id=deployment_id
+            )
+        )
+    session.flush()
+    return registration
+
+
+def deployment_ids(session: Session, registration_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(Deployment.deployment_id)
+            .where(Deployment.registration_id == registration_id)
+            .order_by(Deployment.id)
+        )
+    )
+
+
+def registration_view(session: Session, registration: Registration) -> dict[str, Any]:
+    """A registration as the admin API shows it."""
+    return {
+        "id": registration.id,
+        "name": registration.name,
+        "issuer": registration.issuer,
+        "client_id": registration.client_id,
+        "deployment_ids": deployment_ids(session, registration.id),
+        "auth_login_url": registration.auth_login_url,
+        "auth_token_url": registration.auth_token_url,
+        "auth_audience": registration.auth_audience,
+        "key_set_url": registration.key_set_url,
+        "source": registration.source,
+    }
+
+
+def list_registrations(session: Session, store_id: int) -> list[Registration]:
+    return list(
+        session.scalars(
+            select(Registration).where(Registration.store_id == store_id).order_by(Registration.id)
+        )
+    )
+
+
+def get_registration(session: Session, store_id: int, registration_id: int) -> Registration:
+    """A registration of this store; NotFound for another store's (no existence leak)."""
+    registration = session.get(Registration, registration_id)
+    if registration is None or registration.store_id != store_id:
+        raise NotFound(f"no LTI registration {registration_id} in this store")
+    return registration
+
+
+def update_registration(
+    session: Session, registration: Registration, changes: dict[str, Any]
+) -> Registration:
+    """Change URLs, audience, name or the whole deployment list of a registration."""
+    for name in ("name", "auth_login_url", "auth_token_url", "key_set_url", "auth_audience"):
+        if name in changes:
+            setattr(registration, name, changes[name] or (None if name == "auth_audience" else ""))
+    if "deployment_ids" in changes:
+        wanted = list(dict.fromkeys(changes["deployment_ids"]))
+        session.execute(
+            delete(Deployment).where(
+                Deployment.registration_id == registration.id,
+                Deployment.deployment_id.not_in(wanted),
+            )
+        )
+        have = set(deployment_ids(session, registration.id))
+        for deployment_id in wanted:
+            if deployment_id not in have:
+                session.add(
+                    Deployment(
+                        store_id=registration.store_id,
+                        registration_id=registration.id,
+                        deployment_id=deployment_id,
+                    )
+                )
+    session.flush()
+    return registration
+
+
+def delete_registration(session: Session, registration: Registration) -> None:
+    session.delete(registration)
+    session.flush()
+
+
+def _is_token_text(value: str, limit: int = 64) -> bool:
+    """Whether ``value`` could be a state, nonce or key we issued (URL-safe base64)."""
+    plain = value.replace("-", "").replace("_", "")
+    return 0 < len(value) <= limit and plain.isascii() and plain.isalnum()
+
+
+def _storable(value: str | None, limit: int) -> bool:
+    return value is None or (len(value) <= limit and "\x00" not in value)
+
+
+def find_registration(session: Session, issuer: str, client_id: str | None) -> Registration:
+    """The registration a login names; client_id is needed when the issuer has several."""
+    if not _storable(issuer, 500) or not _storable(client_id, 255):
+        raise UnknownRegistration("this tool has no registration for this issuer and client id")
+    query = select(Registration).where(Registration.issuer == issuer)
+    if client_id:
+        query = query.where(Registration.client_id == client_id)
+    found = list(session.scalars(query.limit(2)))
+    if not found:
+        detail = f" and client id {client_id!r}" if client_id else ""
+        raise UnknownRegistration(
+            f"this tool has no registration for issuer {issuer!r}{detail}; an administrator "
+            "registers the platform first"
+        )
+    if len(found) > 1:
+        raise AmbiguousRegistration(
+            f"issuer {issuer!r} has several registrations; the platform must send client_id"
+        )
+    return found[0]
+
+
+def platform_origins(registration: Registration) -> list[str]:
+    """Origins a page of this registration may be framed by (CSP frame-ancestors)."""
+    from lti.launch import origin
+
+    origins = []
+    for url in (registration.issuer, registration.auth_login_url):
+        try:
+            value = origin(url)
+        except ValueError:
+            continue
+        if value.startswith(("https://", "http://")) and value not in origins:
+            origins.append(value)
+    return origins
+
+
+# ==== login and state ============================================================================
+
+
+def begin_login(
+    session: Session, registration: Registration, login: LoginRequest, now_ms: int, ttl: int
+) -> LoginState:
+    """Issue state and nonce for a login; rejects a deployment the registration lacks."""
+    if login.lti_deployment_id is not None and login.lti_deployment_id not in deployment_ids(
+        session, registration.id
+    ):
+        raise UnknownDeployment(
+            f"deployment {login.lti_deployment_id!r} is not registered for this platform; an "
+            "administrator adds it to the registration"
+        )
+    session.execute(delete(LoginState).where(LoginState.expires_ms < now_ms - 86_400_000))
+    session.execute(delete(UsedNonce).where(UsedNonce.expires_ms < now_ms))
+    row = LoginState(
+        store_id=registration.store_id,
+        registration_id=registration.id,
+        state=new_secret(),
+        nonce=new_secret(),
+        storage_target=login.lti_storage_target,
+        created_ms=now_ms,
+        expires_ms=now_ms + ttl * 1000,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class BoundState:
+    """A login state tied to this browser, with what its launch must match."""
+
+    state_pk: int
+    state: str
+    nonce: str
+    registration_id: int
+    store_id: int
+    issuer: str
+    client_id: str
+    key_set_url: str
+    deployment_ids: frozenset[str]
+    storage_target: str | None
+    platform_origin: str
+    frame_origins: list[str]
+    #: Neither cookie nor storage value came, but the platform offered platform storage: the
+    #: view serves the page that reads the state from it and posts the launch again.
+    needs_storage_check: bool = False
+
+
+def bind_state(
+    session: Session,
+    state: str,
+    cookie_value: str | None,
+    storage_value: str | None,
+    now_ms: int,
+) -> BoundState:
+    """Check the posted state: issued by us, unused, unexpired, and bound to this browser.
+
+    Bound means the state cookie set at login came back with the same value, or, when the
+    platform offered platform storage and the cookie was blocked, the value our page read from
+    platform storage (and posted as ``lti_storage_state``) equals it.
+    """
+    from lti.launch import origin
+
+    row = None
+    if _is_token_text(state):
+        row = session.scalar(select(LoginState).where(LoginState.state == state))
+    if row is None:
+        raise UnknownState("this launch's state was not issued by this tool")
+    if row.used_ms is not None:
+        raise StateReused("this launch was already used; start again from the course")
+    if row.expires_ms < now_ms:
+        raise StateExpired("the login took too long; start again from the course")
+    needs_storage_check = False
+    if cookie_value is not None:
+        if not hmac.compare_digest(cookie_value.encode(), state.encode()):
+            raise StateMismatch("the state cookie does not match the posted state")
+    elif storage_value is not None:
+        if row.storage_target is None:
+            raise StateNotBound("platform storage was not offered for this login")
+        if not hmac.compare_digest(storage_value.encode(), state.encode()):
+            raise StateMismatch("the state kept in platform storage does not match")
+    elif row.storage_target is not None:
+        needs_storage_check = True
+    else:
+        raise StateNotBound(
+            "the browser did not send the state cookie (third-party cookies are blocked in "
+            "this frame); open the tool in a new window, or ask the LMS administrator to "
+            "enable LTI platform storage"
+        )
+    registration = session.get(Registration, row.registration_id)
+    if registration is None:
+        raise UnknownRegistration("the registration of this login was deleted")
+    return BoundState(
+        state_pk=row.id,
+        state=row.state,
+        nonce=row.nonce,
+        registration_id=registration.id,
+        store_id=registration.store_id,
+        issuer=registration.issuer,
+        client_id=registration.client_id,
+        key_set_url=registration.key_set_url,
+        deployment_ids=frozenset(deployment_ids(session, registration.id)),
+        storage_target=row.storage_target,
+        platform_origin=origin(registration.auth_login_url),
+        frame_origins=platform_origins(registration),
+        needs_storage_check=needs_storage_check,
+    )
+
+
+def consume_state(session: Session, state_pk: int, now_ms: int) -> None:
+    """Mark the state used, atomically: of two concurrent launches with it, one fails."""
+    result = session.execute(
+        update(LoginState)
+        .where(LoginState.id == state_pk, LoginState.used_ms.is_(None))
+        .values(used_ms=now_ms)
+    )
+    if result.rowcount != 1:
+        raise StateReused("this launch was already used; start again from the course")
+
+
+def nonce_used(session: Session, registration_id: int, nonce: str) -> bool:
+    return (
+        session.scalar(
+            select(UsedNonce.id).where(
+                UsedNonce.registration_id == registration_id, UsedNonce.nonce == nonce
+            )
+        )
+        is not None
+    )
+
+
+# ==== recording a launch =========================================================================
+
+
+def _get_or_create(session: Session, model, match: dict[str, Any], defaults: dict[str, Any]):
+    """The row matching the unique key, created if missing (safe under concurrent inserts)."""
+    query = select(model).filter_by(**match)
+    row = session.scalar(query)
+    if row is not None:
+        return row, False
+    try:
+        with session.begin_nested():
+            row = model(**match, **defaults)
+            session.add(row)
+    except IntegrityError:
+        row = session.scalar(query)
+        if row is None:
+            raise
+        return row, False
+    return row, True
+
+
+def person_for_lms_user(
+    session: Session,
+    store_id: int,
+    issuer: str,
+    sub: str,
+    name: str | None,
+    email: str | None,
+):
+    """The person of an LMS user: their LMS account and email linked to one person.
+
+    An existing person with this email (from another source) gains the LMS account; an email
+    that already belongs to someone else is left alone (merging people is a deliberate act).
+    """
+    name = name[:300] if name else None
+    account = st.lms_agent(issuer, sub)
+    person = people.find_person(session, store_id, account)
+    if person is None and email:
+        person = people.find_person(session, store_id, st.email_agent(email))
+        if person is not None:
+            people.link_identity(session, store_id, person, account, source="lti")
+    if person is None:
+        person = people.ensure_person(session, store_id, account, name=name or "", source="lti")
+    if email:
+        try:
+            people.link_identity(session, store_id, person, st.email_agent(email), source="lti")
+        except Conflict:
+            log.info("lti: email of LMS user %s belongs to another person; not linked", sub)
+        else:
+            if not person.email:
+                person.email = email
+    if name and not person.name:
+        person.name = name
+    session.flush()
+    return person
+
+
+def record_launch(
+    session: Session, bound: BoundState, msg: c.LaunchMessage, now_ms: int, leeway: int
+) -> Launch:
+    """Store an accepted launch in the caller's transaction.
+
+    Records the nonce (single use), the course, the link and the person, and stores the
+    ``launched`` statement through the LRS write path.
+
+    Raises NonceReplayed if another launch used this nonce meanwhile.
+    """
+    try:
+        with session.begin_nested():
+            session.add(
+                UsedNonce(
+                    store_id=bound.store_id,
+                    registration_id=bound.registration_id,
+                    nonce=msg.nonce,
+                    expires_ms=int(float(msg.claims["exp"]) * 1000) + (leeway + 86_400) * 1000,
+                )
+            )
+    except IntegrityError:
+        raise NonceReplayed(
+            "this id_token's nonce was already used: the launch is a replay"
+        ) from None
+    store_id, issuer, deployment = bound.store_id, msg.issuer, msg.deployment_id
+    context = None
+    if msg.context_id:
+        course = msg.context
+        context, _ = _get_or_create(
+            session,
+            Context,
+            {
+                "registration_id": bound.registration_id,
+                "deployment_id": deployment,
+                "context_id": msg.context_id,
+            },
+            {
+                "store_id": store_id,
+                "activity_iri": st.context_iri(issuer, deployment, msg.context_id),
+            },
+        )
+        context.title = str(course.get("title") or "")[:500]
+        context.label = str(course.get("label") or "")[:255]
+        memberships = msg.nrps.get("context_memberships_url")
+        if isinstance(memberships, str) and memberships:
+            if memberships != context.memberships_url:
+                context.differences_url = None
+            context.memberships_url = memberships
+    link = None
+    custom = msg.custom
+    if msg.message_type == c.RESOURCE_LINK_REQUEST and msg.resource_link_id:
+        link, _ = _get_or_create(
+            session,
+            ResourceLink,
+            {
+                "registration_id": bound.registration_id,
+                "deployment_id": deployment,
+                "resource_link_id": msg.resource_link_id,
+            },
+            {
+                "store_id": store_id,
+                "activity_iri": st.resource_link_iri(issuer, deployment, msg.resource_link_id),
+                "updated_ms": now_ms,
+            },
+        )
+        link.context_pk = context.id if context else None
+        link.title = str(msg.resource_link.get("title") or "")[:500]
+        link.placed_activity = custom.get(st.CUSTOM_ACTIVITY) or link.placed_activity
+        link.objective_template = (
+            custom.get(st.CUSTOM_OBJECTIVE_TEMPLATE, "")[:255] or link.objective_template
+        )
+        endpoint = msg.ags
+        if endpoint:
+            link.lineitems_url = endpoint.get("lineitems") or None
+            link.lineitem_url = endpoint.get("lineitem") or None
+            link.ags_scopes = " ".join(s for s in endpoint.get("scope", []) if isinstance(s, str))
+        link.updated_ms = now_ms
+    sub = msg.sub or ""
+    person = person_for_lms_user(session, store_id, issuer, sub, msg.name, msg.email)
+    statement = st.launch_statement(msg, link.placed_activity if link else None)
+    write_statements(session, source_principal(store_id, "lti"), [statement])
+    settings: dict[str, Any] = {}
+    if msg.message_type == c.DEEP_LINKING_REQUEST:
+        settings["deep_linking_settings"] = msg.deep_linking_settings
+    return_url = msg.launch_presentation.get("return_url")
+    if isinstance(return_url, str):
+        settings["return_url"] = return_url
+    launch = Launch(
+        store_id=store_id,
+        registration_id=bound.registration_id,
+        context_pk=context.id if context else None,
+        resource_link_pk=link.id if link else None,
+        person_id=person.id,
+        deployment_id=deployment,
+        message_type=msg.message_type,
+        sub=sub,
+        roles=json.dumps(msg.roles),
+        settings=json.dumps(settings),
+        statement_id=statement["id"],
+        created_ms=now_ms,
+    )
+    session.add(launch)
+    session.flush()
+    return launch
+
+
+# ==== the launch token of the pages after a launch ================================================
+
+
+def issue_launch_token(session: Session, launch: Launch, now_ms: int, ttl: int) -> str:
+    """A short-lived signed token naming the launch; pages carry it instead of a cookie."""
+    now = now_ms // 1000
+    claims = {
+        "aud": LAUNCH_TOKEN_AUDIENCE,
+        "sub": str(launch.id),
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+    }
+    return sign_with_tool_key(session, claims, now_ms, LAUNCH_TOKEN_TYPE)
+
+
+def open_launch_token(session: Session, token: str | None, now_ms: int) -> Launch:
+    """The launch a token names; LaunchTokenInvalid if missing, forged, expired or unknown."""
+    if not token:
+        raise LaunchTokenInvalid("this page needs a launch; open the tool from the course")
+    try:
+        claims = jose.verify_own(token, published_keys(session, now_ms), LAUNCH_TOKEN_TYPE)
+    except (MalformedToken, BadSignature):
+        raise LaunchTokenInvalid("this page's launch token is not valid") from None
+    if claims.get("aud") != LAUNCH_TOKEN_AUDIENCE or not str(claims.get("sub", "")).isdigit():
+        raise LaunchTokenInvalid("this page's launch token is not valid")
+    if not isinstance(claims.get("exp"), int) or claims["exp"] * 1000 < now_ms:
+        raise LaunchTokenInvalid("the session expired; launch the tool again from the course")
+    launch = session.get(Launch, int(claims["sub"]))
+    if launch is None:
+        raise LaunchTokenInvalid("this page's launch no longer exists")
+    return launch
+
+
+# ==== deep linking ===============================================================================
+
+
+class ActivityPlacements:
+    """Learning activities: any xAPI Activity id, or one of the store's named activities."""
+
+    kind = "activity"
+    label = "Learning activity"
+
+    def options(self, session: Session, store_id: int, limit: int = 50) -> list[Placement]:
+        from lrs.models import Activity
+
+        rows = session.execute(
+            select(Activity.activity_id, Activity.definition)
+            .where(Activity.store_id == store_id)
+            .order_by(Activity.id.desc())
+            .limit(limit * 4)
+        ).all()
+        options = []
+        for activity_id, definition in rows:
+            name = _display(json.loads(definition or "{}").get("name"))
+            if not name or "/lti/deployment/" in activity_id:
+                continue  # unnamed activities and our own launch records make poor choices
+            options.append(self._placement(activity_id, name))
+            if len(options) == limit:
+                break
+        return options
+
+    def resolve(self, session: Session, store_id: int, key: str, title: str = "") -> Placement:
+        from lrs.models import Activity
+        from schemas.fields import is_iri
+
+        if not key or not is_iri(key):
+            raise DeepLinkingRejected("the learning activity must be an IRI, e.g. https://…")
+        if not title:
+            definition = session.scalar(
+                select(Activity.definition).where(
+                    Activity.store_id == store_id, Activity.activity_id == key
+                )
+            )
+            title = _display(json.loads(definition or "{}").get("name")) or key
+        return self._placement(key, title)
+
+    def _placement(self, activity_id: str, title: str) -> Placement:
+        return Placement(
+            kind=self.kind,
+            key=activity_id,
+            title=title[:200],
+            custom={st.CUSTOM_ACTIVITY: activity_id},
+        )
+
+
+def _display(language_map: Any) -> str | None:
+    if isinstance(language_map, dict) and language_map:
+        for tag in ("en-US", "en", "und"):
+            if isinstance(language_map.get(tag), str):
+                return language_map[tag]
+        value = next(iter(language_map.values()))
+        return value if isinstance(value, str) else None
+    return None
+
+
+def launch_settings(launch: Launch) -> dict[str, Any]:
+    return json.loads(launch.settings or "{}")
+
+
+def deep_linking_response(
+    session: Session,
+    launch: Launch,
+    items: list[dict[str, Any]],
+    now_ms: int,
+    message: str | None = None,
+) -> tuple[str, str]:
+    """The platform's return URL and the signed ``LtiDeepLinkingResponse`` for ``items``."""
+    from lti.deep_linking import response_claims
+
+    if launch.message_type != c.DEEP_LINKING_REQUEST:
+        raise DeepLinkingRejected("this launch was not a Deep Linking request")
+    settings = launch_settings(launch).get("deep_linking_settings") or {}
+    registration = session.get(Registration, launch.registration_id)
+    if registration is None:
+        raise UnknownRegistration("the registration of this launch was deleted")
+    claims = response_claims(
+        client_id=registration.client_id,
+        platform_issuer=registration.issuer,
+        deployment_id=launch.deployment_id,
+        settings=settings,
+        items=items,
+        nonce=new_secret(),
+        now=now_ms // 1000,
+        message=message,
+    )
+    return settings["deep_link_return_url"], sign_with_tool_key(session, claims, now_ms)
+
+
+# ==== calling platform services ==================================================================
+
+
+def access_token(
+    session: Session, registration: Registration, scopes: list[str], runtime: LtiRuntime
+) -> str:
+    """A bearer token for these scopes (client credentials with a signed JWT assertion).
+
+    Cached per (registration, scope set) until shortly before ``expires_in``.
+    """
+    scope_set = frozenset(scopes)
+    cached = runtime.tokens.get(registration.id, scope_set)
+    if cached:
+        return cached
+    now_ms = runtime.now()
+    now = now_ms // 1000
+    assertion = sign_with_tool_key(
+        session,
+        {
+            "iss": registration.client_id,
+            "sub": registration.client_id,
+            "aud": registration.auth_audience or registration.auth_token_url,
+            "iat": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+        },
+        now_ms,
+    )
+    answer = runtime.http.request(
+        "POST",
+        registration.auth_token_url,
+        what="token endpoint",
+        headers={"Accept": "application/json"},
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": CLIENT_ASSERTION_TYPE,
+            "client_assertion": assertion,
+            "scope": " ".join(sorted(scope_set)),
+        },
+    )
+    if not answer.ok:
+        raise PlatformServiceError(
+            f"the platform refused the token request (HTTP {answer.status}); check that it can "
+            "reach this tool's /lti/jwks and that the scopes are granted",
+            answer.status,
+        )
+    body = answer.json()
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raise PlatformServiceError("the platform's token answer has no access_token", 200)
+    expires_in = body.get("expires_in", 3600)
+    expires_in = expires_in if isinstance(expires_in, int | float) else 3600
+    runtime.tokens.put(registration.id, scope_set, token, float(expires_in))
+    return token
+
+
+def _call(
+    session: Session,
+    registration: Registration,
+    scopes: list[str],
+    method: str,
+    url: str,
+    *,
+    what: str,
+    accept: str,
+    runtime: LtiRuntime,
+    json_body: Any = None,
+    content_type: str | None = None,
+):
+    """A service call with a bearer token; on 401 the token is renewed once."""
+    for attempt in (1, 2):
+        token = access_token(session, registration, scopes, runtime)
+        answer = runtime.http.request(
+            method,
+            url,
+            what=what,
+            headers={"Authorization": "Bearer " + token, "Accept": accept},
+            json_body=json_body,
+            content_type=content_type,
+        )
+        if answer.status == 401 and attempt == 1:
+            runtime.tokens.drop(registration.id, frozenset(scopes))
+            continue
+        if not answer.ok:
+            raise PlatformServiceError(
+                f"the platform's {what} answered HTTP {answer.status}", answer.status
+            )
+        return answer
+    raise AssertionError("unreachable")
+
+
+def _registration_of(session: Session, store_id: int, registration_id: int) -> Registration:
+    registration = session.get(Registration, registration_id)
+    if registration is None or registration.store_id != store_id:
+        raise NotFound("the registration of this resource link no longer exists")
+    return registration
+
+
+def _require_scope(link: ResourceLink, *wanted: str) -> str:
+    granted = set(link.ags_scopes.split())
+    for scope in wanted:
+        if scope in granted:
+            return scope
+    raise ServiceNotGranted(
+        "the platform did not grant "
+        + " or ".join(s.rsplit("/", 1)[-1] for s in wanted)
+        + " for this resource link"
+    )
+
+
+def resource_link(session: Session, store_id: int, link_pk: int) -> ResourceLink:
+    link = session.get(ResourceLink, link_pk)
+    if link is None or link.store_id != store_id:
+        raise NotFound(f"no LTI resource link {link_pk} in this store")
+    return link
+
+
+def resource_links(
+    session: Session,
+    store_id: int,
+    *,
+    placed_activity: str | None = None,
+    objective_template: str | None = None,
+) -> list[ResourceLink]:
+    """The store's resource links, optionally only those placing an activity or template."""
+    query = select(ResourceLink).where(ResourceLink.store_id == store_id)
+    if placed_activity is not None:
+        query = query.where(ResourceLink.placed_activity == placed_activity)
+    if objective_template is not None:
+        query = query.where(ResourceLink.objective_template == objective_template)
+    return list(session.scalars(query.order_by(ResourceLink.id)))
+
+
+def user_sub_for(session: Session, link: ResourceLink, person_id: int) -> str | None:
+    """The LMS user id (``sub``) of a person on the platform of this link, if known."""
+    registration = _registration_of(session, link.store_id, link.registration_id)
+    for agent in people.identities(session, link.store_id, person_id):
+        account = agent.get("account") or {}
+        if account.get("homePage") == registration.issuer:
+            return account.get("name")
+    return None
+
+
+def line_items(
+    session: Session,
+    link: ResourceLink,
+    *,
+    resource_id: str | None = None,
+    tag: str | None = None,
+    resource_link_id: str | None = None,
+    runtime: LtiRuntime | None = None,
+) -> list[dict[str, Any]]:
+    """Every line item of the link's course matching the filters, following rel="next"."""
+    rt = _runtime(runtime)
+    if not link.lineitems_url:
+        raise ServiceNotGranted("the platform sent no line items URL for this resource link")
+    scope = _require_scope(link, ags.SCOPE_LINEITEM, ags.SCOPE_LINEITEM_READONLY)
+    registration = _registration_of(session, link.store_id, link.registration_id)
+    url: str | None = ags.with_query(
+        link.lineitems_url, resource_id=resource_id, tag=tag, resource_link_id=resource_link_id
+    )
+    found: list[dict[str, Any]] = []
+    for _ in range(MAX_PAGES):
+        if url is None:
+            break
+        answer = _call(
+            session,
+            registration,
+            [scope],
+            "GET",
+            url,
+            what="line items service",
+            accept=ags.LINEITEMS_MEDIA,
+            runtime=rt,
+        )
+        page = answer.json()
+        if not isinstance(page, list):
+            raise PlatformServiceError("the platform's line items answer is not an array", 200)
+        found.extend(
+            item
+            for item in page
+            if isinstance(item, dict) and ags.matches(item, resource_id, tag, resource_link_id)
+        )
+        url = ags.parse_links(answer.headers.get("Link")).get("next")
+    return found
+
+
+def find_or_create_line_item(
+    session: Session,
+    link: ResourceLink,
+    *,
+    label: str,
+    score_maximum: float,
+    resource_id: str | None = None,
+    tag: str | None = None,
+    runtime: LtiRuntime | None = None,
+) -> dict[str, Any]:
+    """The course's line item with this resourceId/tag, created (decoupled model) if missing."""
+    rt = _runtime(runtime)
+    existing = line_items(session, link, resource_id=resource_id, tag=tag, runtime=rt)
+    if existing:
+        return existing[0]
+    _require_scope(link, ags.SCOPE_LINEITEM)
+    registration = _registration_of(session, link.store_id, link.registration_id)
+    payload = ags.line_item_payload(
+        label=label,
+        score_maximum=score_maximum,
+        resource_id=resource_id,
+        tag=tag,
+        resource_link_id=link.resource_link_id,
+    )
+    answer = _call(
+        session,
+        registration,
+        [ags.SCOPE_LINEITEM],
+        "POST",
+        link.lineitems_url or "",
+        what="line items service",
+        accept=ags.LINEITEM_MEDIA,
+        runtime=rt,
+        json_body=payload,
+        content_type=ags.LINEITEM_MEDIA,
+    )
+    created = answer.json()
+    if not isinstance(created, dict) or not isinstance(created.get("id"), str):
+        raise PlatformServiceError("the platform's new line item has no id", answer.status)
+    return created
+
+
+def post_score(
+    session: Session,
+    link: ResourceLink,
+    user_sub: str,
+    score_given: float | None,
+    score_maximum: float | None,
+    activity_progress: str = "Completed",
+    grading_progress: str = "FullyGraded",
+    comment: str | None = None,
+    *,
+    line_item_url: str | None = None,
+    runtime: LtiRuntime | None = None,
+) -> dict[str, Any]:
+    """Send one score to the gradebook of the link's line item (or ``line_item_url``).
+
+    The timestamp is strictly later than every score sent before for this user and line item
+    (kept in ``lti_score_marks``), so platforms never drop it as stale. Needs a write session.
+    Returns ``{"line_item": url, "timestamp": iso, "status": http status}``. Raises
+    ServiceNotGranted without the score scope or a line item, InvalidScore for bad values,
+    PlatformServiceError when the platform refuses.
+    """
+    rt = _runtime(runtime)
+    target = line_item_url or link.lineitem_url
+    if not target:
+        raise ServiceNotGranted(
+            "this resource link has no line item; use find_or_create_line_item first"
+        )
+    _require_scope(link, ags.SCOPE_SCORE)
+    registration = _registration_of(session, link.store_id, link.registration_id)
+    rt.http.check(target, "line item URL")
+    mark, created = _get_or_create(
+        session,
+        ScoreMark,
+        {
+            "registration_id": registration.id,
+            "lineitem_hash": _sha256(target),
+            "user_id": user_sub,
+        },
+        {"store_id": link.store_id, "lineitem_url": target, "last_ms": 0},
+    )
+    timestamp_ms = ags.next_timestamp(None if created else mark.last_ms, rt.now())
+    payload = ags.score_payload(
+        user_id=user_sub,
+        score_given=score_given,
+        score_maximum=score_maximum,
+        activity_progress=activity_progress,
+        grading_progress=grading_progress,
+        timestamp_ms=timestamp_ms,
+        comment=comment,
+    )
+    mark.last_ms = timestamp_ms
+    session.flush()
+    answer = _call(
+        session,
+        registration,
+        [ags.SCOPE_SCORE],
+        "POST",
+        ags.service_url(target, "scores"),
+        what="score service",
+        accept="application/json",
+        runtime=rt,
+        json_body=payload,
+        content_type=ags.SCORE_MEDIA,
+    )
+    return {"line_item": target, "timestamp": payload["timestamp"], "status": answer.status}
+
+
+def get_results(
+    session: Session,
+    link: ResourceLink,
+    *,
+    line_item_url: str | None = None,
+    user_sub: str | None = None,
+    runtime: LtiRuntime | None = None,
+) -> list[dict[str, Any]]:
+    """The results of a line item (all users or one), following rel="next"."""
+    rt = _runtime(runtime)
+    target = line_item_url or link.lineitem_url
+    if not target:
+        raise ServiceNotGranted("this resource link has no line item")
+    _require_scope(link, ags.SCOPE_RESULT_READONLY)
+    registration = _registration_of(session, link.store_id, link.registration_id)
+    url: str | None = ags.with_query(ags.service_url(target, "results"), user_id=user_sub)
+    results: list[dict[str, Any]] = []
+    for _ in range(MAX_PAGES):
+        if url is None:
+            break
+        answer = _call(
+            session,
+            registration,
+            [ags.SCOPE_RESULT_READONLY],
+            "GET",
+            url,
+            what="results service",
+            accept=ags.RESULTS_MEDIA,
+            runtime=rt,
+        )
+        page = answer.json()
+        if not isinstance(page, list):
+            raise PlatformServiceError("the platform's results answer is not an array", 200)
+        results.extend(r for r in page if isinstance(r, dict))
+        url = ags.parse_links(answer.headers.get("Link")).get("next")
+    return results
+
+
+# ==== rosters (NRPS) =============================================================================
+
+
+@dataclass
+class RosterFetch:
+    """Members fetched from NRPS, before they are applied."""
+
+    members: list[nrps.Member]
+    differences_url: str | None
+    pages: int
+    used_differences: bool
+    resource_link_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RosterSync:
+    members: int
+    people_created: int
+    deleted: int
+    pages: int
+    used_differences: bool
+
+
+def fetch_roster(
+    session: Session,
+    context: Context,
+    *,
+    resource_link_id: str | None = None,
+    use_differences: bool = False,
+    limit: int | None = None,
+    runtime: LtiRuntime | None = None,
+) -> RosterFetch:
+    """Every page of the course's membership (or of one resource link with ``rlid``).
+
+    With ``use_differences`` and a ``rel="differences"`` link from an earlier full sync, only
+    the changes since then are fetched.
+    """
+    rt = _runtime(runtime)
+    if not context.memberships_url:
+        raise ServiceNotGranted("the platform sent no names and roles service for this course")
+    registration = _registration_of(session, context.store_id, context.registration_id)
+    differences = use_differences and bool(context.differences_url)
+    base = context.differences_url if differences else context.memberships_url
+    url: str | None = ags.with_query(base or "", rlid=resource_link_id, limit=limit)
+    members: list[nrps.Member] = []
+    next_differences = None
+    pages = 0
+    for _ in range(MAX_PAGES):
+        if url is None:
+            break
+        answer = _call(
+            session,
+            registration,
+            [nrps.SCOPE],
+            "GET",
+            url,
+            what="names and roles service",
+            accept=nrps.MEDIA,
+            runtime=rt,
+        )
+        pages += 1
+        _, page = nrps.parse_page(answer.json())
+        members.extend(page)
+        links = ags.parse_links(answer.headers.get("Link"))
+        next_differences = links.get("differences") or next_differences
+        url = links.get("next")
+    return RosterFetch(members, next_differences, pages, differences, resource_link_id)
+
+
+def apply_roster(
+    session: Session, context: Context, fetched: RosterFetch, now_ms: int
+) -> RosterSync:
+    """Store the members and link each to a person (LMS account and email identities)."""
+    registration = _registration_of(session, context.store_id, context.registration_id)
+    created = deleted = 0
+    for member in fetched.members:
+        row = session.scalar(
+            select(Membership).where(
+                Membership.context_pk == context.id, Membership.user_id == member.user_id
+            )
+        )
+        if row is None:
+            row = Membership(
+                store_id=context.store_id, context_pk=context.id, user_id=member.user_id
+            )
+            session.add(row)
+        row.status = member.status
+        row.updated_ms = now_ms
+        if member.status == "Deleted":
+            deleted += 1
+            session.flush()
+            continue
+        row.roles = json.dumps(list(member.roles))
+        row.name = (member.display_name or row.name or "")[:300]
+        row.email = member.email or row.email
+        account = st.lms_agent(registration.issuer, member.user_id)
+        known = people.find_person(session, context.store_id, account) or (
+            member.email
+            and people.find_person(session, context.store_id, st.email_agent(member.email))
+        )
+        person = person_for_lms_user(
+            session,
+            context.store_id,
+            registration.issuer,
+            member.user_id,
+            member.display_name,
+            member.email,
+        )
+        created += not known
+        row.person_id = person.id
+        session.flush()
+    if fetched.resource_link_id is None:
+        if fetched.differences_url:
+            context.differences_url = fetched.differences_url
+        context.roster_synced_ms = now_ms
+    session.flush()
+    return RosterSync(
+        members=len(fetched.members),
+        people_created=created,
+        deleted=deleted,
+        pages=fetched.pages,
+        used_differences=fetched.used_differences,
+    )
+
+
+def sync_roster(
+    session: Session,
+    context: Context,
+    *,
+    resource_link_id: str | None = None,
+    use_differences: bool = False,
+    runtime: LtiRuntime | None = None,
+) -> RosterSync:
+    """Fetch the course's members from NRPS and make each a person with identities."""
+    rt = _runtime(runtime)
+    fetched = fetch_roster(
+        session,
+        context,
+        resource_link_id=resource_link_id,
+        use_differences=use_differences,
+        runtime=rt,
+    )
+    return apply_roster(session, context, fetched, rt.now())
+
+
+def roster(session: Session, context_pk: int) -> list[Membership]:
+    """The course's members as last synced, learners first, then by name."""
+    rows = list(
+        session.scalars(
+            select(Membership)
+            .where(Membership.context_pk == context_pk, Membership.status != "Deleted")
+            .order_by(Membership.name, Membership.user_id)
+        )
+    )
+    return sorted(rows, key=lambda m: c.LEARNER not in json.loads(m.roles or "[]"))
+
+
+# ==== the learner's page ==========================================================================
+
+
+def recent_learning(
+    session: Session, store_id: int, person_id: int, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The person's most recent statements under any of their identities, newest first."""
+    from lrs.core.query import parse_statement_query
+    from lrs.core.versions import V200
+    from lrs.statements.read import query_statements
+
+    principal = source_principal(store_id, "lti")
+    found: dict[str, tuple[str, dict]] = {}
+    for agent in people.identities(session, store_id, person_id):
+        query = parse_statement_query({"agent": json.dumps(agent), "limit": str(limit)}, V200)
+        for text in query_statements(session, principal, query, []).statements:
+            statement = json.loads(text)
+            found[statement["id"]] = (statement.get("stored", ""), statement)
+    ordered = sorted(found.values(), key=lambda pair: pair[0], reverse=True)
+    return [statement for _, statement in ordered[:limit]]
+
+
+def describe_statement(statement: dict[str, Any]) -> dict[str, str]:
+    """Verb, object name and time of a statement, for display."""
+    verb = statement.get("verb", {})
+    verb_name = _display(verb.get("display")) or verb.get("id", "").rsplit("/", 1)[-1]
+    obj = statement.get("object", {})
+    name = _display((obj.get("definition") or {}).get("name")) or obj.get("id", "")
+    return {"verb": verb_name, "object": name, "when": statement.get("timestamp", "")[:16]}
+
+
+# ==== dynamic registration =======================================================================
+
+
+def create_invite(session: Session, store_id: int, now_ms: int, ttl: int) -> str:
+    """A single-use dynamic registration token for this store (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        RegistrationInvite(
+            store_id=store_id,
+            token_hash=_sha256(token),
+            created_ms=now_ms,
+            expires_ms=now_ms + ttl * 1000,
+        )
+    )
+    session.flush()
+    return token
+
+
+def check_invite(session: Session, token: str | None, now_ms: int) -> RegistrationInvite:
+    if not token:
+        raise InviteInvalid(
+            "this registration link has no invite; ask the Learnloop administrator for one"
+        )
+    invite = session.scalar(
+        select(RegistrationInvite).where(RegistrationInvite.token_hash == _sha256(token))
+    )
+    if invite is None:
+        raise InviteInvalid("this registration link is not valid")
+    if invite.used_ms is not None:
+        raise InviteInvalid("this registration link was already used")
+    if invite.expires_ms < now_ms:
+        raise InviteInvalid("this registration link has expired")
+    return invite
+
+
+def fetch_platform_configuration(url: str, runtime: LtiRuntime) -> dynreg.PlatformConfiguration:
+    answer = runtime.http.request(
+        "GET", url, what="OpenID configuration", headers={"Accept": "application/json"}
+    )
+    if answer.status != 200:
+        raise PlatformServiceError(
+            f"the platform's OpenID configuration answered HTTP {answer.status}", answer.status
+        )
+    platform = dynreg.check_configuration(url, answer.json())
+    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint"):
+        runtime.http.check(getattr(platform, name), name.replace("_", " "))
+    return platform
+
+
+def register_with_platform(
+    platform: dynreg.PlatformConfiguration,
+    registration_token: str | None,
+    base_url: str,
+    runtime: LtiRuntime,
+) -> tuple[str, str | None]:
+    """POST the tool's configuration; the client_id and deployment_id the platform assigned."""
+    headers = {"Accept": "application/json"}
+    if registration_token:
+        headers["Authorization"] = "Bearer " + registration_token
+    answer = runtime.http.request(
+        "POST",
+        platform.registration_endpoint,
+        what="registration endpoint",
+        headers=headers,
+        json_body=dynreg.registration_request(base_url, platform, runtime.config.tool_name),
+    )
+    if not answer.ok:
+        raise DynamicRegistrationFailed(
+            f"the platform refused the registration (HTTP {answer.status})"
+        )
+    return dynreg.parse_registration_response(answer.json())
+
+
+def complete_dynamic_registration(
+    session: Session,
+    invite_pk: int,
+    platform: dynreg.PlatformConfiguration,
+    client_id: str,
+    deployment_id: str | None,
+    now_ms: int,
+) -> Registration:
+    """Store the registration in the invite's store and use the invite up, atomically."""
+    invite = session.get(RegistrationInvite, invite_pk)
+    if invite is None:
+        raise InviteInvalid("this registration link is not valid")
+    result = session.execute(
+        update(RegistrationInvite)
+        .where(RegistrationInvite.id == invite_pk, RegistrationInvite.used_ms.is_(None))
+        .values(used_ms=now_ms)
+    )
+    if result.rowcount != 1:
+        raise InviteInvalid("this registration link was already used")
+    registration = create_registration(
+        session,
+        invite.store_id,
+        RegistrationData(
+            issuer=platform.issuer,
+            client_id=client_id,
+            auth_login_url=platform.authorization_endpoint,
+            auth_token_url=platform.token_endpoint,
+            key_set_url=platform.jwks_uri,
+            auth_audience=platform.authorization_server,
+            deployment_ids=[deployment_id] if deployment_id else [],
+            name=platform.product_family_code or platform.issuer,
+        ),
+        source="dynamic",
+    )
+    invite.registration_id = registration.id
+    session.flush()
+    return registration
+
+
+def utc(ms: int | None) -> str:
+    """An ms timestamp as ISO 8601 UTC (for display and the admin API)."""
+    if ms is None:
+        return ""
+    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")

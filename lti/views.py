@@ -1,0 +1,611 @@
+"""The LTI endpoints an LMS calls, the pages after a launch, and the admin API.
+
+Thin: parse, call ``lti.services`` and the pure rules, render. Browser-facing errors are HTML
+pages with the reason (JSON when the client asks for it), logged without any token.
+
+``/lti/login`` and ``/lti/launch`` are cross-site requests from the LMS and must stay exempt
+from any CSRF protection added later (``CSRF_EXEMPT_ENDPOINTS``). The tool's own forms need
+none: they carry the signed launch token in a field, which another site cannot read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from lrs.auth import current_principal
+from lrs.db import read_transaction, write_transaction
+from lrs.errors import LrsError
+from lrs.http import error_response
+from lrs.services import services
+from lti import claims as c
+from lti import deep_linking as dl
+from lti import oidc
+from lti import services as svc
+from lti.errors import (
+    DeepLinkingRejected,
+    MissingLaunchParameter,
+    NotAllowed,
+    PlatformReportedError,
+    PlatformServiceError,
+    ServiceNotGranted,
+)
+from lti.launch import Expected, origin, validate_id_token
+from lti.models import Context, Launch, Registration, ResourceLink
+from lti.runtime import runtime
+from schemas import lti as schemas
+
+log = logging.getLogger("learnloop.lti")
+
+lti = Blueprint("lti", __name__, url_prefix="/lti", template_folder="templates",
+                static_folder="static", static_url_path="/static")  # fmt: skip
+admin = Blueprint("lti_admin", __name__, url_prefix="/api/admin/lti")
+
+CSRF_EXEMPT_ENDPOINTS = frozenset({"lti.login", "lti.launch"})
+STATE_COOKIE_PATH = "/lti/"
+
+
+# ==== page helpers ===============================================================================
+
+
+def _sessions():
+    return services().sessions
+
+
+def _base_url() -> str:
+    """The tool's public base URL: LEARNLOOP_PUBLIC_URL, else the URL this request came to."""
+    configured = services().config.public_url
+    return (configured or request.host_url).rstrip("/")
+
+
+def _own_origins() -> tuple[str, ...]:
+    origins = [origin(request.host_url)]
+    configured = services().config.public_url
+    if configured:
+        origins.insert(0, origin(configured))
+    return tuple(dict.fromkeys(origins))
+
+
+def _page(
+    template: str,
+    *,
+    status: int = 200,
+    frame_origins: list[str] | None = None,
+    form_targets: tuple[str, ...] = (),
+    **context: Any,
+) -> Response:
+    """A server-rendered page with the headers every LTI page needs.
+
+    ``frame-ancestors`` names the registration's platform origins (never X-Frame-Options:
+    DENY, which would break the LMS iframe); no inline script runs anywhere.
+    """
+    response = Response(render_template(template, **context), status=status)
+    ancestors = " ".join(frame_origins) if frame_origins else "'none'"
+    actions = " ".join(("'self'", *form_targets))
+    headers = {
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"form-action {actions}; frame-ancestors {ancestors}; base-uri 'none'"
+        ),
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    response.headers.update(headers)
+    g.lti_headers = headers
+    return response
+
+
+@lti.after_app_request
+def _keep_lti_headers(response: Response) -> Response:
+    """Restore this page's headers if an app-wide hook replaced them.
+
+    A site-wide CSP with ``frame-ancestors 'self'`` and ``form-action 'self'`` would stop the
+    LMS from framing the tool and the Deep Linking response from reaching the platform. App-wide
+    hooks run in reverse order of registration, and this one is registered first.
+    """
+    headers = g.get("lti_headers")
+    if headers and request.blueprint == "lti":
+        response.headers.update(headers)
+    return response
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+@lti.errorhandler(LrsError)
+def _lti_error(error: LrsError):
+    """Every rejection as a page (or JSON) with its reason; logged without tokens."""
+    level = logging.WARNING if error.status >= 500 else logging.INFO
+    log.log(level, "lti %s %s rejected: %s: %s", request.method, request.path, error.code,
+            error.message)  # fmt: skip
+    if _wants_json():
+        return error_response(error)
+    # An error page has no actions, so any LMS may frame it: the user then reads the reason
+    # inside the course instead of a blank frame.
+    return _page(
+        "lti/error.html",
+        status=error.status,
+        frame_origins=g.get("lti_frame_origins") or ["*"],
+        error=error,
+    )
+
+
+# ==== OIDC login initiation ======================================================================
+
+
+@lti.route("/login", methods=["GET", "POST"])
+def login():
+    """Third-party initiated login: bind a fresh state to the browser, redirect to the platform."""
+    params = request.form if request.method == "POST" else request.args
+    login_request = oidc.parse_login(params)
+    rt = runtime()
+    now = rt.now()
+    oidc.check_target_link_uri(login_request.target_link_uri, _own_origins())
+    with write_transaction(_sessions()) as session:
+        registration = svc.find_registration(session, login_request.iss, login_request.client_id)
+        g.lti_frame_origins = svc.platform_origins(registration)
+        row = svc.begin_login(session, registration, login_request, now, rt.config.login_seconds)
+        state, storage_target = row.state, row.storage_target
+        auth_url = oidc.authentication_url(
+            registration.auth_login_url,
+            client_id=registration.client_id,
+            redirect_uri=_base_url() + "/lti/launch",
+            login_hint=login_request.login_hint,
+            lti_message_hint=login_request.lti_message_hint,
+            state=row.state,
+            nonce=row.nonce,
+        )
+        platform_origin = origin(registration.auth_login_url)
+    if storage_target:
+        # The platform offers platform storage: keep the state there too, then go on. The
+        # cookie is still set, for browsers that allow it.
+        response = _page(
+            "lti/storage_login.html",
+            frame_origins=g.lti_frame_origins,
+            state=state,
+            platform_origin=platform_origin,
+            storage_target=storage_target,
+            auth_url=auth_url,
+        )
+    else:
+        response = redirect(auth_url, 302)
+        response.headers["Cache-Control"] = "no-store"
+    response.set_cookie(
+        oidc.state_cookie_name(state),
+        state,
+        max_age=rt.config.login_seconds,
+        path=STATE_COOKIE_PATH,
+        secure=True,
+        httponly=True,
+        samesite="None",
+        partitioned=True,
+    )
+    return response
+
+
+# ==== launch =====================================================================================
+
+
+@lti.route("/launch", methods=["GET"])
+def launch_get():
+    raise MissingLaunchParameter("id_token")
+
+
+@lti.post("/launch")
+def launch():
+    """The redirect URI: check state, then the id_token, record the launch, show the page."""
+    form = request.form
+    if form.get("error") and not form.get("id_token"):
+        description = (form.get("error_description") or "")[:300]
+        raise PlatformReportedError(
+            f"the platform refused the login: {form['error'][:100]}"
+            + (f" ({description})" if description else "")
+        )
+    id_token = form.get("id_token")
+    if not id_token:
+        raise MissingLaunchParameter("id_token")
+    state = form.get("state")
+    if not state:
+        raise MissingLaunchParameter("state")
+    rt = runtime()
+    now = rt.now()
+    cookie_name = oidc.state_cookie_name(state)
+    with read_transaction(_sessions()) as session:
+        bound = svc.bind_state(
+            session, state, request.cookies.get(cookie_name), form.get("lti_storage_state"), now
+        )
+    g.lti_frame_origins = bound.frame_origins
+    if bound.needs_storage_check:
+        return _page(
+            "lti/storage_launch.html",
+            frame_origins=bound.frame_origins,
+            id_token=id_token,
+            state=state,
+            platform_origin=bound.platform_origin,
+            storage_target=bound.storage_target,
+        )
+    with write_transaction(_sessions()) as session:
+        svc.consume_state(session, bound.state_pk, now)
+
+    def keys(kid: str, refresh: bool):
+        return rt.jwks.key(bound.key_set_url, kid, refresh)
+
+    def nonce_used(nonce: str) -> bool:
+        with read_transaction(_sessions()) as session:
+            return svc.nonce_used(session, bound.registration_id, nonce)
+
+    expected = Expected(
+        issuer=bound.issuer,
+        client_id=bound.client_id,
+        deployment_ids=bound.deployment_ids,
+        nonce=bound.nonce,
+        own_origins=_own_origins(),
+    )
+    message = validate_id_token(
+        id_token, expected, keys, nonce_used, now / 1000, rt.config.leeway_seconds
+    )
+    with write_transaction(_sessions()) as session:
+        record = svc.record_launch(session, bound, message, now, rt.config.leeway_seconds)
+        response = _landing(session, record, now)
+    log.info("lti launch %s: %s for %s", record.id, message.message_type, bound.issuer)
+    response.delete_cookie(
+        cookie_name, path=STATE_COOKIE_PATH, secure=True, httponly=True, samesite="None",
+        partitioned=True,
+    )  # fmt: skip
+    return response
+
+
+def _landing(session, launch, now: int, notice: str | None = None, status: int = 200):
+    """The page for a launch: content picker, instructor's course page or learner's page."""
+    rt = runtime()
+    token = svc.issue_launch_token(session, launch, now, rt.config.launch_token_seconds)
+    registration = session.get(Registration, launch.registration_id)
+    frame_origins = svc.platform_origins(registration)
+    roles = json.loads(launch.roles)
+    context = session.get(Context, launch.context_pk) if launch.context_pk else None
+    link = session.get(ResourceLink, launch.resource_link_pk) if launch.resource_link_pk else None
+    common = {
+        "token": token,
+        "platform": registration.name,
+        "course": context.title if context else "",
+        "notice": notice,
+        "return_url": _safe_link(svc.launch_settings(launch).get("return_url")),
+    }
+    if launch.message_type == c.DEEP_LINKING_REQUEST:
+        settings = svc.launch_settings(launch).get("deep_linking_settings") or {}
+        sections = [
+            (provider, provider.options(session, launch.store_id))
+            for provider in rt.placement_providers.values()
+        ]
+        return _page(
+            "lti/deep_link.html",
+            status=status,
+            frame_origins=frame_origins,
+            sections=sections,
+            settings=settings,
+            can_grade=settings.get("accept_lineitem") is not False,
+            **common,
+        )
+    if c.is_teaching(roles):
+        members = svc.roster(session, context.id) if context else []
+        return _page(
+            "lti/instructor.html",
+            status=status,
+            frame_origins=frame_origins,
+            members=[_member_view(m) for m in members],
+            can_sync=bool(context and context.memberships_url),
+            synced=svc.utc(context.roster_synced_ms) if context else "",
+            link_title=link.title if link else "",
+            **common,
+        )
+    panels = []
+    if launch.person_id is not None:
+        for panel in rt.learner_panels:
+            shown = panel(session, launch.store_id, launch.person_id)
+            if shown is not None:
+                panels.append(shown)
+    recent = (
+        svc.recent_learning(session, launch.store_id, launch.person_id)
+        if launch.person_id is not None
+        else []
+    )
+    return _page(
+        "lti/learner.html",
+        status=status,
+        frame_origins=frame_origins,
+        panels=panels,
+        recent=[svc.describe_statement(s) for s in recent],
+        link_title=link.title if link else "",
+        placed_activity=link.placed_activity if link else None,
+        **common,
+    )
+
+
+def _safe_link(url: Any) -> str | None:
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def _member_view(member) -> dict[str, Any]:
+    roles = json.loads(member.roles or "[]")
+    short = sorted({r.rsplit("#", 1)[-1] for r in roles})
+    return {
+        "name": member.name or member.user_id,
+        "email": member.email or "",
+        "roles": ", ".join(short),
+        "status": member.status,
+        "learner": c.LEARNER in roles,
+    }
+
+
+def _launch_from(token: str | None, session, now: int):
+    launch = svc.open_launch_token(session, token, now)
+    registration = session.get(Registration, launch.registration_id)
+    g.lti_frame_origins = svc.platform_origins(registration) if registration else None
+    return launch
+
+
+@lti.get("/home")
+def home():
+    """The launch's page again (a link on the page carries the launch token, not a cookie)."""
+    now = runtime().now()
+    with write_transaction(_sessions()) as session:
+        launch = _launch_from(request.args.get("lt"), session, now)
+        return _landing(session, launch, now)
+
+
+@lti.post("/roster/sync")
+def roster_sync():
+    """Fetch the course's members from NRPS (instructors only) and show them."""
+    rt = runtime()
+    now = rt.now()
+    notice = None
+    with read_transaction(_sessions()) as session:
+        launch = _launch_from(request.form.get("lt"), session, now)
+        if not c.is_teaching(json.loads(launch.roles)):
+            raise NotAllowed("only instructors can load the course's roster")
+        context = session.get(Context, launch.context_pk) if launch.context_pk else None
+        fetched = None
+        try:
+            if context is None:
+                raise ServiceNotGranted("this launch has no course")
+            fetched = svc.fetch_roster(
+                session, context, use_differences=bool(context.differences_url), runtime=rt
+            )
+        except (PlatformServiceError, ServiceNotGranted) as exc:
+            notice = f"The roster could not be loaded: {exc.message}"
+    with write_transaction(_sessions()) as session:
+        launch = svc.open_launch_token(session, request.form.get("lt"), now)
+        if fetched is not None and launch.context_pk is not None:
+            context = session.get(Context, launch.context_pk)
+            result = svc.apply_roster(session, context, fetched, now)
+            notice = (
+                f"Roster loaded: {result.members} members"
+                + (" changed" if result.used_differences else "")
+                + f", {result.people_created} new people."
+            )
+        return _landing(session, launch, now, notice=notice)
+
+
+# ==== deep linking ===============================================================================
+
+
+@lti.post("/deep-link")
+def deep_link():
+    """Return the instructor's choice to the platform as a signed LtiDeepLinkingResponse."""
+    rt = runtime()
+    now = rt.now()
+    form = request.form
+    with read_transaction(_sessions()) as session:
+        launch = _launch_from(form.get("lt"), session, now)
+        if launch.message_type != c.DEEP_LINKING_REQUEST:
+            raise DeepLinkingRejected("this launch was not a Deep Linking request")
+        if not c.is_teaching(json.loads(launch.roles)):
+            raise NotAllowed("only instructors can place content in a course")
+        settings = svc.launch_settings(launch).get("deep_linking_settings") or {}
+        activity_id = (form.get("activity_id") or "").strip()
+        if activity_id:
+            kind, key = "activity", activity_id
+        else:
+            kind, _, key = (form.get("choice") or "").partition(":")
+        provider = rt.placement_providers.get(kind)
+        if provider is None or not key:
+            raise DeepLinkingRejected("choose something to place")
+        placement = provider.resolve(
+            session, launch.store_id, key, (form.get("title") or "").strip()[:200]
+        )
+        launch_pk = launch.id
+    graded = form.get("graded") == "on"
+    try:
+        score_maximum = float(form.get("score_maximum") or 100)
+    except ValueError:
+        raise DeepLinkingRejected("the maximum score must be a number") from None
+    dl.check_acceptable(settings, 1, graded)
+    item = dl.content_item(placement, _base_url() + "/lti/launch", graded, score_maximum)
+    with write_transaction(_sessions()) as session:
+        return_url, jwt = svc.deep_linking_response(
+            session,
+            session.get(Launch, launch_pk),
+            [item],
+            now,
+            message=f"Placed: {placement.title}",
+        )
+    rt.http.check(return_url, "Deep Linking return URL")
+    return _page(
+        "lti/deep_link_return.html",
+        frame_origins=g.get("lti_frame_origins"),
+        form_targets=(origin(return_url),),
+        return_url=return_url,
+        jwt=jwt,
+        title=placement.title,
+    )
+
+
+# ==== keys and dynamic registration ==============================================================
+
+
+@lti.get("/jwks")
+def jwks():
+    """The tool's public keys: the current key and retired keys still in their grace period."""
+    now = runtime().now()
+    with read_transaction(_sessions()) as session:
+        keys = svc.published_keys(session, now)
+    if not keys:
+        with write_transaction(_sessions()) as session:
+            svc.current_key(session, now)
+            keys = svc.published_keys(session, now)
+    response = jsonify({"keys": keys})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@lti.get("/register")
+def register():
+    """LTI Dynamic Registration: fetch the platform's configuration, register, close."""
+    from lti.errors import DynamicRegistrationFailed
+
+    rt = runtime()
+    now = rt.now()
+    config_url = request.args.get("openid_configuration")
+    if not config_url:
+        raise DynamicRegistrationFailed(
+            "open this link from the LMS's tool registration page (LTI Dynamic Registration): "
+            "it adds the openid_configuration parameter"
+        )
+    with read_transaction(_sessions()) as session:
+        invite = svc.check_invite(session, request.args.get("invite"), now)
+        invite_pk = invite.id
+    platform = svc.fetch_platform_configuration(config_url, rt)
+    g.lti_frame_origins = [origin(platform.issuer)]
+    client_id, deployment_id = svc.register_with_platform(
+        platform, request.args.get("registration_token"), _base_url(), rt
+    )
+    with write_transaction(_sessions()) as session:
+        registration = svc.complete_dynamic_registration(
+            session, invite_pk, platform, client_id, deployment_id, runtime().now()
+        )
+        name = registration.name
+    log.info("lti dynamic registration of %s (client %s)", platform.issuer, client_id)
+    return _page(
+        "lti/registered.html",
+        frame_origins=g.lti_frame_origins,
+        platform=name,
+        client_id=client_id,
+        deployment_id=deployment_id,
+    )
+
+
+# ==== admin API ==================================================================================
+
+
+@admin.get("/registrations")
+def list_registrations():
+    principal = current_principal("all")
+    with read_transaction(_sessions()) as session:
+        rows = svc.list_registrations(session, principal.store_id)
+        return jsonify({"registrations": [svc.registration_view(session, r) for r in rows]})
+
+
+@admin.post("/registrations")
+def create_registration():
+    principal = current_principal("all")
+    data = schemas.load(schemas.RegistrationSchema(), request.get_json(silent=True))
+    registration = svc.RegistrationData(**data)
+    rt = runtime()
+    svc.check_registration_urls(registration, rt)
+    rt.http.check(registration.issuer, "issuer")
+    with write_transaction(_sessions()) as session:
+        row = svc.create_registration(session, principal.store_id, registration, source="api")
+        body = svc.registration_view(session, row)
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = url_for(".get_registration", registration_id=body["id"])
+    return response
+
+
+@admin.get("/registrations/<int:registration_id>")
+def get_registration(registration_id: int):
+    principal = current_principal("all")
+    with read_transaction(_sessions()) as session:
+        row = svc.get_registration(session, principal.store_id, registration_id)
+        return jsonify(svc.registration_view(session, row))
+
+
+@admin.patch("/registrations/<int:registration_id>")
+def change_registration(registration_id: int):
+    principal = current_principal("all")
+    changes = schemas.load(
+        schemas.RegistrationChangeSchema(), request.get_json(silent=True), partial=True
+    )
+    rt = runtime()
+    for name in ("auth_login_url", "auth_token_url", "key_set_url"):
+        if name in changes:
+            rt.http.check(changes[name], name.replace("_", " "))
+    with write_transaction(_sessions()) as session:
+        row = svc.get_registration(session, principal.store_id, registration_id)
+        svc.update_registration(session, row, changes)
+        return jsonify(svc.registration_view(session, row))
+
+
+@admin.delete("/registrations/<int:registration_id>")
+def delete_registration(registration_id: int):
+    principal = current_principal("all")
+    with write_transaction(_sessions()) as session:
+        row = svc.get_registration(session, principal.store_id, registration_id)
+        svc.delete_registration(session, row)
+    return Response(status=204)
+
+
+@admin.post("/invites")
+def create_invite():
+    """A single-use Dynamic Registration URL for this store, to paste into an LMS."""
+    principal = current_principal("all")
+    data = schemas.load(schemas.InviteSchema(), request.get_json(silent=True) or {})
+    rt = runtime()
+    ttl = int(data["days"] * 86400) if data.get("days") else rt.config.invite_seconds
+    now = rt.now()
+    with write_transaction(_sessions()) as session:
+        token = svc.create_invite(session, principal.store_id, now, ttl)
+    response = jsonify(
+        {
+            "registration_url": f"{_base_url()}/lti/register?invite={token}",
+            "expires_at": svc.utc(now + ttl * 1000),
+        }
+    )
+    response.status_code = 201
+    return response
+
+
+@admin.get("/tool")
+def tool_configuration():
+    """The URLs an LMS administrator enters for a manual registration."""
+    current_principal("all")
+    base = _base_url()
+    return jsonify(
+        {
+            "login_url": base + "/lti/login",
+            "redirect_uri": base + "/lti/launch",
+            "target_link_uri": base + "/lti/launch",
+            "deep_linking_url": base + "/lti/launch",
+            "jwks_url": base + "/lti/jwks",
+            "domain": base.split("://", 1)[-1],
+        }
+    )

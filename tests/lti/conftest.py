@@ -1,0 +1,85 @@
+"""Fixtures of the LTI tests: the app with loopback http allowed, a platform key set server."""
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask, jsonify
+from sqlalchemy import select
+
+from lrs import create_app
+from lrs.cli import upgrade_database
+from lrs.db import write_transaction
+from lrs.models import Store
+from lti import services as svc
+from tests.conftest import XapiClient, make_credential
+from tests.lti.support import DEPLOYMENT, ISSUER, PlatformKeys, serve
+
+
+@pytest.fixture(scope="module")
+def app(backend):
+    """The Learnloop app on both databases, allowed to call platforms on http://127.0.0.1."""
+    upgrade_database(backend)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK", "1")
+        application = create_app({"database_url": backend})
+    yield application
+    application.extensions["learnloop"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def platform_keys():
+    return PlatformKeys()
+
+
+@pytest.fixture(scope="module")
+def jwks_server(platform_keys):
+    """The platform's key set on 127.0.0.1; ``state["fetches"]`` counts requests."""
+    state = {"jwks": platform_keys.jwks(), "fetches": 0}
+    jwks_app = Flask("platform-jwks")
+
+    @jwks_app.get("/jwks")
+    def jwks():
+        state["fetches"] += 1
+        return jsonify(state["jwks"])
+
+    with serve(jwks_app) as base:
+        state["url"] = base + "/jwks"
+        yield state
+
+
+@dataclass
+class Platform:
+    store_id: int
+    client_id: str
+    registration_id: int
+    xapi: XapiClient
+    key: str
+    secret: str
+
+
+def register_platform(app, key_set_url, *, issuer=ISSUER, deployments=(DEPLOYMENT,), **urls):
+    """A fresh store with a credential and a registration of ``issuer`` with a new client id."""
+    store, key, secret = make_credential(app)
+    client_id = "client-" + uuid.uuid4().hex[:10]
+    with write_transaction(app.extensions["learnloop"].sessions) as session:
+        store_id = session.scalar(select(Store.id).where(Store.name == store))
+        registration = svc.create_registration(
+            session,
+            store_id,
+            svc.RegistrationData(
+                issuer=issuer,
+                client_id=client_id,
+                auth_login_url=urls.get("auth_login_url", issuer + "/mod/lti/auth.php"),
+                auth_token_url=urls.get("auth_token_url", issuer + "/mod/lti/token.php"),
+                key_set_url=key_set_url,
+                deployment_ids=list(deployments),
+            ),
+        )
+        registration_id = registration.id
+    return Platform(store_id, client_id, registration_id, XapiClient(app, key, secret), key, secret)
+
+
+@pytest.fixture
+def platform(app, jwks_server):
+    return register_platform(app, jwks_server["url"])

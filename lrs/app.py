@@ -44,6 +44,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     import lti
 
     lti.init_app(app)
+    from objectives.lti_hooks import install as objectives_in_lti
+
+    objectives_in_lti(app)
     app.register_blueprint(connectors_bp)
 
     from objectives.views import api

@@ -103,13 +103,25 @@ def _writer_queue(factory: sessionmaker[Session]) -> _WriterQueue | None:
     return _WriterQueue.for_path(os.path.abspath(url.database))
 
 
+AFTER_COMMIT = "learnloop.after_commit"
+
+
+def after_commit(session: Session, callback) -> None:
+    """Run ``callback()`` once the write transaction of ``session`` has committed.
+
+    Side effects that leave the database (a grade sent to an LMS) wait for the commit, so a
+    rolled-back transaction never reaches the outside world; the write lock is released first.
+    """
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
 @contextmanager
 def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session in one transaction that holds the write lock from its start, committed on exit.
 
     On SQLite the transaction begins IMMEDIATE, so a conflict check and the insert that follows
     cannot interleave with another writer; writers queue on a file lock first. Rolled back if
-    the block raises.
+    the block raises; callbacks registered with ``after_commit`` run after a commit only.
     """
     queue = _writer_queue(factory)
     with queue.hold() if queue else nullcontext():
@@ -123,6 +135,8 @@ def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             raise
         finally:
             session.close()
+    for callback in session.info.pop(AFTER_COMMIT, []):
+        callback()
 
 
 @contextmanager

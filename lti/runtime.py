@@ -46,6 +46,8 @@ class LtiRuntime:
     clock: Callable[[], int]
     placement_providers: dict[str, PlacementProvider] = field(default_factory=dict)
     learner_panels: list[LearnerPanel] = field(default_factory=list)
+    #: ``hook(session, launch)`` runs in the transaction that records each launch.
+    launch_hooks: list[Callable[[Any, Any], None]] = field(default_factory=list)
 
     def now(self) -> int:
         """Milliseconds since the epoch."""

@@ -17,6 +17,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    current_app,
     g,
     jsonify,
     redirect,
@@ -264,6 +265,8 @@ def launch():
     )
     with write_transaction(_sessions()) as session:
         record = svc.record_launch(session, bound, message, now, rt.config.leeway_seconds)
+        for hook in rt.launch_hooks:
+            hook(session, record)
         response = _landing(session, record, now)
     log.info("lti launch %s: %s for %s", record.id, message.message_type, bound.issuer)
     response.delete_cookie(
@@ -327,8 +330,14 @@ def _landing(session, launch, now: int, notice: str | None = None, status: int =
         if launch.person_id is not None
         else []
     )
+    record_url = (
+        url_for("web.person", person_id=launch.person_id, lt=token)
+        if launch.person_id is not None and "web.person" in current_app.view_functions
+        else None
+    )
     return _page(
         "lti/learner.html",
+        record_url=record_url,
         status=status,
         frame_origins=frame_origins,
         panels=panels,

@@ -103,6 +103,27 @@ def revoke_token(session: Session, account: Account, token_id: int) -> None:
         row.revoked_at = dt.datetime.now(dt.UTC)
 
 
+def find_account(session: Session, store_id: int, person_id: int) -> Account | None:
+    return session.scalar(
+        select(Account)
+        .where(Account.store_id == store_id, Account.person_id == person_id)
+        .order_by(Account.id)
+        .limit(1)
+    )
+
+
+def account_for_person(session: Session, store_id: int, person_id: int) -> Account:
+    """The person's account; one without a password is made for people who arrive by LTI."""
+    account = find_account(session, store_id, person_id)
+    if account is None:
+        from lrs.people.models import Person
+
+        person = session.get(Person, person_id)
+        email = person.email if person and person.email else f"person-{person_id}@lti.invalid"
+        account = create_account(session, store_id, email, None, person_id=person_id)
+    return account
+
+
 def viewer_of(account: Account) -> Viewer:
     return Viewer(account.id, account.store_id, account.person_id, account.is_admin)
 

@@ -155,6 +155,9 @@ class Objective(Base):
     criteria: Mapped[str] = mapped_column(Text, comment="JSON list of criteria")
     satisfied_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     satisfied_statement_id: Mapped[str | None] = mapped_column(String(36))
+    grade_posted_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="when the LMS gradebook received the met score"
+    )
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

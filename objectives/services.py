@@ -31,6 +31,7 @@ from objectives.accounts import (
 from objectives.criteria import Criterion
 from objectives.errors import Hidden, NotAllowed
 from objectives.facts import DERIVED
+from objectives.lti_hooks import schedule_grades
 from objectives.models import (
     Objective,
     ObjectiveTemplate,
@@ -326,7 +327,8 @@ def review_progress(
         if m.progress.met and objective.satisfied_at is None:
             if not evidence:
                 m = pg.measure(session, objective, keys, window, 20)
-            pg.record_satisfaction(session, m, agents, base_url, now or dt.datetime.now(dt.UTC))
+            if pg.record_satisfaction(session, m, agents, base_url, now or dt.datetime.now(dt.UTC)):
+                schedule_grades(session, objective.store_id, objective.id)
         measured.append(m)
     return measured
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 
-from flask import Response, abort, g, request, session
+from flask import Response, abort, current_app, g, request, session
 from sqlalchemy.orm import Session
 
 from objectives.accounts import Viewer, viewer_of
@@ -29,6 +30,10 @@ def sign_in_session(account: Account) -> None:
 
 
 def session_viewer(db: Session) -> Viewer | None:
+    """The signed-in account: the session cookie, or inside an LMS the launch token ``lt``."""
+    launch_token = request.values.get("lt")
+    if launch_token:
+        return launch_viewer(db, launch_token)
     account_id = session.get("account_id")
     if not account_id:
         return None
@@ -39,7 +44,20 @@ def session_viewer(db: Session) -> Viewer | None:
     return viewer_of(account)
 
 
+def launch_viewer(db: Session, token: str) -> Viewer:
+    """Sign-in through an LTI launch; frames allowed for the launching platform only."""
+    from objectives.lti_hooks import viewer_from_launch
+
+    viewer, origins = viewer_from_launch(db, token)
+    g.frame_ancestors = " ".join(origins) or "'self'"
+    g.launch_token = token
+    return viewer
+
+
 def csrf_token() -> str:
+    """The form token: the session's, or in an LMS an HMAC of the launch token (no cookie)."""
+    if g.get("launch_token"):
+        return _launch_csrf(g.launch_token)
     token = session.get("csrf")
     if not token:
         token = session["csrf"] = secrets.token_urlsafe(32)
@@ -49,9 +67,16 @@ def csrf_token() -> str:
 def check_csrf() -> None:
     """Refuse a POST whose form token does not match the session's (400, nothing changes)."""
     sent = request.form.get("csrf_token", "")
-    expected = session.get("csrf", "")
+    launch_token = request.form.get("lt")
+    expected = _launch_csrf(launch_token) if launch_token else session.get("csrf", "")
     if not expected or not hmac.compare_digest(sent, expected):
         abort(400, description=STALE_FORM)
+
+
+def _launch_csrf(launch_token: str) -> str:
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, b"csrf:" + launch_token.encode(), hashlib.sha256).hexdigest()
 
 
 def secure_headers(response: Response, frame_ancestors: str = "'self'") -> Response:

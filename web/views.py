@@ -56,9 +56,21 @@ def _http_error(error: HTTPException):
     return _error_page(error.code or 500, error.description or "")
 
 
+@pages.url_defaults
+def _carry_launch_token(endpoint: str, values: dict) -> None:
+    """Inside an LMS, links between pages carry the launch token instead of a cookie."""
+    if g.get("launch_token") and endpoint.startswith("web.") and endpoint != "web.static":
+        values.setdefault("lt", g.launch_token)
+
+
 @pages.app_context_processor
 def _template_globals():
-    return {"csrf_token": csrf_token, "viewer": g.get("viewer"), "SCOPES": SCOPES}
+    return {
+        "csrf_token": csrf_token,
+        "viewer": g.get("viewer"),
+        "SCOPES": SCOPES,
+        "launch_token": g.get("launch_token"),
+    }
 
 
 @pages.after_app_request

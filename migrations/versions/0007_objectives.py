@@ -1,7 +1,7 @@
 """objectives
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-27 22:28:25.771565
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

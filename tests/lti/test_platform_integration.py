@@ -20,7 +20,6 @@ from lrs.people import services as people
 from lti import ags
 from lti import services as svc
 from lti import statements as st
-from lti.deep_linking import Placement
 from lti.errors import PlatformServiceError, ServiceNotGranted
 from lti.models import Context, Registration, ResourceLink
 from tests.conftest import XapiClient, make_credential
@@ -178,32 +177,114 @@ def test_an_ungraded_placement_has_no_line_item(harness):
     assert "lineItem" not in harness.lms.deep_link_items[0]
 
 
+def _template(harness, title="Ship a threat model"):
+    """An objective template of the harness store: experience ACTIVITY once."""
+    from objectives import services as objectives
+    from objectives.accounts import Viewer
+    from schemas.objectives import TemplateSchema
+
+    admin = Viewer(0, harness.store_id, None, True)
+    with write_transaction(harness.sessions) as session:
+        template = objectives.create_template(
+            session,
+            admin,
+            TemplateSchema().load(
+                {
+                    "title": title,
+                    "criteria": [
+                        {
+                            "verbs": ["http://adlnet.gov/expapi/verbs/experienced"],
+                            "activity_ids": [ACTIVITY],
+                        }
+                    ],
+                }
+            ),
+        )
+        return template.id
+
+
+def _place_template(harness, template_id, graded=True):
+    session, page, _ = harness.launch("u2", kind="deeplink")
+    assert "Ship a threat model" in page.text  # the store's templates are offered
+    action, fields = form_of(page.text, "/lti/deep-link")
+    fields["choice"] = f"objective-template:{template_id}"
+    if graded:
+        fields["graded"] = "on"
+        fields["score_maximum"] = "1"
+    returned = session.post(harness.tool + action, data=fields, timeout=10)
+    assert returned.status_code == 200, returned.text
+    action, fields = form_of(returned.text, "/dl-return")
+    assert session.post(action, data=fields, timeout=10).status_code == 200
+    return max(harness.lms.links, key=lambda k: int(k.split("-")[1]))
+
+
 def test_objective_templates_plug_into_deep_linking(harness):
-    class Templates:
-        kind = "objective-template"
-        label = "Objective template"
+    template_id = _template(harness)
+    _place_template(harness, template_id, graded=False)
+    assert harness.lms.deep_link_items[-1]["custom"] == {
+        st.CUSTOM_OBJECTIVE_TEMPLATE: str(template_id)
+    }
 
-        def options(self, session, store_id):
-            return [self.resolve(session, store_id, "7")]
 
-        def resolve(self, session, store_id, key, title=""):
-            return Placement(
-                self.kind, key, "Ship a threat model", custom={st.CUSTOM_OBJECTIVE_TEMPLATE: key}
-            )
+def test_a_met_objective_from_a_placed_template_reaches_the_gradebook(harness):
+    """Objective met → satisfied statement → score in the LMS column of the placed template."""
+    import datetime as dt_
 
-    providers = harness.runtime.placement_providers
-    providers["objective-template"] = Templates()
-    try:
-        session, page, _ = harness.launch("u2", kind="deeplink")
-        assert "Ship a threat model" in page.text
-        action, fields = form_of(page.text, "/lti/deep-link")
-        fields["choice"] = "objective-template:7"
-        returned = session.post(harness.tool + action, data=fields, timeout=10)
-        action, fields = form_of(returned.text, "/dl-return")
-        assert session.post(action, data=fields, timeout=10).status_code == 200
-    finally:
-        del providers["objective-template"]
-    assert harness.lms.deep_link_items[0]["custom"] == {st.CUSTOM_OBJECTIVE_TEMPLATE: "7"}
+    from objectives import accounts
+    from objectives.models import Review, ReviewCycle
+
+    template_id = _template(harness)
+    link_id = _place_template(harness, template_id)
+    harness.launch("u1", link=link_id)  # Ann launches: her LMS account joins her person
+    with write_transaction(harness.sessions) as session:
+        ann = people.find_person(session, harness.store_id, {"mbox": "mailto:ann@example.com"})
+        today = dt_.date.today()
+        cycle = ReviewCycle(
+            store_id=harness.store_id,
+            name="now",
+            starts_on=today.replace(day=1),
+            ends_on=today + dt_.timedelta(days=30),
+        )
+        session.add(cycle)
+        session.flush()
+        review = Review(store_id=harness.store_id, cycle_id=cycle.id, person_id=ann.id)
+        session.add(review)
+        session.flush()
+        admin = accounts.create_account(
+            session, harness.store_id, f"root{review.id}@example.com", None, is_admin=True
+        )
+        token = accounts.issue_token(session, admin)
+        from objectives import services as objectives
+
+        objective = objectives.attach_objective(
+            session, accounts.viewer_of(admin), review.id, {"template_id": template_id}
+        )
+        objective_id = objective.id
+    harness.xapi.post(
+        "/statements",
+        json={
+            "actor": {"mbox": "mailto:ann@example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"id": ACTIVITY},
+        },
+    )
+    before = len(harness.lms.scores)
+    progress = (
+        harness.app.test_client()
+        .get(
+            f"/api/objectives/{objective_id}/progress", headers={"Authorization": f"Bearer {token}"}
+        )
+        .get_json()
+    )
+    assert progress["met"] is True
+    sent = harness.lms.scores[before:]
+    assert [(s["userId"], s["scoreGiven"], s["activityProgress"]) for s in sent] == [
+        ("u1", 1.0, "Completed")
+    ]
+    again = harness.app.test_client().get(
+        f"/api/objectives/{objective_id}/progress", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert again.status_code == 200 and len(harness.lms.scores) == before + 1  # once
 
 
 def test_learners_cannot_place_content(harness):
@@ -229,6 +310,7 @@ def _placed_link(harness):
 
 def test_scores_reach_the_gradebook_with_rising_timestamps_and_one_token(harness):
     link_pk = _placed_link(harness)
+    harness.runtime.tokens = type(harness.runtime.tokens)()  # earlier tests may have cached one
     before_tokens = len(harness.lms.token_requests)
     before_scores = len(harness.lms.scores)
     with write_transaction(harness.sessions) as session:
@@ -392,3 +474,21 @@ def test_a_score_without_the_score_scope_or_a_line_item_is_refused_before_any_ca
                 runtime=harness.runtime,
             )  # fmt: skip
     assert len(harness.lms.scores) == before
+
+
+def test_after_a_launch_the_learner_opens_their_record_without_a_cookie(harness):
+    """Sign-in through an LTI launch: the pages work inside the LMS frame with the launch token."""
+    _, page, _ = harness.launch("u1")
+    link = re.search(r'href="([^"]*/people/\d+\?lt=[^"]+)"', page.text)
+    assert link, "the landing page links to the learner's full record"
+    url = harness.tool + link.group(1).replace("&amp;", "&")
+    record = requests.get(url, timeout=10)  # a fresh client: no cookie at all
+    assert record.status_code == 200, record.text
+    assert "Weekly activity by source" in record.text
+    policy = record.headers["Content-Security-Policy"]
+    assert "frame-ancestors " + harness.lms.base in policy  # the LMS may frame it, nobody else
+    chart = re.search(r'data-src="([^"]+)"', record.text).group(1).replace("&amp;", "&")
+    data = requests.get(harness.tool + chart, timeout=10)
+    assert data.status_code == 200 and "weeks" in data.json()
+    forged = requests.get(url.split("?lt=")[0] + "?lt=forged", timeout=10)
+    assert forged.status_code in (400, 401, 403)

@@ -128,14 +128,48 @@ def demo(host: str, port: int) -> None:
     with write_transaction(make_session_factory(engine)) as session:
         if session.scalar(select(Credential.id).where(Credential.key == "demo")) is None:
             create_credential(session, "demo", ["all"], "demo", "demo-secret", "Learnloop demo")
+    sample_password = _sample_organisation(config)
     engine.dispose()
     base = f"http://{host}:{port}/xapi/"
     click.echo(f"Learnloop is serving xAPI 1.0.3 and 2.0.0 at {base}")
     click.echo("Demo credential (HTTP Basic): key demo, secret demo-secret")
     click.echo(
+        f"Pages: http://{host}:{port}/sign-in  organisation acme-sample, "
+        f"maya@example.com (manager) or admin@example.com, password {sample_password}"
+    )
+    click.echo(
         f"Try: curl -u demo:demo-secret -H 'X-Experience-API-Version: 2.0.0' {base}statements"
     )
     run_gunicorn(host, port, None, 1)
+
+
+def _sample_organisation(config: Config) -> str:
+    """Seed the sample organisation once; its random password is kept in the instance folder."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from lrs.db import make_engine, make_session_factory, read_transaction
+    from lrs.models import Store
+
+    path = os.path.join(os.path.abspath(config.instance_path), "sample-password")
+    engine = make_engine(config.database_url)
+    sessions = make_session_factory(engine)
+    try:
+        with read_transaction(sessions) as session:
+            seeded = session.scalar(select(Store.id).where(Store.name == "acme-sample"))
+        if seeded is None:
+            from web import sample
+
+            password = secrets.token_urlsafe(12)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+                out.write(password)
+            sample.seed(sessions, password, store_name="acme-sample")
+        with open(path) as handle:
+            return handle.read().strip()
+    finally:
+        engine.dispose()
 
 
 def run_gunicorn(host: str, port: int, workers: int | None, threads: int) -> None:

@@ -80,6 +80,13 @@ class Statement(Base):
         UniqueConstraint("store_id", "statement_id"),
         Index("ix_statements_order", "store_id", "stored_ms", "seq"),
         Index(
+            "ix_statements_voided",
+            "store_id",
+            "seq",
+            sqlite_where=text("voided"),
+            postgresql_where=text("voided"),
+        ),
+        Index(
             "ix_statements_object_ref",
             "store_id",
             "object_ref",

@@ -52,6 +52,18 @@ def classify_source(statement: dict) -> str:
     return "xapi"
 
 
+#: IRIs in facts are cut to this many UTF-8 bytes, so that the covering index's entries stay
+#: within PostgreSQL's B-tree limit (about 2.7 kB); criteria values are cut the same way.
+IRI_BYTES = 512
+
+
+def cap(value: str | None) -> str | None:
+    """An IRI as stored in learning facts: at most IRI_BYTES bytes of UTF-8."""
+    if value is None or len(value) <= IRI_BYTES // 4:
+        return value
+    return value.encode()[:IRI_BYTES].decode("utf-8", "ignore")
+
+
 def _timestamp_ms(value: str | None) -> int | None:
     if not value:
         return None
@@ -99,9 +111,9 @@ def fact_of(statement: dict, stored_ms: int) -> dict:
     )
     return {
         "actor_key": st.term_key(st.AGENT, ifi_string(statement["actor"]) or ""),
-        "verb_id": verb_id,
-        "activity_id": activity_id,
-        "activity_type": activity_type,
+        "verb_id": cap(verb_id),
+        "activity_id": cap(activity_id),
+        "activity_type": cap(activity_type),
         "source": classify_source(statement),
         "at_ms": at_ms,
         "score": _score(result),

@@ -173,7 +173,22 @@ class LearningFact(Base):
 
     __tablename__ = "learning_facts"
     __table_args__ = (
-        Index("ix_learning_facts_actor", "store_id", "actor_key", "verb_id", "at_ms"),
+        # Covering: a criterion is answered from the index alone, without a row per candidate.
+        Index(
+            "ix_learning_facts_actor",
+            "store_id",
+            "actor_key",
+            "verb_id",
+            "at_ms",
+            "source",
+            "activity_id",
+            "activity_type",
+            "score",
+            "success",
+            "completion",
+            "has_response",
+            "fingerprint",
+        ),
         Index("ix_learning_facts_actor_time", "store_id", "actor_key", "at_ms"),
     )
 

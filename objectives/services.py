@@ -318,11 +318,24 @@ def review_progress(
 ) -> list[pg.Measured]:
     """Measured objectives of a review; met ones get their ``satisfied`` statement once."""
     cycle = session.get(ReviewCycle, review.cycle_id)
-    window = pg.cycle_window(cycle)
     agents = identities(session, review.store_id, review.person_id)
+    objectives = pg.objectives_of_review(session, review)
+    return _measure(session, objectives, agents, cycle, base_url, evidence, now)
+
+
+def _measure(
+    session: Session,
+    objectives: list[Objective],
+    agents: list[dict],
+    cycle: ReviewCycle,
+    base_url: str,
+    evidence: int,
+    now: dt.datetime | None,
+) -> list[pg.Measured]:
+    window = pg.cycle_window(cycle)
     keys = pg.actor_keys(agents)
     measured = []
-    for objective in pg.objectives_of_review(session, review):
+    for objective in objectives:
         m = pg.measure(session, objective, keys, window, evidence)
         if m.progress.met and objective.satisfied_at is None:
             if not evidence:
@@ -336,14 +349,53 @@ def review_progress(
 def team_progress(
     session: Session, viewer: Viewer, cycle_id: int, *, base_url: str
 ) -> list[tuple[Person, Review, list[pg.Measured]]]:
-    """Every visible review of the cycle except the viewer's own, with measured objectives."""
-    rows = []
-    for review in list_reviews(session, viewer, cycle_id):
-        if review.person_id == viewer.person_id:
-            continue
-        person = session.get(Person, review.person_id)
-        rows.append((person, review, review_progress(session, viewer, review, base_url=base_url)))
-    return rows
+    """Every visible review of the cycle except the viewer's own, with measured objectives.
+
+    People, identities and objectives of the whole team are loaded with one query each; then
+    one indexed count per criterion.
+    """
+    reviews = [
+        r for r in list_reviews(session, viewer, cycle_id) if r.person_id != viewer.person_id
+    ]
+    if not reviews:
+        return []
+    cycle = session.get(ReviewCycle, cycle_id)
+    person_ids = [r.person_id for r in reviews]
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
+    agents = identities_of_people(session, viewer.store_id, person_ids)
+    by_review: dict[int, list[Objective]] = defaultdict(list)
+    for objective in session.scalars(
+        select(Objective)
+        .where(Objective.review_id.in_([r.id for r in reviews]))
+        .order_by(Objective.id)
+    ):
+        by_review[objective.review_id].append(objective)
+    return [
+        (
+            people[r.person_id],
+            r,
+            _measure(
+                session, by_review[r.id], agents.get(r.person_id, []), cycle, base_url, 0, None
+            ),
+        )
+        for r in reviews
+    ]
+
+
+def identities_of_people(
+    session: Session, store_id: int, person_ids: list[int]
+) -> dict[int, list[dict]]:
+    """Every identity of each of these people (one query)."""
+    from lrs.people.models import Identity
+
+    out: dict[int, list[dict]] = defaultdict(list)
+    for person_id, agent in session.execute(
+        select(Identity.person_id, Identity.agent)
+        .where(Identity.store_id == store_id, Identity.person_id.in_(person_ids))
+        .order_by(Identity.id)
+    ):
+        out[person_id].append(json.loads(agent))
+    return out
 
 
 def measured_json(m: pg.Measured) -> dict:
@@ -406,15 +458,14 @@ def learner_record(
         return record
     where = (
         f"f.store_id = ? AND f.actor_key IN ({marks(len(keys))}) AND f.at_ms >= ? AND f.at_ms < ? "
-        "AND s.voided = ? AND f.source <> ?"
+        f"AND f.source <> ? AND {pg.NOT_VOIDED}"
     )
-    params = [viewer.store_id, *keys, start, end, False, DERIVED]
+    params = [viewer.store_id, *keys, start, end, DERIVED, viewer.store_id]
     rows = run(
         session,
         f"SELECT f.source, f.verb_id, f.activity_type, f.at_ms / {WEEK_MS} AS week, "
         "COUNT(DISTINCT f.fingerprint) "
-        f"FROM learning_facts f JOIN statements s ON s.seq = f.seq WHERE {where} "
-        "GROUP BY 1, 2, 3, 4",
+        f"FROM learning_facts f WHERE {where} GROUP BY 1, 2, 3, 4",
         params,
     ).all()
     by_source, by_verb, by_type = Counter(), Counter(), Counter()
@@ -448,7 +499,7 @@ def learner_record(
     top = run(
         session,
         "SELECT f.activity_id, COUNT(DISTINCT f.fingerprint) AS n "
-        f"FROM learning_facts f JOIN statements s ON s.seq = f.seq WHERE {where} "
+        f"FROM learning_facts f WHERE {where} "
         "AND f.activity_id IS NOT NULL GROUP BY f.activity_id "
         "ORDER BY n DESC, f.activity_id LIMIT 8",
         params,
@@ -506,10 +557,9 @@ def events_since(session: Session, store_id: int, person_id: int, since_ms: int)
         run(
             session,
             "SELECT COUNT(DISTINCT f.fingerprint) FROM learning_facts f "
-            "JOIN statements s ON s.seq = f.seq "
             f"WHERE f.store_id = ? AND f.actor_key IN ({marks(len(keys))}) AND f.at_ms >= ? "
-            "AND s.voided = ?",
-            [store_id, *keys, since_ms, False],
+            f"AND f.source <> ? AND {pg.NOT_VOIDED}",
+            [store_id, *keys, since_ms, DERIVED, store_id],
         ).scalar()
         or 0
     )

@@ -112,3 +112,13 @@ def test_a_code_review_body_length_counts_as_a_written_response():
 
     assert fact_of(statement(result={"extensions": {BODY_LENGTH: 42}}), 0)["has_response"] is True
     assert fact_of(statement(result={"extensions": {BODY_LENGTH: 0}}), 0)["has_response"] is False
+
+
+def test_very_long_iris_are_capped_in_facts_to_fit_the_index():
+    from objectives.facts import IRI_BYTES, cap
+
+    long_iri = "https://example.com/" + "é" * 2000
+    fact = fact_of(statement(object={"id": long_iri}), 0)
+    assert len(fact["activity_id"].encode()) <= IRI_BYTES
+    assert fact["activity_id"] == cap(long_iri)  # criteria are cut the same way
+    assert cap("https://example.com/short") == "https://example.com/short"

@@ -400,3 +400,15 @@ def test_invalid_objectives_are_400_with_the_path(org, bad):
     assert body["errors"] and body["errors"][0]["path"].startswith(
         ("criteria", "k", "title", "_schema")
     )
+
+
+def test_a_very_long_activity_iri_is_projected_and_counted(org):
+    # PostgreSQL's B-tree entries are limited to about 2.7 kB; facts cap IRIs to fit.
+    long_iri = "https://lms.example.com/courses/" + "x" * 3000
+    objective = attach(
+        org,
+        "ann",
+        {"title": "Long", "criteria": [{"verbs": [COMPLETED], "activity_ids": [long_iri]}]},
+    )
+    org.write([event(org.mail("ann"), COMPLETED, long_iri)])
+    assert progress(org, objective)["met"] is True

@@ -390,3 +390,6 @@ def statements():
         more=page.more if page else None,
         pretty=lambda s: json.dumps(s, indent=2),
     )
+
+
+from web import admin_views  # noqa: E402,F401  (routes of the capture sources' admin pages)

@@ -159,3 +159,55 @@ def test_keyboard_reaches_the_skip_link_first(page, site):
     sign_in(page, site["base"], "maya@example.com")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+
+
+def test_admin_adds_a_github_connector_and_links_an_identity(page, site):
+    import hashlib
+    import hmac
+
+    sign_in(page, site["base"], "admin@example.com")
+    page.goto(site["base"] + "/admin/connectors")
+    page.get_by_label("Kind").select_option("github")
+    page.get_by_label("Label").fill("acme/app")
+    page.get_by_role("button", name="Create connector").click()
+    url = page.locator("#created code.url").inner_text()
+    secret = page.locator("#created code.secret").inner_text()
+    assert url.startswith(site["base"] + "/connectors/github/")
+    body = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-GitHub-Event": "ping",
+            "X-GitHub-Delivery": "browser-1",
+            "X-Hub-Signature-256": signature,
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status in (200, 202)
+
+    page.goto(site["base"] + "/admin/people")
+    page.get_by_label("Person").select_option(label="Chen Wei")
+    page.get_by_label("Kind").select_option("github")
+    page.get_by_label("Login, e-mail or account name").fill("chen-codes")
+    page.get_by_role("button", name="Link").click()
+    assert (
+        page.locator("table.people tr", has_text="Chen Wei")
+        .locator("text=https://github.com · chen-codes")
+        .is_visible()
+    )
+
+
+def test_admin_makes_a_dynamic_registration_link_for_the_lms(page, site):
+    sign_in(page, site["base"], "admin@example.com")
+    page.goto(site["base"] + "/admin/lti")
+    assert page.get_by_text(site["base"] + "/lti/jwks").is_visible()
+    page.get_by_role("button", name="Create a dynamic registration link").click()
+    assert (
+        page.locator("#invite code.invite")
+        .inner_text()
+        .startswith(site["base"] + "/lti/register?invite=")
+    )

@@ -1,0 +1,223 @@
+"""Administration pages for the capture sources: connectors, identity links, LTI platforms.
+
+Thin, like the other pages: each form calls the service the CLI and admin API call.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from lrs.db import read_transaction, write_transaction
+from lrs.errors import LrsError
+from lrs.people.models import Person
+from lrs.people.services import identities
+from lrs.services import services
+from web.security import check_csrf
+from web.views import _admin, _base_url, pages
+
+KINDS = ("github", "gitlab", "gerrit")
+IDENTITY_KINDS = ("email", "github", "gitlab", "gerrit", "account")
+
+
+@pages.get("/admin/connectors")
+def connectors():
+    from connectors import services as connector_services
+
+    with read_transaction(services().sessions) as db:
+        viewer = _admin(db)
+        rows = [
+            connector_services.connector_info(c, _base_url())
+            for c in connector_services.list_connectors(db, viewer.store_id)
+        ]
+    return render_template(
+        "admin_connectors.html",
+        connectors=rows,
+        kinds=KINDS,
+        created=session.pop("new_connector", None),
+        error=session.pop("admin_error", None),
+    )
+
+
+@pages.post("/admin/connectors")
+def create_connector():
+    from connectors import services as connector_services
+
+    check_csrf()
+    kind = request.form.get("kind", "")
+    label = request.form.get("label", "").strip()[:200]
+    try:
+        with write_transaction(services().sessions) as db:
+            viewer = _admin(db)
+            box = connector_services.secret_box(services().config)
+            connector, secret = connector_services.create_connector(
+                db, viewer.store_id, kind, box, label
+            )
+            session["new_connector"] = {
+                **connector_services.connector_info(connector, _base_url()),
+                "secret": secret,
+            }
+    except LrsError as exc:
+        session["admin_error"] = exc.message
+    return redirect(url_for("web.connectors") + "#created")
+
+
+@pages.post("/admin/connectors/<int:connector_id>/rotate")
+def rotate_connector(connector_id: int):
+    from connectors import services as connector_services
+
+    check_csrf()
+    with write_transaction(services().sessions) as db:
+        viewer = _admin(db)
+        box = connector_services.secret_box(services().config)
+        secret = connector_services.rotate_secret(db, viewer.store_id, connector_id, box)
+        connector = connector_services.get_connector(db, viewer.store_id, connector_id)
+        session["new_connector"] = {
+            **connector_services.connector_info(connector, _base_url()),
+            "secret": secret,
+        }
+    return redirect(url_for("web.connectors") + "#created")
+
+
+@pages.post("/admin/connectors/<int:connector_id>/delete")
+def delete_connector(connector_id: int):
+    from connectors import services as connector_services
+
+    check_csrf()
+    with write_transaction(services().sessions) as db:
+        viewer = _admin(db)
+        connector_services.delete_connector(db, viewer.store_id, connector_id)
+    return redirect(url_for("web.connectors"))
+
+
+@pages.get("/admin/people")
+def people():
+    with read_transaction(services().sessions) as db:
+        viewer = _admin(db)
+        rows = [
+            {
+                "person": {"id": p.id, "name": p.name, "email": p.email},
+                "identities": identities(db, viewer.store_id, p.id),
+            }
+            for p in db.scalars(
+                select(Person).where(Person.store_id == viewer.store_id).order_by(Person.name)
+            )
+        ]
+    return render_template(
+        "admin_people.html",
+        rows=rows,
+        kinds=IDENTITY_KINDS,
+        error=session.pop("admin_error", None),
+        ident=json.dumps,
+    )
+
+
+@pages.post("/admin/people/links")
+def link_identity():
+    from connectors import services as connector_services
+
+    check_csrf()
+    form = request.form
+    try:
+        person_id = int(form.get("person_id", ""))
+    except ValueError:
+        abort(400, description="Choose a person.")
+    kind, name = form.get("kind", ""), form.get("name", "").strip()
+    home_page = form.get("home_page", "").strip() or None
+    try:
+        with write_transaction(services().sessions) as db:
+            viewer = _admin(db)
+            connector_services.link_person(
+                db, viewer.store_id, person_id=person_id, links=[(kind, name, home_page)]
+            )
+    except LrsError as exc:
+        session["admin_error"] = exc.message
+    return redirect(url_for("web.people"))
+
+
+@pages.get("/admin/lti")
+def lti_platforms():
+    from lti import services as lti_services
+    from lti.models import ToolKey
+
+    with read_transaction(services().sessions) as db:
+        viewer = _admin(db)
+        registrations = [
+            lti_services.registration_view(db, r)
+            for r in lti_services.list_registrations(db, viewer.store_id)
+        ]
+        keys = [
+            {
+                "kid": k.kid,
+                "created": lti_services.utc(k.created_ms),
+                "retired": lti_services.utc(k.retired_ms) if k.retired_ms else "",
+            }
+            for k in db.scalars(select(ToolKey).order_by(ToolKey.created_ms.desc()))
+        ]
+    base = _base_url()
+    tool = {
+        "login": base + "/lti/login",
+        "launch": base + "/lti/launch",
+        "jwks": base + "/lti/jwks",
+    }
+    return render_template(
+        "admin_lti.html",
+        registrations=registrations,
+        keys=keys,
+        tool=tool,
+        invite=session.pop("new_invite", None),
+        error=session.pop("admin_error", None),
+    )
+
+
+@pages.post("/admin/lti/invites")
+def lti_invite():
+    from lti import runtime
+    from lti import services as lti_services
+
+    check_csrf()
+    rt = runtime()
+    with write_transaction(services().sessions) as db:
+        viewer = _admin(db)
+        token = lti_services.create_invite(db, viewer.store_id, rt.now(), rt.config.invite_seconds)
+    session["new_invite"] = f"{_base_url()}/lti/register?invite={token}"
+    return redirect(url_for("web.lti_platforms") + "#invite")
+
+
+@pages.post("/admin/lti/registrations")
+def lti_register():
+    from lti import runtime
+    from lti import services as lti_services
+
+    check_csrf()
+    form = request.form
+    data = lti_services.RegistrationData(
+        issuer=form.get("issuer", "").strip(),
+        client_id=form.get("client_id", "").strip(),
+        auth_login_url=form.get("auth_login_url", "").strip(),
+        auth_token_url=form.get("auth_token_url", "").strip(),
+        key_set_url=form.get("key_set_url", "").strip(),
+        deployment_ids=[d.strip() for d in form.get("deployment_ids", "").split(",") if d.strip()],
+        name=form.get("name", "").strip(),
+    )
+    try:
+        if not all(
+            (
+                data.issuer,
+                data.client_id,
+                data.auth_login_url,
+                data.auth_token_url,
+                data.key_set_url,
+                data.deployment_ids,
+            )
+        ):
+            raise LrsError("every field but the name is required")
+        lti_services.check_registration_urls(data, runtime())
+        with write_transaction(services().sessions) as db:
+            viewer = _admin(db)
+            lti_services.create_registration(db, viewer.store_id, data, source="web")
+    except LrsError as exc:
+        session["admin_error"] = exc.message
+    return redirect(url_for("web.lti_platforms"))

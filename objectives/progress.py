@@ -43,6 +43,8 @@ FACT_COLUMNS = (
     "fingerprint",
 )
 CHUNK = 5000
+#: How many new statements one request projects at most (about a second of work).
+REQUEST_LIMIT = 25_000
 # Voided statements are few: one small set per query (a partial index) instead of a join.
 NOT_VOIDED = "f.seq NOT IN (SELECT seq FROM statements WHERE store_id = ? AND voided)"
 SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
@@ -50,11 +52,13 @@ OBJECTIVE_TYPE = "http://adlnet.gov/expapi/activities/objective"
 NAMESPACE = uuid.UUID("6f0c9a52-3b1e-4f4e-9d55-0c1f2d7b8e11")
 
 
-def refresh_facts(session: Session, store_id: int) -> int:
+def refresh_facts(session: Session, store_id: int, limit: int | None = None) -> int:
     """Project the store's statements stored since the last refresh; returns how many.
 
     Runs in the caller's write transaction. Statements of one store commit in ``seq`` order,
-    so the cursor never skips one that commits late.
+    so the cursor never skips one that commits late. ``limit`` bounds the work of one call
+    (pages pass one, so a bulk import cannot stall a request; ``learnloop objectives
+    refresh`` catches up in one go).
     """
     cursor = session.get(ProjectionCursor, store_id)
     if cursor is None:
@@ -79,7 +83,7 @@ def refresh_facts(session: Session, store_id: int) -> int:
         cursor.last_seq = rows[-1][0]
         session.flush()
         done += len(rows)
-        if len(rows) < CHUNK:
+        if len(rows) < CHUNK or (limit is not None and done >= limit):
             return done
 
 

@@ -21,7 +21,7 @@ from objectives import accounts
 from objectives import services as svc
 from objectives.errors import InvalidPayload, NotSignedIn
 from objectives.models import Account
-from objectives.progress import refresh_facts
+from objectives.progress import REQUEST_LIMIT, refresh_facts
 from schemas import objectives as schemas
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -224,7 +224,7 @@ def person_record(person_id: int):
     query = _load(schemas.RecordQuerySchema, args)
     with write_transaction(services().sessions) as db:
         viewer = _viewer(db)
-        refresh_facts(db, viewer.store_id)
+        refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         record = svc.learner_record(db, viewer, person_id, query["since"], query["until"])
         reviews = [r for r in svc.list_reviews(db, viewer) if r.person_id == person_id]
         record["objectives"] = [
@@ -260,7 +260,7 @@ def team(cycle_id: int):
     with write_transaction(services().sessions) as db:
         viewer = _viewer(db)
         svc.get_cycle(db, viewer, cycle_id)
-        refresh_facts(db, viewer.store_id)
+        refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         rows = svc.team_progress(db, viewer, cycle_id, base_url=_base_url())
         return jsonify(
             [
@@ -295,7 +295,7 @@ def get_review(review_id: int):
     with write_transaction(services().sessions) as db:
         viewer = _viewer(db)
         review = svc.get_review(db, viewer, review_id)
-        refresh_facts(db, viewer.store_id)
+        refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         body = _review_json(db, review)
         body["objectives"] = [
             svc.measured_json(m)
@@ -335,7 +335,7 @@ def objective_progress(objective_id: int):
     with write_transaction(services().sessions) as db:
         viewer = _viewer(db)
         objective, review = svc.get_objective(db, viewer, objective_id)
-        refresh_facts(db, viewer.store_id)
+        refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         for m in svc.review_progress(db, viewer, review, base_url=_base_url(), evidence=20):
             if m.objective.id == objective_id:
                 return jsonify(svc.measured_json(m))

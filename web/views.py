@@ -19,7 +19,7 @@ from lrs.services import services
 from objectives import accounts
 from objectives import services as svc
 from objectives.models import ObjectiveTemplate, ReviewCycle
-from objectives.progress import refresh_facts
+from objectives.progress import REQUEST_LIMIT, refresh_facts
 from schemas import objectives as schemas
 from web import forms
 from web.security import check_csrf, csrf_token, secure_headers, session_viewer, sign_in_session
@@ -147,7 +147,7 @@ def team():
         rows = []
         if cycle_id is not None:
             svc.get_cycle(db, viewer, cycle_id)
-            refresh_facts(db, viewer.store_id)
+            refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
             week_ago = dt.datetime.now(dt.UTC) - WEEK
             since_ms = int(week_ago.timestamp() * 1000)
             for person, review, measured in svc.team_progress(
@@ -181,7 +181,7 @@ def person(person_id: int):
     """A learner's record across sources, the evidence behind each objective."""
     with write_transaction(services().sessions) as db:
         viewer = _viewer(db)
-        refresh_facts(db, viewer.store_id)
+        refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         record = svc.learner_record(db, viewer, person_id, None, None)
         reviews = [r for r in svc.list_reviews(db, viewer) if r.person_id == person_id]
         objectives = []
@@ -205,7 +205,7 @@ def review(review_id: int):
     with write_transaction(services().sessions) as db:
         viewer = _viewer(db)
         item = svc.get_review(db, viewer, review_id)
-        refresh_facts(db, viewer.store_id)
+        refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         measured = [
             svc.measured_json(m)
             for m in svc.review_progress(db, viewer, item, base_url=_base_url(), evidence=10)

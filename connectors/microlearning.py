@@ -1,6 +1,6 @@
 """Micro-learning and badge platforms: rows of a CSV or JSON export become statements.
 
-The recipe (``docs/microlearning.md``, profile ``profile/micro-learning.jsonld``):
+The recipe (``docs/microlearning.md``, profile ``profiles/micro-learning.jsonld``):
 
 =================  ===========================  =================================  ==========
 row kind           verb                         object (type)                      result

@@ -1,6 +1,6 @@
 """The vocabulary of the connectors: IRIs of our two xAPI Profiles and the registry terms reused.
 
-The profiles themselves are JSON-LD documents next to this module (``profile/*.jsonld``),
+The profiles themselves are JSON-LD documents next to this module (``profiles/*.jsonld``),
 served by every installation at ``/profiles/<name>``. Their IRIs are fixed, not derived from
 ``LEARNLOOP_PUBLIC_URL``: statements and objectives must mean the same thing in every
 installation and after a change of host name, so the IRIs live under one permanent-identifier
@@ -81,7 +81,7 @@ PROFILE_CONTEXT = "https://w3id.org/xapi/profiles/context"
 @cache
 def profile_text(name: str) -> str:
     """The JSON-LD text of the profile ``name`` (a key of ``PROFILE_FILES``); KeyError if none."""
-    return (Path(__file__).parent / "profile" / PROFILE_FILES[name]).read_text(encoding="utf-8")
+    return (Path(__file__).parent / "profiles" / PROFILE_FILES[name]).read_text(encoding="utf-8")
 
 
 def profile_document(name: str) -> dict:

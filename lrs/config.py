@@ -17,7 +17,7 @@ class Config:
     instance_path: str = "instance"
     max_request_bytes: int = 50 * 1024 * 1024
     page_limit: int = 100
-    auth_cache_seconds: float = 60.0
+    auth_cache_seconds: float = 15.0
     public_url: str = ""
     secret_key: str = ""
 

@@ -96,17 +96,6 @@ class Authenticator:
         self._lock = threading.Lock()
         self._versions: dict[str, str] = {}
 
-    def note_version(self, header: str | None, version: str) -> None:
-        """Remember the xAPI version a credential last used successfully."""
-        try:
-            key, _ = parse_basic(header)
-        except Unauthorized:
-            return
-        if self._versions.get(key) != version:
-            if len(self._versions) > 10_000:
-                self._versions.clear()
-            self._versions[key] = version
-
     def version_last_used(self, header: str | None) -> str | None:
         """The version this key last spoke, to answer a request that names none in its dialect.
 
@@ -124,8 +113,19 @@ class Authenticator:
         with self._lock:
             self._cache.clear()
 
-    def authenticate(self, session: Session, header: str | None) -> Principal:
+    def authenticate(
+        self, session: Session, header: str | None, version: str | None = None
+    ) -> Principal:
+        """The principal of HTTP Basic credentials; ``version``: the xAPI version it speaks now."""
         key, secret = parse_basic(header)
+        principal = self._verified(session, key, secret)
+        if version is not None and self._versions.get(key) != version:
+            if len(self._versions) > 10_000:
+                self._versions.clear()
+            self._versions[key] = version
+        return principal
+
+    def _verified(self, session: Session, key: str, secret: str) -> Principal:
         tag = (key, hmac.new(self._pepper, secret.encode(), hashlib.sha256).digest())
         now = time.monotonic()
         with self._lock:

@@ -16,7 +16,6 @@ class Config:
     database_url: str = ""
     instance_path: str = "instance"
     max_request_bytes: int = 50 * 1024 * 1024
-    page_limit: int = 100
     auth_cache_seconds: float = 15.0
     public_url: str = ""
     secret_key: str = ""

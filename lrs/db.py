@@ -17,10 +17,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def default_database_url(instance_path: str) -> str:
-    return "sqlite:///" + os.path.join(instance_path, "learnloop.sqlite3")
-
-
 def make_engine(url: str) -> Engine:
     """An engine tuned per backend. Creates the SQLite file's directory if needed."""
     parsed = make_url(url)

@@ -124,3 +124,12 @@ def required_parameter(given, name: str) -> str:
     if name not in given:
         raise BadRequest(f"{name}: required", [FieldError(name, "required")])
     return given[name]
+
+
+def uuid_parameter(value: str, name: str) -> str:
+    """A UUID parameter in its standard form, lower-cased; 400 naming it otherwise."""
+    from schemas.fields import is_uuid
+
+    if not is_uuid(value):
+        raise BadRequest(f"{name}: must be a UUID", [FieldError(name, "must be a UUID")])
+    return value.lower()

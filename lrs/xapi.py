@@ -36,8 +36,7 @@ def _negotiate_and_authenticate():
     header = request.headers.get("Authorization")
     authenticator = container.authenticator
     with read_transaction(container.sessions) as session:
-        g.principal = authenticator.authenticate(session, header)
-    authenticator.note_version(header, version)
+        g.principal = authenticator.authenticate(session, header, version)
     return None
 
 

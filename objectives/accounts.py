@@ -6,7 +6,6 @@ reviews granted to them), learner (themselves). Passwords use scrypt like creden
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -95,12 +94,6 @@ def account_for_token(session: Session, token: str) -> Account:
     if account is None or account.disabled_at is not None:
         raise NotSignedIn("this account is disabled")
     return account
-
-
-def revoke_token(session: Session, account: Account, token_id: int) -> None:
-    row = session.get(ApiToken, token_id)
-    if row is not None and row.account_id == account.id and row.revoked_at is None:
-        row.revoked_at = dt.datetime.now(dt.UTC)
 
 
 def find_account(session: Session, store_id: int, person_id: int) -> Account | None:

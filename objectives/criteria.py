@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-RULES = ("all", "any", "k_of_n")
-COUNT_MODES = ("statements", "activities")
 SOURCE_WORDS = {
     "any": "anywhere",
     "lms": "in the LMS",

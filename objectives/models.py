@@ -27,8 +27,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lrs.models import Base
 
-REVIEW_STATUSES = ("draft", "in_progress", "submitted", "closed")
-
 
 class Account(Base):
     """Someone who signs in to Learnloop's pages and API; usually a person of the store."""

@@ -20,7 +20,6 @@ from lrs import api
 from lrs.core import jsontext
 from lrs.core import statements as st
 from lrs.core.agents import ifi_string
-from lrs.people.services import identities
 from lrs.statements.sql import insert_many, marks, run
 from objectives.criteria import Criterion, CriterionProgress, ObjectiveProgress, combine
 from objectives.facts import DERIVED, cap, fact_of
@@ -250,7 +249,3 @@ def objectives_of_review(session: Session, review: Review) -> list[Objective]:
             select(Objective).where(Objective.review_id == review.id).order_by(Objective.id)
         )
     )
-
-
-def person_agents(session: Session, store_id: int, person_id: int) -> list[dict]:
-    return identities(session, store_id, person_id)

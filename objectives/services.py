@@ -548,9 +548,9 @@ def criterion_description(data: dict) -> str:
     return Criterion.from_dict(data).describe()
 
 
-def events_since(session: Session, store_id: int, person_id: int, since_ms: int) -> int:
-    """How many learning events a person has had since ``since_ms`` (voided ones excluded)."""
-    keys = pg.actor_keys(identities(session, store_id, person_id))
+def events_since(session: Session, store_id: int, agents: list[dict], since_ms: int) -> int:
+    """How many learning events these identities of a person had since ``since_ms``."""
+    keys = pg.actor_keys(agents)
     if not keys:
         return 0
     return (

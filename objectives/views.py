@@ -23,6 +23,7 @@ from objectives.errors import InvalidPayload, NotSignedIn
 from objectives.models import Account
 from objectives.progress import REQUEST_LIMIT, refresh_facts
 from schemas import objectives as schemas
+from schemas.fields import flatten_messages
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -33,31 +34,10 @@ def _load(schema, data=None, partial=False) -> dict:
             request.get_json(silent=True) if data is None else data, partial=partial
         )
     except ValidationError as exc:
-        errors = [FieldError(path, message) for path, message in _flatten(exc.messages)]
+        errors = [FieldError(path, message) for path, message in flatten_messages(exc.messages)]
         raise InvalidPayload(
             "; ".join(str(e) for e in errors[:5]) or "invalid body", errors
         ) from None
-
-
-def _flatten(messages, prefix=""):
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            path = (
-                f"{prefix}.{key}"
-                if prefix and not isinstance(key, int)
-                else (f"{prefix}[{key}]" if isinstance(key, int) else str(key))
-            )
-            if key == "_schema":
-                path = prefix
-            yield from _flatten(value, path)
-    elif isinstance(messages, list):
-        for message in messages:
-            if isinstance(message, (dict, list)):
-                yield from _flatten(message, prefix)
-            else:
-                yield prefix, str(message)
-    else:
-        yield prefix, str(messages)
 
 
 def _viewer(db) -> accounts.Viewer:

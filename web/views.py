@@ -150,9 +150,9 @@ def team():
             refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
             week_ago = dt.datetime.now(dt.UTC) - WEEK
             since_ms = int(week_ago.timestamp() * 1000)
-            for person, review, measured in svc.team_progress(
-                db, viewer, cycle_id, base_url=_base_url()
-            ):
+            team = svc.team_progress(db, viewer, cycle_id, base_url=_base_url())
+            agents = svc.identities_of_people(db, viewer.store_id, [p.id for p, _, _ in team])
+            for person, review, measured in team:
                 newly_met = [
                     m
                     for m in measured
@@ -164,7 +164,7 @@ def team():
                         "review": review,
                         "objectives": [svc.measured_json(m) for m in measured],
                         "events_this_week": svc.events_since(
-                            db, viewer.store_id, person.id, since_ms
+                            db, viewer.store_id, agents.get(person.id, []), since_ms
                         ),
                         "met_this_week": len(newly_met),
                     }

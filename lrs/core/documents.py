@@ -15,7 +15,6 @@ import enum
 import hashlib
 import json
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 from lrs.core.agents import ifi_string
 from lrs.core.timefmt import to_ms
 from lrs.core.versions import V103
-from lrs.errors import BadRequest, Conflict, FieldError, PreconditionFailed, invalid
+from lrs.errors import BadRequest, Conflict, FieldError, PreconditionFailed, invalid, uuid_parameter
 
 STATE = "state"
 ACTIVITY_PROFILE = "activity_profile"
@@ -164,7 +163,7 @@ def parse_request(
         agent_ifi = ifi_string(agent)
     registration = None
     if "registration" in values:
-        registration = _uuid(values["registration"], "registration")
+        registration = uuid_parameter(values["registration"], "registration")
     document_id = values.get(resource.id_param)
     if document_id is not None:
         if document_id == "":
@@ -179,16 +178,6 @@ def parse_request(
             raise _fail("since", str(exc) or "must be a Timestamp") from None
     scope = Scope(resource.kind, activity_id, agent_ifi, registration)
     return DocumentRequest(resource, scope, document_id, since_ms)
-
-
-def _uuid(value: str, name: str) -> str:
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or str(parsed) != value.lower():
-        raise _fail(name, "must be a UUID")
-    return value.lower()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,14 +9,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lrs.core import statements as st
 from lrs.core.agents import ifi_string
 from lrs.core.timefmt import to_ms
-from lrs.errors import BadRequest, FieldError, invalid
+from lrs.errors import BadRequest, FieldError, invalid, uuid_parameter
 
 PARAMETERS = frozenset(
     {
@@ -80,17 +79,6 @@ def _bool(params: Mapping[str, str], name: str) -> bool:
     raise BadRequest(f"{name}: must be true or false", [FieldError(name, "must be true or false")])
 
 
-def _uuid(params: Mapping[str, str], name: str) -> str:
-    value = params[name]
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or str(parsed) != value.lower():
-        raise BadRequest(f"{name}: must be a UUID", [FieldError(name, "must be a UUID")])
-    return value.lower()
-
-
 def _iri(params: Mapping[str, str], name: str) -> str:
     """XAPI-00012: verb and activity parameters must be IRIs."""
     from schemas.fields import is_iri
@@ -133,7 +121,7 @@ def parse_statement_query(params: Mapping[str, str], version: str) -> StatementQ
         if extra:
             raise _fail(extra[0], "may not be combined with statementId or voidedStatementId")
         name = "statementId" if "statementId" in params else "voidedStatementId"
-        query.statement_id = _uuid(params, name)
+        query.statement_id = uuid_parameter(params[name], name)
         query.voided = name == "voidedStatementId"
         return query
 
@@ -142,7 +130,7 @@ def parse_statement_query(params: Mapping[str, str], version: str) -> StatementQ
     query.ascending = _bool(params, "ascending")
     # Most selective filter first: the query path drives its index scan with the first term.
     if "registration" in params:
-        registration = _uuid(params, "registration")
+        registration = uuid_parameter(params["registration"], "registration")
         query.terms.append(Term(st.term_key(st.REGISTRATION, registration), True))
     if "activity" in params:
         _iri(params, "activity")

@@ -19,7 +19,6 @@ from lrs.core.versions import V200, default_statement_version
 from schemas.fields import truncate_duration
 
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
-CONTEXT_ACTIVITY_KEYS = ("parent", "grouping", "category", "other")
 
 # Index term kinds; a term is (kind, value) hashed to a signed 64-bit key.
 AGENT = "agent"

@@ -119,11 +119,3 @@ def identities(session: Session, store_id: int, person_id: int) -> list[dict]:
             .order_by(Identity.id)
         )
     ]
-
-
-def identities_of_agent(session: Session, store_id: int, agent: dict) -> list[dict]:
-    """Every identity of the person this Agent belongs to; just the Agent if it is unlinked."""
-    person = find_person(session, store_id, agent)
-    if person is None:
-        return [_identity_of(agent)[1]]
-    return identities(session, store_id, person.id)

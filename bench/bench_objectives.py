@@ -154,9 +154,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
 
+    from learnloop.cli import upgrade_database
     from lrs import api
     from lrs.auth import get_or_create_store
-    from lrs.cli import upgrade_database
     from lrs.db import make_engine, make_session_factory, read_transaction, write_transaction
     from lrs.people.services import ensure_person
     from objectives import accounts

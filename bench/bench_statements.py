@@ -252,7 +252,7 @@ def free_port() -> int:
 def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen, str, str, str]:
     env = dict(os.environ, LEARNLOOP_DATABASE_URL=database_url)
     subprocess.run(
-        [sys.executable, "-m", "lrs.cli", "db", "upgrade"],
+        [sys.executable, "-m", "learnloop.cli", "db", "upgrade"],
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -262,7 +262,7 @@ def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen, str
         [
             sys.executable,
             "-m",
-            "lrs.cli",
+            "learnloop.cli",
             "credentials",
             "create",
             "--store",
@@ -278,7 +278,7 @@ def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen, str
     )
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "lrs.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        [sys.executable, "-m", "learnloop.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

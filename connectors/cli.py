@@ -16,22 +16,19 @@ from pathlib import Path
 
 import click
 
-from lrs.config import Config
+from lrs.runtime import LrsRuntime, for_command
 
 
 @contextmanager
-def _database() -> Iterator[tuple[Config, object]]:
-    from lrs.db import make_engine, make_session_factory
+def _database() -> Iterator[tuple[LrsRuntime, object]]:
+    """The command's LRS runtime and its sessions; LrsError becomes ``Error: ...``."""
     from lrs.errors import LrsError
 
-    config = Config.from_env()
-    engine = make_engine(config.database_url)
+    runtime = for_command()
     try:
-        yield config, make_session_factory(engine)
+        yield runtime, runtime.sessions
     except LrsError as exc:
         raise click.ClickException(exc.message) from None
-    finally:
-        engine.dispose()
 
 
 class _Rollback(Exception):
@@ -70,14 +67,14 @@ def connectors_create(store_name: str, kind: str, label: str, signing_token: str
     from connectors import services as svc
     from lrs.db import write_transaction
 
-    with _database() as (config, sessions):
-        box = svc.secret_box(config)
+    with _database() as (runtime, sessions):
+        box = svc.secret_box(runtime.instance_secret())
         with write_transaction(sessions) as session:
             store = svc.find_store(session, store_name)
             connector, secret = svc.create_connector(
                 session, store.id, kind, box, label, signing_token
             )
-            url = svc.connector_url(config.public_url, connector)
+            url = svc.connector_url(runtime.public_url, connector)
         click.echo(f"connector: {connector.id} ({kind})")
         click.echo(f"store:     {store_name}")
         click.echo(f"url:       {url}")
@@ -93,11 +90,11 @@ def connectors_list(store_name: str) -> None:
     from connectors import services as svc
     from lrs.db import read_transaction
 
-    with _database() as (config, sessions):
+    with _database() as (runtime, sessions):
         with read_transaction(sessions) as session:
             store = svc.find_store(session, store_name)
             found = [
-                svc.connector_info(c, config.public_url)
+                svc.connector_info(c, runtime.public_url)
                 for c in svc.list_connectors(session, store.id)
             ]
         for info in found:
@@ -113,10 +110,12 @@ def connectors_rotate(connector_id: int, store_name: str) -> None:
     from connectors import services as svc
     from lrs.db import write_transaction
 
-    with _database() as (config, sessions):
+    with _database() as (runtime, sessions):
         with write_transaction(sessions) as session:
             store = svc.find_store(session, store_name)
-            secret = svc.rotate_secret(session, store.id, connector_id, svc.secret_box(config))
+            secret = svc.rotate_secret(
+                session, store.id, connector_id, svc.secret_box(runtime.instance_secret())
+            )
         click.echo(f"secret:    {secret}")
 
 
@@ -174,7 +173,7 @@ def people_link(
     links += [("account", account, home) for home, account in accounts]
     if not links and person_id is not None:
         raise click.UsageError("nothing to link: give --github, --gitlab, --gerrit or --account")
-    with _database() as (_config, sessions):
+    with _database() as (_runtime, sessions):
         with write_transaction(sessions) as session:
             store = svc.find_store(session, store_name)
             linked_id, linked = svc.link_person(
@@ -195,8 +194,9 @@ def import_cli() -> None:
 
 def _load_mapping(path: str | None, platform: str | None):
     from connectors.microlearning import ColumnMapping
+    from connectors.schemas import ColumnMappingSchema
     from lrs.errors import BadRequest
-    from schemas.connectors import ColumnMappingSchema, load
+    from schemas.connectors import load
 
     if path is None:
         if not platform:
@@ -268,10 +268,10 @@ def import_microlearning(ctx, file, store_name, mapping_path, platform, fmt, dry
     stored = duplicates = statements = 0
     rejected: list[tuple[int, str]] = []
     seen: set[str] = set()
-    with _database() as (config, sessions):
+    with _database() as (runtime, sessions):
         with read_transaction(sessions) as session:
             store_id = svc.find_store(session, store_name).id
-        home = (config.public_url or "http://localhost:8080").rstrip("/") + "/"
+        home = (runtime.public_url or "http://localhost:8080").rstrip("/") + "/"
         principal = source_principal(store_id, f"connector:{SOURCE}", home)
         label = "checking" if dry_run else "importing"
         with click.progressbar(length=len(records), label=label) as bar:
@@ -374,7 +374,7 @@ def import_github(ctx, repo, since, directory, store_name, connector_id, dry_run
     events.sort(key=lambda e: e[2])
     counts = {"stored": 0, "ignored": 0, "duplicate": 0}
     statements = 0
-    with _database() as (config, sessions):
+    with _database() as (runtime, sessions):
         try:
             with write_transaction(sessions) as session:
                 if connector_id is not None:
@@ -395,7 +395,7 @@ def import_github(ctx, repo, since, directory, store_name, connector_id, dry_run
                         try:
                             with session.begin_nested():
                                 outcome = svc.record_event(
-                                    session, connector, mapped, config.public_url
+                                    session, connector, mapped, runtime.public_url
                                 )
                         except (BadRequest, Conflict) as exc:
                             rejected.append((where, exc.message))

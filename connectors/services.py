@@ -22,7 +22,6 @@ from connectors.errors import ConnectorNotFound, RowRejected
 from connectors.models import Connector, Delivery
 from lrs.api import source_principal, write_statements
 from lrs.auth import Principal
-from lrs.config import Config
 from lrs.core.agents import ifi_string
 from lrs.errors import BadRequest, Conflict, NotFound
 from lrs.models import Store
@@ -42,16 +41,14 @@ DEFAULT_HOME_PAGES = {"github": "https://github.com", "gitlab": "https://gitlab.
 # ---- Stores and connectors ---------------------------------------------------------------
 
 
-def secret_box(config: Config) -> SecretBox:
-    """The box sealing connector secrets, keyed like the app's sessions.
+def secret_box(secret: str) -> SecretBox:
+    """The box sealing connector secrets, keyed like the app's sessions (the instance secret).
 
     ``LEARNLOOP_SECRET_KEY``, else the key the app keeps in its instance directory (made on
     first use). Several machines serving one database must share LEARNLOOP_SECRET_KEY, or
     each opens only the secrets it sealed (SecretsUnavailable, 503, on the others).
     """
-    from lrs.app import instance_secret
-
-    return SecretBox(config.secret_key or instance_secret(config.instance_path))
+    return SecretBox(secret)
 
 
 def find_store(session: Session, name: str) -> Store:

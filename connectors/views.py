@@ -17,10 +17,9 @@ from connectors import profile as vocabulary
 from connectors import services as svc
 from connectors.common import WebhookRequest
 from connectors.errors import ConnectorNotFound
-from lrs.auth import current_principal
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest, Conflict, NotFound
-from lrs.services import services
+from lrs.runtime import current_principal, lrs_runtime
 from lrs.statements.write import ConcurrentWrite
 from schemas.connectors import ConnectorCreateSchema, PersonLinkSchema, load
 
@@ -42,7 +41,7 @@ def receive(kind: str, connector_id: int):
     """Verify, record and store one delivery of a forge's webhook."""
     if kind not in svc.SOURCES:
         raise ConnectorNotFound(f"no connector kind {kind!r}")
-    container = services()
+    container = lrs_runtime()
     webhook = WebhookRequest.of(
         request.headers.items(),
         request.get_data(cache=False),
@@ -51,12 +50,12 @@ def receive(kind: str, connector_id: int):
     )
     with read_transaction(container.sessions) as session:
         connector = svc.ConnectorRef.of(svc.get_connector(session, connector_id, kind=kind))
-    secret, signing = svc.connector_secrets(connector, svc.secret_box(container.config))
+    secret, signing = svc.connector_secrets(connector, svc.secret_box(container.instance_secret()))
     event = svc.verify_and_parse(connector, webhook, secret, signing)
     mapped = svc.SOURCES[kind].map_event(event)
     try:
         with write_transaction(container.sessions) as session:
-            outcome = svc.record_event(session, connector, mapped, container.config.public_url)
+            outcome = svc.record_event(session, connector, mapped, container.public_url)
     except (IntegrityError, ConcurrentWrite):
         # A concurrent delivery with the same id won the race: answer from its record.
         with read_transaction(container.sessions) as session:
@@ -74,8 +73,8 @@ def receive(kind: str, connector_id: int):
 @connectors_bp.get("/api/admin/connectors")
 def list_connectors():
     principal = current_principal("all")
-    container = services()
-    public_url = container.config.public_url
+    container = lrs_runtime()
+    public_url = container.public_url
     with read_transaction(container.sessions) as session:
         found = [
             svc.connector_info(c, public_url)
@@ -89,8 +88,8 @@ def create_connector():
     """Create a connector; the response shows its secret, which is never shown again."""
     principal = current_principal("all")
     data = load(ConnectorCreateSchema(), _json_body())
-    container = services()
-    box = svc.secret_box(container.config)
+    container = lrs_runtime()
+    box = svc.secret_box(container.instance_secret())
     with write_transaction(container.sessions) as session:
         connector, secret = svc.create_connector(
             session,
@@ -100,24 +99,24 @@ def create_connector():
             data["label"],
             data["signing_token"],
         )
-        info = svc.connector_info(connector, container.config.public_url)
+        info = svc.connector_info(connector, container.public_url)
     return jsonify({**info, "secret": secret}), 201
 
 
 @connectors_bp.get("/api/admin/connectors/<int:connector_id>")
 def get_connector(connector_id: int):
     principal = current_principal("all")
-    container = services()
+    container = lrs_runtime()
     with read_transaction(container.sessions) as session:
         connector = svc.get_connector(session, connector_id, store_id=principal.store_id)
-        info = svc.connector_info(connector, container.config.public_url)
+        info = svc.connector_info(connector, container.public_url)
     return jsonify(info)
 
 
 @connectors_bp.delete("/api/admin/connectors/<int:connector_id>")
 def delete_connector(connector_id: int):
     principal = current_principal("all")
-    with write_transaction(services().sessions) as session:
+    with write_transaction(lrs_runtime().sessions) as session:
         svc.delete_connector(session, principal.store_id, connector_id)
     return "", 204
 
@@ -126,13 +125,11 @@ def delete_connector(connector_id: int):
 def rotate_secret(connector_id: int):
     """Replace a connector's secret; the new one is shown in this response only."""
     principal = current_principal("all")
-    container = services()
-    box = svc.secret_box(container.config)
+    container = lrs_runtime()
+    box = svc.secret_box(container.instance_secret())
     with write_transaction(container.sessions) as session:
         secret = svc.rotate_secret(session, principal.store_id, connector_id, box)
-        info = svc.connector_info(
-            svc.get_connector(session, connector_id), container.config.public_url
-        )
+        info = svc.connector_info(svc.get_connector(session, connector_id), container.public_url)
     return jsonify({**info, "secret": secret})
 
 
@@ -146,7 +143,7 @@ def link_people():
     data = load(PersonLinkSchema(), _json_body())
     person = data["person"]
     links = [(i["kind"], i["name"], i["home_page"]) for i in data["identities"]]
-    with write_transaction(services().sessions) as session:
+    with write_transaction(lrs_runtime().sessions) as session:
         person_id, _ = svc.link_person(
             session,
             principal.store_id,
@@ -162,7 +159,7 @@ def link_people():
 @connectors_bp.get("/api/admin/people/<int:person_id>")
 def get_person(person_id: int):
     principal = current_principal("all")
-    with read_transaction(services().sessions) as session:
+    with read_transaction(lrs_runtime().sessions) as session:
         info = svc.person_info(session, principal.store_id, person_id)
     return jsonify(info)
 

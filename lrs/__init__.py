@@ -1,5 +1,5 @@
-"""Learnloop's xAPI Learning Record Store and the service shell around it."""
+"""Learnloop's xAPI Learning Record Store: statements, documents, agents, activities, about.
 
-from lrs.app import create_app
-
-__all__ = ["create_app"]
+The ground floor: it imports only ``schemas`` below it; the service shell (``learnloop``)
+builds its runtime and registers its blueprint (``lrs.views.xapi``).
+"""

@@ -17,7 +17,7 @@ from lrs.core.versions import V103
 from lrs.db import read_transaction
 from lrs.errors import NotFound, invalid, required_parameter, unknown_parameters
 from lrs.models import StatementIndex
-from lrs.services import services
+from lrs.runtime import lrs_runtime
 from lrs.statements.canonical import canonical_definitions
 from lrs.xapi import xapi
 
@@ -37,7 +37,7 @@ def get_activities():
     except StatementValidationError as exc:
         raise invalid(exc.errors) from None
     store_id = g.principal.store_id
-    with read_transaction(services().sessions) as session:
+    with read_transaction(lrs_runtime().sessions) as session:
         definition = canonical_definitions(session, store_id, {activity_id}).get(activity_id)
         seen = (
             definition is not None

@@ -20,7 +20,7 @@ from lrs.db import read_transaction
 from lrs.errors import BadRequest, FieldError, invalid, required_parameter, unknown_parameters
 from lrs.models import Statement, StatementIndex
 from lrs.people.services import find_person, identities
-from lrs.services import services
+from lrs.runtime import lrs_runtime
 from lrs.xapi import xapi
 
 READ_SCOPES = ("all/read", "statements/read", "profile", "state", "define")
@@ -88,7 +88,7 @@ def get_agents():
             "agent: must be an Agent, not a Group", [FieldError("agent", "must be an Agent")]
         )
     store_id = g.principal.store_id
-    with read_transaction(services().sessions) as session:
+    with read_transaction(lrs_runtime().sessions) as session:
         linked = find_person(session, store_id, agent)
         known = identities(session, store_id, linked.id) if linked else [agent]
         names = [linked.name] if linked and linked.name else []

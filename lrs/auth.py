@@ -217,26 +217,3 @@ def create_credential(
     session.add(credential)
     session.flush()
     return credential, secret
-
-
-def current_principal(*scopes: str) -> Principal:
-    """Authenticate the current Flask request with HTTP Basic and require one of ``scopes``.
-
-    For Learnloop's own APIs outside /xapi (administration of connectors, LTI registrations):
-    a credential with scope ``all`` administers its own store and nothing else.
-    """
-    from flask import g, request
-
-    from lrs.db import read_transaction
-    from lrs.services import services
-
-    principal = g.get("principal")
-    if principal is None:
-        container = services()
-        with read_transaction(container.sessions) as session:
-            principal = container.authenticator.authenticate(
-                session, request.headers.get("Authorization")
-            )
-        g.principal = principal
-    require(principal, *(scopes or ("all",)))
-    return principal

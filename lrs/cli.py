@@ -1,53 +1,11 @@
-"""The ``learnloop`` command: database, credentials, serving. Other tools rely on this contract."""
+"""``learnloop credentials``: the LRS's own commands, added to ``learnloop`` by the shell."""
 
 from __future__ import annotations
 
-import os
-import sys
-
 import click
 
-from lrs.config import Config
 
-
-def _alembic_config(database_url: str):
-    from alembic.config import Config as AlembicConfig
-
-    import migrations
-
-    here = os.path.dirname(migrations.__file__)
-    cfg = AlembicConfig(os.path.join(here, "alembic.ini"))
-    cfg.set_main_option("script_location", here)
-    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    return cfg
-
-
-def upgrade_database(database_url: str) -> None:
-    """Apply every migration to the database (creating the SQLite file if needed)."""
-    from alembic import command
-
-    command.upgrade(_alembic_config(database_url), "heads")
-
-
-@click.group()
-def main() -> None:
-    """Learnloop: an xAPI 1.0.3 and 2.0 Learning Record Store."""
-
-
-@main.group()
-def db() -> None:
-    """Database schema."""
-
-
-@db.command("upgrade")
-def db_upgrade() -> None:
-    """Apply migrations to LEARNLOOP_DATABASE_URL (default: a SQLite file under ./instance/)."""
-    config = Config.from_env()
-    upgrade_database(config.database_url)
-    click.echo("database is up to date")
-
-
-@main.group()
+@click.group("credentials")
 def credentials() -> None:
     """XAPI credentials (HTTP Basic key and secret)."""
 
@@ -65,13 +23,13 @@ def credentials() -> None:
 def credentials_create(store_name, scopes, key, secret, label) -> None:
     """Create a credential in a store and print its key and secret (shown only now)."""
     from lrs.auth import create_credential
-    from lrs.db import make_engine, make_session_factory, write_transaction
+    from lrs.db import write_transaction
     from lrs.errors import LrsError
+    from lrs.runtime import for_command
 
-    config = Config.from_env()
-    engine = make_engine(config.database_url)
+    runtime = for_command()
     try:
-        with write_transaction(make_session_factory(engine)) as session:
+        with write_transaction(runtime.sessions) as session:
             credential, plain = create_credential(
                 session,
                 store_name,
@@ -79,7 +37,7 @@ def credentials_create(store_name, scopes, key, secret, label) -> None:
                 key,
                 secret,
                 label,
-                home_page=(config.public_url or "http://localhost:8080").rstrip("/") + "/",
+                home_page=(runtime.public_url or "http://localhost:8080").rstrip("/") + "/",
             )
             click.echo(f"store:  {store_name}")
             click.echo(f"key:    {credential.key}")
@@ -87,127 +45,3 @@ def credentials_create(store_name, scopes, key, secret, label) -> None:
             click.echo(f"scopes: {credential.scopes}")
     except LrsError as exc:
         raise click.ClickException(exc.message) from None
-    finally:
-        engine.dispose()
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--workers", default=None, type=int, help="Worker processes (default: one per CPU).")
-@click.option(
-    "--threads",
-    default=1,
-    show_default=True,
-    type=int,
-    help="Threads per worker; above 1 uses gunicorn's gthread workers (keep-alive).",
-)
-def serve(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve Learnloop with gunicorn; the xAPI base IRI is http://HOST:PORT/xapi/.
-
-    The default, one single-threaded worker per CPU, is the fastest for this CPU-bound
-    service (threads contend for Python's GIL); put a buffering proxy in front for slow clients.
-    """
-    run_gunicorn(host, port, workers, threads)
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
-def demo(host: str, port: int) -> None:
-    """Migrate the database, make sure a demo credential exists, print it, and serve."""
-    from sqlalchemy import select
-
-    from lrs.auth import create_credential
-    from lrs.db import make_engine, make_session_factory, write_transaction
-    from lrs.models import Credential
-
-    config = Config.from_env()
-    upgrade_database(config.database_url)
-    engine = make_engine(config.database_url)
-    with write_transaction(make_session_factory(engine)) as session:
-        if session.scalar(select(Credential.id).where(Credential.key == "demo")) is None:
-            create_credential(session, "demo", ["all"], "demo", "demo-secret", "Learnloop demo")
-    sample_password = _sample_organisation(config)
-    engine.dispose()
-    base = f"http://{host}:{port}/xapi/"
-    click.echo(f"Learnloop is serving xAPI 1.0.3 and 2.0.0 at {base}")
-    click.echo("Demo credential (HTTP Basic): key demo, secret demo-secret")
-    click.echo(
-        f"Pages: http://{host}:{port}/sign-in  organisation acme-sample, "
-        f"maya@example.com (manager) or admin@example.com, password {sample_password}"
-    )
-    click.echo(
-        f"Try: curl -u demo:demo-secret -H 'X-Experience-API-Version: 2.0.0' {base}statements"
-    )
-    run_gunicorn(host, port, None, 1)
-
-
-def _sample_organisation(config: Config) -> str:
-    """Seed the sample organisation once; its random password is kept in the instance folder."""
-    import secrets
-
-    from sqlalchemy import select
-
-    from lrs.db import make_engine, make_session_factory, read_transaction
-    from lrs.models import Store
-
-    path = os.path.join(os.path.abspath(config.instance_path), "sample-password")
-    engine = make_engine(config.database_url)
-    sessions = make_session_factory(engine)
-    try:
-        with read_transaction(sessions) as session:
-            seeded = session.scalar(select(Store.id).where(Store.name == "acme-sample"))
-        if seeded is None:
-            from web import sample
-
-            password = secrets.token_urlsafe(12)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
-                out.write(password)
-            sample.seed(sessions, password, store_name="acme-sample")
-        with open(path) as handle:
-            return handle.read().strip()
-    finally:
-        engine.dispose()
-
-
-def run_gunicorn(host: str, port: int, workers: int | None, threads: int) -> None:
-    from gunicorn.app.base import BaseApplication
-
-    from lrs.app import create_app
-
-    class _App(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers or os.cpu_count() or 1)
-            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
-            self.cfg.set("threads", threads)
-            self.cfg.set("accesslog", None)
-            self.cfg.set("timeout", 120)
-
-        def load(self):
-            return create_app()
-
-    _App().run()
-
-
-from objectives.cli import accounts_cli, objectives_cli  # noqa: E402
-
-main.add_command(accounts_cli)
-main.add_command(objectives_cli)
-
-
-from lti.cli import lti_group  # noqa: E402
-
-main.add_command(lti_group)
-
-
-from connectors.cli import connectors, import_cli, people_cli  # noqa: E402
-
-main.add_command(connectors)
-main.add_command(people_cli)
-main.add_command(import_cli)
-
-if __name__ == "__main__":
-    sys.exit(main())

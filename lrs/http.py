@@ -112,7 +112,7 @@ def install(app: Flask, clock) -> None:
 
 def _unnegotiated_version(app: Flask) -> str:
     """The version to name on a response to a request that negotiated none (400s, /about)."""
-    authenticator = app.extensions["learnloop"].authenticator
+    authenticator = app.extensions["lrs"].authenticator
     return authenticator.version_last_used(request.headers.get("Authorization")) or versions.V200
 
 

@@ -9,7 +9,7 @@ from lrs.alternate import ALTERNATE, ALTERNATE_ERROR
 from lrs.core.versions import V103
 from lrs.db import read_transaction
 from lrs.errors import BadRequest
-from lrs.services import services
+from lrs.runtime import lrs_runtime
 
 xapi = Blueprint("xapi", __name__, url_prefix="/xapi")
 
@@ -32,14 +32,9 @@ def _negotiate_and_authenticate():
             "the alternate request syntax is not part of xAPI 2.0; use 1.0.3 or send "
             "a plain request"
         )
-    container = services()
+    container = lrs_runtime()
     header = request.headers.get("Authorization")
     authenticator = container.authenticator
     with read_transaction(container.sessions) as session:
         g.principal = authenticator.authenticate(session, header, version)
     return None
-
-
-from lrs import about, activities, agents  # noqa: E402,F401  (routes register on import)
-from lrs.documents import views as _documents_views  # noqa: E402,F401
-from lrs.statements import views  # noqa: E402,F401

@@ -10,6 +10,6 @@ Layout: pure protocol rules in ``claims``, ``jose``, ``launch``, ``oidc``, ``sta
 outbound HTTP in ``outbound``; Flask in ``views``; wiring in ``runtime``.
 """
 
-from lti.runtime import init_app, runtime
+from lti.runtime import install, runtime
 
-__all__ = ["init_app", "runtime"]
+__all__ = ["install", "runtime"]

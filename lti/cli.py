@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import click
 
-from lrs.config import Config
-
 
 def _sessions():
-    from lrs.db import make_engine, make_session_factory
+    """The command's engine and sessions, opened by the shell from its configuration."""
+    from lrs.runtime import for_command
 
-    engine = make_engine(Config.from_env().database_url)
-    return engine, make_session_factory(engine)
+    runtime = for_command()
+    return runtime.engine, runtime.sessions
 
 
 def _now_ms() -> int:
@@ -110,10 +109,11 @@ def invite(store_name: str, base_url: str | None, days: float | None) -> None:
     """Print a single-use LTI Dynamic Registration URL to paste into an LMS."""
     from lrs.auth import get_or_create_store
     from lrs.db import write_transaction
+    from lrs.runtime import for_command
     from lti.config import LtiConfig
     from lti.services import create_invite
 
-    base = (base_url or Config.from_env().public_url or "").rstrip("/")
+    base = (base_url or for_command().public_url or "").rstrip("/")
     if not base:
         raise click.ClickException("give --base-url or set LEARNLOOP_PUBLIC_URL")
     ttl = int(days * 86400) if days else LtiConfig.from_env().invite_seconds

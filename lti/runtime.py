@@ -74,15 +74,10 @@ def build_runtime(
     return runtime
 
 
-def init_app(app: Flask) -> LtiRuntime:
-    """Build the runtime, register the blueprints. Called by ``lrs.app.create_app``."""
-    from lti.views import admin, lti
-
-    container = app.extensions["learnloop"]
-    runtime = build_runtime(LtiConfig.from_env(), container.clock)
+def install(app: Flask, config: LtiConfig, clock: Callable[[], int]) -> LtiRuntime:
+    """Build the runtime for ``app`` (the shell calls this; it registers the blueprints)."""
+    runtime = build_runtime(config, clock)
     app.extensions["lti"] = runtime
-    app.register_blueprint(lti)
-    app.register_blueprint(admin)
     return runtime
 
 

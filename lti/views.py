@@ -26,11 +26,10 @@ from flask import (
     url_for,
 )
 
-from lrs.auth import current_principal
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import LrsError
 from lrs.http import error_response
-from lrs.services import services
+from lrs.runtime import current_principal, lrs_runtime
 from lti import claims as c
 from lti import deep_linking as dl
 from lti import oidc
@@ -62,18 +61,18 @@ STATE_COOKIE_PATH = "/lti/"
 
 
 def _sessions():
-    return services().sessions
+    return lrs_runtime().sessions
 
 
 def _base_url() -> str:
     """The tool's public base URL: LEARNLOOP_PUBLIC_URL, else the URL this request came to."""
-    configured = services().config.public_url
+    configured = lrs_runtime().public_url
     return (configured or request.host_url).rstrip("/")
 
 
 def _own_origins() -> tuple[str, ...]:
     origins = [origin(request.host_url)]
-    configured = services().config.public_url
+    configured = lrs_runtime().public_url
     if configured:
         origins.insert(0, origin(configured))
     return tuple(dict.fromkeys(origins))

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from Learnloop's configuration, never from alembic.ini."""
+"""Alembic environment: ``learnloop db upgrade`` sets the URL from Learnloop's configuration."""
 
 from alembic import context
 
@@ -7,7 +7,6 @@ import lrs.documents.models  # noqa: F401  (puts the documents table on Base.met
 import lrs.people.models  # noqa: F401
 import lti.models  # noqa: F401
 import objectives.models  # noqa: F401
-from lrs.config import Config
 from lrs.db import make_engine
 from lrs.models import Base
 
@@ -16,7 +15,10 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return config.get_main_option("sqlalchemy.url") or Config.from_env().database_url
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("run migrations with `learnloop db upgrade` (it sets the database URL)")
+    return url
 
 
 def run_migrations_offline() -> None:

@@ -6,11 +6,11 @@ import click
 
 
 def _sessions():
-    from lrs.config import Config
-    from lrs.db import make_engine, make_session_factory
+    """The command's engine and sessions, opened by the shell from its configuration."""
+    from lrs.runtime import for_command
 
-    engine = make_engine(Config.from_env().database_url)
-    return engine, make_session_factory(engine)
+    runtime = for_command()
+    return runtime.engine, runtime.sessions
 
 
 @click.group("accounts")

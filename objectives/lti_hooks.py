@@ -95,7 +95,7 @@ def grade_when_met(app) -> None:
         from lti import services as lti_services
         from lti.errors import LtiError
 
-        sessions = app.extensions["learnloop"].sessions
+        sessions = app.extensions["lrs"].sessions
         with write_transaction(sessions) as session:
             objective = session.get(Objective, objective_id)
             if objective is None or objective.template_id is None or objective.grade_posted_at:

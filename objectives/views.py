@@ -16,7 +16,7 @@ from lrs.errors import FieldError
 from lrs.models import Store
 from lrs.people.models import Person
 from lrs.people.services import create_person, identities, link_identity
-from lrs.services import services
+from lrs.runtime import lrs_runtime
 from objectives import accounts
 from objectives import services as svc
 from objectives.errors import InvalidPayload, NotSignedIn
@@ -62,7 +62,7 @@ def _viewer(db) -> accounts.Viewer:
 
 
 def _base_url() -> str:
-    return (services().config.public_url or request.host_url).rstrip("/")
+    return (lrs_runtime().public_url or request.host_url).rstrip("/")
 
 
 def _cycle_json(c) -> dict:
@@ -120,7 +120,7 @@ def create_token():
         raise InvalidPayload(
             f"{missing[0]}: required", [FieldError(m, "required") for m in missing]
         )
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         store = db.scalar(select(Store).where(Store.name == body["store"]))
         if store is None:
             raise NotSignedIn("unknown email or wrong password")
@@ -131,7 +131,7 @@ def create_token():
 
 @api.get("/me")
 def me():
-    with read_transaction(services().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         account = db.get(Account, viewer.account_id)
         manages = bool(
@@ -150,7 +150,7 @@ def me():
 
 @api.get("/people")
 def list_people():
-    with read_transaction(services().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         return jsonify([_person_json(db, p) for p in svc.visible_people(db, viewer)])
 
@@ -159,7 +159,7 @@ def list_people():
 def add_person():
     """Admins add people; ``manager_id`` sets their manager."""
     data = _load(schemas.PersonSchema)
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         svc.require_admin(viewer)
         person = create_person(db, viewer.store_id, data["name"], data["email"])
@@ -173,7 +173,7 @@ def add_person():
 
 @api.get("/people/<int:person_id>")
 def get_person(person_id: int):
-    with read_transaction(services().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         return jsonify(_person_json(db, svc.get_person(db, viewer, person_id)))
 
@@ -187,7 +187,7 @@ def put_manager(person_id: int):
             "manager_id: must be an integer or null",
             [FieldError("manager_id", "must be an integer")],
         )
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         svc.require_admin(viewer)
         svc.get_person(db, viewer, person_id)
@@ -202,7 +202,7 @@ def person_record(person_id: int):
     """The learner record: counts by source, verb and type, weekly series, recent items."""
     args = {k: v for k, v in request.args.items() if k != "lt"}  # lt: the LTI launch token
     query = _load(schemas.RecordQuerySchema, args)
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         record = svc.learner_record(db, viewer, person_id, query["since"], query["until"])
@@ -223,21 +223,21 @@ def person_record(person_id: int):
 
 @api.get("/cycles")
 def list_cycles():
-    with read_transaction(services().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         return jsonify([_cycle_json(c) for c in svc.list_cycles(db, _viewer(db))])
 
 
 @api.post("/cycles")
 def create_cycle():
     data = _load(schemas.CycleSchema)
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         return jsonify(_cycle_json(svc.create_cycle(db, _viewer(db), data))), 201
 
 
 @api.get("/cycles/<int:cycle_id>/team")
 def team(cycle_id: int):
     """Every visible report's review in the cycle with each objective's progress."""
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         svc.get_cycle(db, viewer, cycle_id)
         refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
@@ -257,7 +257,7 @@ def team(cycle_id: int):
 @api.get("/reviews")
 def list_reviews():
     cycle_id = request.args.get("cycle_id", type=int)
-    with read_transaction(services().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         return jsonify([_review_json(db, r) for r in svc.list_reviews(db, viewer, cycle_id)])
 
@@ -265,14 +265,14 @@ def list_reviews():
 @api.post("/reviews")
 def create_review():
     data = _load(schemas.ReviewSchema)
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         review = svc.create_review(db, _viewer(db), data)
         return jsonify(_review_json(db, review)), 201
 
 
 @api.get("/reviews/<int:review_id>")
 def get_review(review_id: int):
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         review = svc.get_review(db, viewer, review_id)
         refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
@@ -287,7 +287,7 @@ def get_review(review_id: int):
 @api.patch("/reviews/<int:review_id>")
 def patch_review(review_id: int):
     data = _load(schemas.ReviewUpdateSchema)
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         review = svc.update_review(db, _viewer(db), review_id, data)
         return jsonify(_review_json(db, review))
 
@@ -302,7 +302,7 @@ def attach_objective(review_id: int):
         else schemas.ObjectiveSchema
     )
     data = _load(schema)
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         objective = svc.attach_objective(db, viewer, review_id, data)
         return jsonify(
@@ -312,7 +312,7 @@ def attach_objective(review_id: int):
 
 @api.get("/objectives/<int:objective_id>/progress")
 def objective_progress(objective_id: int):
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         objective, review = svc.get_objective(db, viewer, objective_id)
         refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
@@ -324,21 +324,21 @@ def objective_progress(objective_id: int):
 
 @api.delete("/objectives/<int:objective_id>")
 def delete_objective(objective_id: int):
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         svc.delete_objective(db, _viewer(db), objective_id)
     return Response(status=204)
 
 
 @api.get("/templates")
 def list_templates():
-    with read_transaction(services().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         return jsonify([_template_json(t) for t in svc.list_templates(db, _viewer(db))])
 
 
 @api.post("/templates")
 def create_template():
     data = _load(schemas.TemplateSchema)
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         return jsonify(_template_json(svc.create_template(db, _viewer(db), data))), 201
 
 

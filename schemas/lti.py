@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from lrs.errors import BadRequest, FieldError
+from schemas.errors import BadRequest, FieldError
 from schemas.fields import flatten_messages
 
 

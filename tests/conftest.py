@@ -40,9 +40,9 @@ def postgres_url(postgres_server, request):
 import base64  # noqa: E402
 import itertools  # noqa: E402
 
-from lrs import create_app  # noqa: E402
+from learnloop import create_app  # noqa: E402
+from learnloop.cli import upgrade_database  # noqa: E402
 from lrs.auth import create_credential  # noqa: E402
-from lrs.cli import upgrade_database  # noqa: E402
 from lrs.db import write_transaction  # noqa: E402
 
 _stores = itertools.count(1)

@@ -32,8 +32,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
-    from lrs import create_app
-    from lrs.cli import upgrade_database
+    from learnloop import create_app
+    from learnloop.cli import upgrade_database
     from web import sample
 
     tmp = tempfile.mkdtemp(prefix="learnloop-shots-")

@@ -14,7 +14,7 @@ from lrs.db import read_transaction, write_transaction
 from lrs.errors import LrsError
 from lrs.people.models import Person
 from lrs.people.services import identities
-from lrs.services import services
+from lrs.runtime import lrs_runtime
 from web.security import check_csrf
 from web.views import _admin, _base_url, pages
 
@@ -26,7 +26,7 @@ IDENTITY_KINDS = ("email", "github", "gitlab", "gerrit", "account")
 def connectors():
     from connectors import services as connector_services
 
-    with read_transaction(services().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _admin(db)
         rows = [
             connector_services.connector_info(c, _base_url())
@@ -49,9 +49,9 @@ def create_connector():
     kind = request.form.get("kind", "")
     label = request.form.get("label", "").strip()[:200]
     try:
-        with write_transaction(services().sessions) as db:
+        with write_transaction(lrs_runtime().sessions) as db:
             viewer = _admin(db)
-            box = connector_services.secret_box(services().config)
+            box = connector_services.secret_box(lrs_runtime().instance_secret())
             connector, secret = connector_services.create_connector(
                 db, viewer.store_id, kind, box, label
             )
@@ -69,9 +69,9 @@ def rotate_connector(connector_id: int):
     from connectors import services as connector_services
 
     check_csrf()
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _admin(db)
-        box = connector_services.secret_box(services().config)
+        box = connector_services.secret_box(lrs_runtime().instance_secret())
         secret = connector_services.rotate_secret(db, viewer.store_id, connector_id, box)
         connector = connector_services.get_connector(db, viewer.store_id, connector_id)
         session["new_connector"] = {
@@ -86,7 +86,7 @@ def delete_connector(connector_id: int):
     from connectors import services as connector_services
 
     check_csrf()
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _admin(db)
         connector_services.delete_connector(db, viewer.store_id, connector_id)
     return redirect(url_for("web.connectors"))
@@ -94,7 +94,7 @@ def delete_connector(connector_id: int):
 
 @pages.get("/admin/people")
 def people():
-    with read_transaction(services().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _admin(db)
         rows = [
             {
@@ -127,7 +127,7 @@ def link_identity():
     kind, name = form.get("kind", ""), form.get("name", "").strip()
     home_page = form.get("home_page", "").strip() or None
     try:
-        with write_transaction(services().sessions) as db:
+        with write_transaction(lrs_runtime().sessions) as db:
             viewer = _admin(db)
             connector_services.link_person(
                 db, viewer.store_id, person_id=person_id, links=[(kind, name, home_page)]
@@ -142,7 +142,7 @@ def lti_platforms():
     from lti import services as lti_services
     from lti.models import ToolKey
 
-    with read_transaction(services().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _admin(db)
         registrations = [
             lti_services.registration_view(db, r)
@@ -179,7 +179,7 @@ def lti_invite():
 
     check_csrf()
     rt = runtime()
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _admin(db)
         token = lti_services.create_invite(db, viewer.store_id, rt.now(), rt.config.invite_seconds)
     session["new_invite"] = f"{_base_url()}/lti/register?invite={token}"
@@ -215,7 +215,7 @@ def lti_register():
         ):
             raise LrsError("every field but the name is required")
         lti_services.check_registration_urls(data, runtime())
-        with write_transaction(services().sessions) as db:
+        with write_transaction(lrs_runtime().sessions) as db:
             viewer = _admin(db)
             lti_services.create_registration(db, viewer.store_id, data, source="web")
     except LrsError as exc:

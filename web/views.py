@@ -15,7 +15,7 @@ from lrs.db import read_transaction, write_transaction
 from lrs.errors import LrsError
 from lrs.models import Credential, Store
 from lrs.people.models import Person
-from lrs.services import services
+from lrs.runtime import lrs_runtime
 from objectives import accounts
 from objectives import services as svc
 from objectives.models import ObjectiveTemplate, ReviewCycle
@@ -82,7 +82,7 @@ def _headers(response):
 
 
 def _base_url() -> str:
-    return (services().config.public_url or request.host_url).rstrip("/")
+    return (lrs_runtime().public_url or request.host_url).rstrip("/")
 
 
 def _viewer(db):
@@ -101,7 +101,7 @@ def sign_in():
         store_name = request.form.get("store", "").strip()
         email = request.form.get("email", "")
         password = request.form.get("password", "")
-        with write_transaction(services().sessions) as db:
+        with write_transaction(lrs_runtime().sessions) as db:
             store = db.scalar(select(Store).where(Store.name == store_name))
             try:
                 if store is None:
@@ -127,7 +127,7 @@ def sign_out():
 
 @pages.get("/")
 def home():
-    with read_transaction(services().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         manages = viewer.person_id and accounts.reports_of(db, viewer.store_id, viewer.person_id)
     if viewer.is_admin or manages:
@@ -140,7 +140,7 @@ def home():
 @pages.get("/team")
 def team():
     """Every report with their objectives as progress bars, due dates and this week's changes."""
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         cycles = svc.list_cycles(db, viewer)
         cycle_id = request.args.get("cycle", type=int) or (cycles[0].id if cycles else None)
@@ -179,7 +179,7 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 @pages.get("/people/<int:person_id>")
 def person(person_id: int):
     """A learner's record across sources, the evidence behind each objective."""
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         record = svc.learner_record(db, viewer, person_id, None, None)
@@ -202,7 +202,7 @@ def person(person_id: int):
 
 @pages.get("/reviews/<int:review_id>")
 def review(review_id: int):
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         item = svc.get_review(db, viewer, review_id)
         refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
@@ -251,7 +251,7 @@ def attach(review_id: int):
         session["form_errors"] = forms.flat_errors(exc.messages)
         session["form_values"] = request.form.to_dict()
         return redirect(url_for("web.review", review_id=review_id) + "#attach")
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         svc.attach_objective(db, viewer, review_id, data)
     return redirect(url_for("web.review", review_id=review_id))
@@ -265,7 +265,7 @@ def comment(review_id: int):
         for k, v in request.form.items()
         if k in ("manager_comment", "reviewer_comment", "status")
     }
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         svc.update_review(db, _viewer(db), review_id, schemas.ReviewUpdateSchema().load(data))
     return redirect(url_for("web.review", review_id=review_id))
 
@@ -273,7 +273,7 @@ def comment(review_id: int):
 @pages.post("/objectives/<int:objective_id>/delete")
 def delete_objective(objective_id: int):
     check_csrf()
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         objective, review = svc.get_objective(db, viewer, objective_id)
         svc.delete_objective(db, viewer, objective_id)
@@ -292,7 +292,7 @@ def _admin(db):
 
 @pages.get("/admin")
 def admin():
-    with read_transaction(services().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _admin(db)
         store = db.get(Store, viewer.store_id)
         credentials = list(
@@ -320,7 +320,7 @@ def create_credential_page():
         "statements/read/mine",
     ]
     label = request.form.get("label", "").strip()[:200]
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _admin(db)
         store = db.get(Store, viewer.store_id)
         credential, secret = create_credential(
@@ -338,14 +338,14 @@ def create_credential_page():
 @pages.post("/admin/credentials/<int:credential_id>/revoke")
 def revoke_credential(credential_id: int):
     check_csrf()
-    with write_transaction(services().sessions) as db:
+    with write_transaction(lrs_runtime().sessions) as db:
         viewer = _admin(db)
         credential = db.get(Credential, credential_id)
         if credential is None or credential.store_id != viewer.store_id:
             abort(404)
         if credential.revoked_at is None:
             credential.revoked_at = dt.datetime.now(dt.UTC)
-    services().authenticator.forget()
+    lrs_runtime().authenticator.forget()
     return redirect(url_for("web.admin"))
 
 
@@ -364,7 +364,7 @@ def statements():
     params = forms.statement_query(filters)
     error = None
     page = None
-    with read_transaction(services().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _admin(db)
         authority = {
             "objectType": "Agent",

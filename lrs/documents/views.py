@@ -24,7 +24,7 @@ from lrs.core.timefmt import http_date
 from lrs.db import read_transaction, write_transaction
 from lrs.documents import services as documents
 from lrs.errors import Conflict
-from lrs.services import services
+from lrs.runtime import lrs_runtime
 from lrs.xapi import xapi
 
 METHODS = ["GET", "PUT", "POST", "DELETE"]
@@ -66,7 +66,7 @@ def _serve(resource: Resource, scope: str) -> Response:
 def _get(parsed: rules.DocumentRequest, conditions: Conditions) -> Response:
     """One document with its ETag and Last-Modified, or the id list (Communication 2.2-2.7)."""
     store_id = g.principal.store_id
-    with read_transaction(services().sessions) as session:
+    with read_transaction(lrs_runtime().sessions) as session:
         if parsed.document_id is not None:
             document, outcome = documents.get_document(session, store_id, parsed, conditions)
             return _render(
@@ -95,7 +95,7 @@ def _render(
 def _write(parsed: rules.DocumentRequest, method: str, conditions: Conditions) -> Response:
     content = request.get_data(cache=False)
     content_type = request.headers.get("Content-Type") or rules.DEFAULT_CONTENT_TYPE
-    container = services()
+    container = lrs_runtime()
     for attempt in (1, 2):
         try:
             with write_transaction(container.sessions) as session:
@@ -118,7 +118,7 @@ def _write(parsed: rules.DocumentRequest, method: str, conditions: Conditions) -
 
 
 def _delete(parsed: rules.DocumentRequest, conditions: Conditions) -> Response:
-    container = services()
+    container = lrs_runtime()
     with write_transaction(container.sessions) as session:
         if parsed.document_id is None:
             documents.delete_documents(session, g.principal.store_id, parsed)

@@ -14,7 +14,7 @@ from lrs.core.query import decode_more, parse_statement_query
 from lrs.core.timefmt import http_date
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest, Conflict, FieldError, invalid, unknown_parameters
-from lrs.services import services
+from lrs.runtime import lrs_runtime
 from lrs.statements.read import attachment_parts, get_statement, query_statements
 from lrs.statements.write import ConcurrentWrite, prepare_batch, store_prepared
 from lrs.xapi import xapi
@@ -91,7 +91,7 @@ def _read_statements(
 
 def _store(statements: list[dict], paths: list[str], attachments: dict[str, AttachmentData]):
     """Run the write path in its own transaction; retry once if a concurrent writer won a race."""
-    container = services()
+    container = lrs_runtime()
     batch = prepare_batch(g.principal, statements, g.xapi_version, paths=paths)
     for attempt in (1, 2):
         try:
@@ -154,7 +154,7 @@ def get_statements():
             raise BadRequest(f"{repeated[0]}: given more than once")
         query = parse_statement_query(params, version)
     languages = parse_accept_language(request.headers.get("Accept-Language"))
-    container = services()
+    container = lrs_runtime()
     store_id = g.principal.store_id
     with read_transaction(container.sessions) as session:
         if query.single:

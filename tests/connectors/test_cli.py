@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from connectors import profile as p
-from lrs.cli import main
+from learnloop.cli import main
 from tests.connectors.conftest import FIXTURES, load_fixture
 from tests.connectors.test_receivers import create_connector, post_github, statements
 

@@ -8,8 +8,9 @@ import pytest
 from connectors import microlearning as ml
 from connectors import profile as p
 from connectors.errors import RowRejected
+from connectors.schemas import ColumnMappingSchema
 from lrs.errors import BadRequest
-from schemas.connectors import ColumnMappingSchema, load
+from schemas.connectors import load
 from tests.connectors.conftest import FIXTURES
 from tests.connectors.contract import ConnectorContractTests
 

@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from sqlalchemy import create_engine, text
 
-LEARNLOOP = [sys.executable, "-m", "lrs.cli"]
+LEARNLOOP = [sys.executable, "-m", "learnloop.cli"]
 
 
 def run(args, url, **kw):

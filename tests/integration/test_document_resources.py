@@ -777,7 +777,7 @@ class TestAlternateRequestSyntax:
 class TestLimits:
     def test_a_document_over_the_size_limit_is_413(self, app):
         # Communication 3.2: 413 for a document larger than the LRS accepts.
-        from lrs import create_app
+        from learnloop import create_app
 
         url = app.extensions["learnloop"].config.database_url
         small = create_app({"database_url": url, "max_request_bytes": 1000})

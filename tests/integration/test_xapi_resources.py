@@ -220,7 +220,7 @@ class TestVersionReporting:
 
 class TestLimits:
     def test_a_body_over_the_configured_maximum_is_413_and_stores_nothing(self, app, backend):
-        from lrs import create_app
+        from learnloop import create_app
         from tests.conftest import XapiClient, make_credential
 
         small = create_app({"database_url": backend, "max_request_bytes": 2000})

@@ -7,8 +7,8 @@ import pytest
 from flask import Flask, jsonify
 from sqlalchemy import select
 
-from lrs import create_app
-from lrs.cli import upgrade_database
+from learnloop import create_app
+from learnloop.cli import upgrade_database
 from lrs.db import write_transaction
 from lrs.models import Store
 from lti import services as svc

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from lrs.cli import main
+from learnloop.cli import main
 from lrs.db import read_transaction, write_transaction
 from lti import jose
 from lti import services as svc

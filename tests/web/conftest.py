@@ -11,8 +11,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from lrs import create_app
-from lrs.cli import upgrade_database
+from learnloop import create_app
+from learnloop.cli import upgrade_database
 from web import sample
 
 PASSWORD = "correct-horse-battery-staple"

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from lrs.errors import ConfigError
+from schemas.errors import ConfigError
 
 
 @dataclass(frozen=True)

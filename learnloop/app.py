@@ -1,0 +1,44 @@
+"""The application factory: the one place where configuration, database and blueprints meet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from connectors.views import connectors_bp
+from learnloop.config import Config
+from learnloop.services import build_services
+from lrs import http
+from lrs.alternate import AlternateRequestSyntax
+from lrs.runtime import install as install_lrs
+from lrs.views import xapi
+from lti import install as install_lti
+from lti.config import LtiConfig
+from lti.views import admin as lti_admin
+from lti.views import lti
+from objectives.lti_hooks import install as objectives_in_lti
+from objectives.views import api
+from web.views import pages
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the Learnloop app. ``overrides`` replace ``Config`` fields (tests use this)."""
+    config = Config.from_env(**(overrides or {}))
+    app = Flask("learnloop", static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
+    services = build_services(config)
+    app.secret_key = services.instance_secret()
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    app.json.compact = True
+    install_lrs(app, services)
+    app.extensions["learnloop"] = services
+    http.install(app, services.clock)
+    install_lti(app, LtiConfig.from_env(), services.clock)
+    objectives_in_lti(app)
+    for blueprint in (xapi, lti, lti_admin, connectors_bp, api, pages):
+        app.register_blueprint(blueprint)
+    app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, config.max_request_bytes)
+    return app

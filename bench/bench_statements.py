@@ -278,7 +278,16 @@ def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen, str
     )
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "learnloop.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "learnloop.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

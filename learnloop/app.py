@@ -11,15 +11,15 @@ from learnloop.config import Config
 from learnloop.services import build_services
 from lrs import http
 from lrs.alternate import AlternateRequestSyntax
+from lrs.routes import xapi
 from lrs.runtime import install as install_lrs
-from lrs.views import xapi
 from lti import install as install_lti
 from lti.config import LtiConfig
 from lti.views import admin as lti_admin
 from lti.views import lti
 from objectives.lti_hooks import install as objectives_in_lti
 from objectives.views import api
-from web.views import pages
+from web.routes import pages
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

@@ -15,8 +15,8 @@ from lrs.errors import LrsError
 from lrs.people.models import Person
 from lrs.people.services import identities
 from lrs.runtime import lrs_runtime
+from web.blueprint import base_url, pages, signed_in_admin
 from web.security import check_csrf
-from web.views import _admin, _base_url, pages
 
 KINDS = ("github", "gitlab", "gerrit")
 IDENTITY_KINDS = ("email", "github", "gitlab", "gerrit", "account")
@@ -27,9 +27,9 @@ def connectors():
     from connectors import services as connector_services
 
     with read_transaction(lrs_runtime().sessions) as db:
-        viewer = _admin(db)
+        viewer = signed_in_admin(db)
         rows = [
-            connector_services.connector_info(c, _base_url())
+            connector_services.connector_info(c, base_url())
             for c in connector_services.list_connectors(db, viewer.store_id)
         ]
     return render_template(
@@ -50,13 +50,13 @@ def create_connector():
     label = request.form.get("label", "").strip()[:200]
     try:
         with write_transaction(lrs_runtime().sessions) as db:
-            viewer = _admin(db)
+            viewer = signed_in_admin(db)
             box = connector_services.secret_box(lrs_runtime().instance_secret())
             connector, secret = connector_services.create_connector(
                 db, viewer.store_id, kind, box, label
             )
             session["new_connector"] = {
-                **connector_services.connector_info(connector, _base_url()),
+                **connector_services.connector_info(connector, base_url()),
                 "secret": secret,
             }
     except LrsError as exc:
@@ -70,12 +70,12 @@ def rotate_connector(connector_id: int):
 
     check_csrf()
     with write_transaction(lrs_runtime().sessions) as db:
-        viewer = _admin(db)
+        viewer = signed_in_admin(db)
         box = connector_services.secret_box(lrs_runtime().instance_secret())
         secret = connector_services.rotate_secret(db, viewer.store_id, connector_id, box)
         connector = connector_services.get_connector(db, viewer.store_id, connector_id)
         session["new_connector"] = {
-            **connector_services.connector_info(connector, _base_url()),
+            **connector_services.connector_info(connector, base_url()),
             "secret": secret,
         }
     return redirect(url_for("web.connectors") + "#created")
@@ -87,7 +87,7 @@ def delete_connector(connector_id: int):
 
     check_csrf()
     with write_transaction(lrs_runtime().sessions) as db:
-        viewer = _admin(db)
+        viewer = signed_in_admin(db)
         connector_services.delete_connector(db, viewer.store_id, connector_id)
     return redirect(url_for("web.connectors"))
 
@@ -95,7 +95,7 @@ def delete_connector(connector_id: int):
 @pages.get("/admin/people")
 def people():
     with read_transaction(lrs_runtime().sessions) as db:
-        viewer = _admin(db)
+        viewer = signed_in_admin(db)
         rows = [
             {
                 "person": {"id": p.id, "name": p.name, "email": p.email},
@@ -128,7 +128,7 @@ def link_identity():
     home_page = form.get("home_page", "").strip() or None
     try:
         with write_transaction(lrs_runtime().sessions) as db:
-            viewer = _admin(db)
+            viewer = signed_in_admin(db)
             connector_services.link_person(
                 db, viewer.store_id, person_id=person_id, links=[(kind, name, home_page)]
             )
@@ -143,7 +143,7 @@ def lti_platforms():
     from lti.models import ToolKey
 
     with read_transaction(lrs_runtime().sessions) as db:
-        viewer = _admin(db)
+        viewer = signed_in_admin(db)
         registrations = [
             lti_services.registration_view(db, r)
             for r in lti_services.list_registrations(db, viewer.store_id)
@@ -156,7 +156,7 @@ def lti_platforms():
             }
             for k in db.scalars(select(ToolKey).order_by(ToolKey.created_ms.desc()))
         ]
-    base = _base_url()
+    base = base_url()
     tool = {
         "login": base + "/lti/login",
         "launch": base + "/lti/launch",
@@ -180,9 +180,9 @@ def lti_invite():
     check_csrf()
     rt = runtime()
     with write_transaction(lrs_runtime().sessions) as db:
-        viewer = _admin(db)
+        viewer = signed_in_admin(db)
         token = lti_services.create_invite(db, viewer.store_id, rt.now(), rt.config.invite_seconds)
-    session["new_invite"] = f"{_base_url()}/lti/register?invite={token}"
+    session["new_invite"] = f"{base_url()}/lti/register?invite={token}"
     return redirect(url_for("web.lti_platforms") + "#invite")
 
 
@@ -216,7 +216,7 @@ def lti_register():
             raise LrsError("every field but the name is required")
         lti_services.check_registration_urls(data, runtime())
         with write_transaction(lrs_runtime().sessions) as db:
-            viewer = _admin(db)
+            viewer = signed_in_admin(db)
             lti_services.create_registration(db, viewer.store_id, data, source="web")
     except LrsError as exc:
         session["admin_error"] = exc.message

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
 from lrs.auth import SCOPES, create_credential
 from lrs.db import read_transaction, write_transaction
@@ -22,75 +21,10 @@ from objectives.models import ObjectiveTemplate, ReviewCycle
 from objectives.progress import REQUEST_LIMIT, refresh_facts
 from schemas import objectives as schemas
 from web import forms
-from web.security import check_csrf, csrf_token, secure_headers, session_viewer, sign_in_session
+from web.blueprint import base_url, pages, signed_in, signed_in_admin
+from web.security import check_csrf, sign_in_session
 
-pages = Blueprint(
-    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
-)
 WEEK = dt.timedelta(days=7)
-
-
-TITLES = {
-    400: "That did not work",
-    401: "Please sign in",
-    403: "Not for your role",
-    404: "Not found",
-    409: "Already there",
-    413: "Too large",
-}
-
-
-def _error_page(status: int, message: str):
-    return render_template(
-        "error.html", title=TITLES.get(status, "Something went wrong"), message=message
-    ), status
-
-
-@pages.errorhandler(LrsError)
-def _lrs_error(error: LrsError):
-    return _error_page(error.status, error.message)
-
-
-@pages.errorhandler(HTTPException)
-def _http_error(error: HTTPException):
-    return _error_page(error.code or 500, error.description or "")
-
-
-@pages.url_defaults
-def _carry_launch_token(endpoint: str, values: dict) -> None:
-    """Inside an LMS, links between pages carry the launch token instead of a cookie."""
-    if g.get("launch_token") and endpoint.startswith("web.") and endpoint != "web.static":
-        values.setdefault("lt", g.launch_token)
-
-
-@pages.app_context_processor
-def _template_globals():
-    return {
-        "csrf_token": csrf_token,
-        "viewer": g.get("viewer"),
-        "SCOPES": SCOPES,
-        "launch_token": g.get("launch_token"),
-    }
-
-
-@pages.after_app_request
-def _headers(response):
-    # /lti pages set their own headers: they live in the LMS's iframe and post back to it.
-    if not request.path.startswith(("/xapi", "/api", "/lti")):
-        secure_headers(response)
-    return response
-
-
-def _base_url() -> str:
-    return (lrs_runtime().public_url or request.host_url).rstrip("/")
-
-
-def _viewer(db):
-    viewer = session_viewer(db)
-    if viewer is None:
-        abort(redirect(url_for("web.sign_in", next=request.full_path)))
-    g.viewer = viewer
-    return viewer
 
 
 @pages.route("/sign-in", methods=["GET", "POST"])
@@ -128,7 +62,7 @@ def sign_out():
 @pages.get("/")
 def home():
     with read_transaction(lrs_runtime().sessions) as db:
-        viewer = _viewer(db)
+        viewer = signed_in(db)
         manages = viewer.person_id and accounts.reports_of(db, viewer.store_id, viewer.person_id)
     if viewer.is_admin or manages:
         return redirect(url_for("web.team"))
@@ -141,7 +75,7 @@ def home():
 def team():
     """Every report with their objectives as progress bars, due dates and this week's changes."""
     with write_transaction(lrs_runtime().sessions) as db:
-        viewer = _viewer(db)
+        viewer = signed_in(db)
         cycles = svc.list_cycles(db, viewer)
         cycle_id = request.args.get("cycle", type=int) or (cycles[0].id if cycles else None)
         rows = []
@@ -150,7 +84,7 @@ def team():
             refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
             week_ago = dt.datetime.now(dt.UTC) - WEEK
             since_ms = int(week_ago.timestamp() * 1000)
-            team = svc.team_progress(db, viewer, cycle_id, base_url=_base_url())
+            team = svc.team_progress(db, viewer, cycle_id, base_url=base_url())
             agents = svc.identities_of_people(db, viewer.store_id, [p.id for p, _, _ in team])
             for person, review, measured in team:
                 newly_met = [
@@ -180,14 +114,14 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 def person(person_id: int):
     """A learner's record across sources, the evidence behind each objective."""
     with write_transaction(lrs_runtime().sessions) as db:
-        viewer = _viewer(db)
+        viewer = signed_in(db)
         refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         record = svc.learner_record(db, viewer, person_id, None, None)
         reviews = [r for r in svc.list_reviews(db, viewer) if r.person_id == person_id]
         objectives = []
         for review in reviews:
             cycle = db.get(ReviewCycle, review.cycle_id)
-            for m in svc.review_progress(db, viewer, review, base_url=_base_url(), evidence=5):
+            for m in svc.review_progress(db, viewer, review, base_url=base_url(), evidence=5):
                 objectives.append(
                     {"cycle": cycle.name, "review_id": review.id, **svc.measured_json(m)}
                 )
@@ -203,12 +137,12 @@ def person(person_id: int):
 @pages.get("/reviews/<int:review_id>")
 def review(review_id: int):
     with write_transaction(lrs_runtime().sessions) as db:
-        viewer = _viewer(db)
+        viewer = signed_in(db)
         item = svc.get_review(db, viewer, review_id)
         refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         measured = [
             svc.measured_json(m)
-            for m in svc.review_progress(db, viewer, item, base_url=_base_url(), evidence=10)
+            for m in svc.review_progress(db, viewer, item, base_url=base_url(), evidence=10)
         ]
         person = db.get(Person, item.person_id)
         cycle = db.get(ReviewCycle, item.cycle_id)
@@ -252,7 +186,7 @@ def attach(review_id: int):
         session["form_values"] = request.form.to_dict()
         return redirect(url_for("web.review", review_id=review_id) + "#attach")
     with write_transaction(lrs_runtime().sessions) as db:
-        viewer = _viewer(db)
+        viewer = signed_in(db)
         svc.attach_objective(db, viewer, review_id, data)
     return redirect(url_for("web.review", review_id=review_id))
 
@@ -266,7 +200,7 @@ def comment(review_id: int):
         if k in ("manager_comment", "reviewer_comment", "status")
     }
     with write_transaction(lrs_runtime().sessions) as db:
-        svc.update_review(db, _viewer(db), review_id, schemas.ReviewUpdateSchema().load(data))
+        svc.update_review(db, signed_in(db), review_id, schemas.ReviewUpdateSchema().load(data))
     return redirect(url_for("web.review", review_id=review_id))
 
 
@@ -274,7 +208,7 @@ def comment(review_id: int):
 def delete_objective(objective_id: int):
     check_csrf()
     with write_transaction(lrs_runtime().sessions) as db:
-        viewer = _viewer(db)
+        viewer = signed_in(db)
         objective, review = svc.get_objective(db, viewer, objective_id)
         svc.delete_objective(db, viewer, objective_id)
     return redirect(url_for("web.review", review_id=review.id))
@@ -283,17 +217,10 @@ def delete_objective(objective_id: int):
 # --- LRS administration -------------------------------------------------------------------------
 
 
-def _admin(db):
-    viewer = _viewer(db)
-    if not viewer.is_admin:
-        abort(403, description="Only administrators of this organisation can open this page.")
-    return viewer
-
-
 @pages.get("/admin")
 def admin():
     with read_transaction(lrs_runtime().sessions) as db:
-        viewer = _admin(db)
+        viewer = signed_in_admin(db)
         store = db.get(Store, viewer.store_id)
         credentials = list(
             db.scalars(
@@ -308,7 +235,7 @@ def admin():
             store=store,
             credentials=credentials,
             created=created,
-            endpoint=_base_url() + "/xapi/",
+            endpoint=base_url() + "/xapi/",
         )
 
 
@@ -321,10 +248,10 @@ def create_credential_page():
     ]
     label = request.form.get("label", "").strip()[:200]
     with write_transaction(lrs_runtime().sessions) as db:
-        viewer = _admin(db)
+        viewer = signed_in_admin(db)
         store = db.get(Store, viewer.store_id)
         credential, secret = create_credential(
-            db, store.name, scopes, label=label, home_page=_base_url() + "/"
+            db, store.name, scopes, label=label, home_page=base_url() + "/"
         )
         session["new_credential"] = {
             "key": credential.key,
@@ -339,7 +266,7 @@ def create_credential_page():
 def revoke_credential(credential_id: int):
     check_csrf()
     with write_transaction(lrs_runtime().sessions) as db:
-        viewer = _admin(db)
+        viewer = signed_in_admin(db)
         credential = db.get(Credential, credential_id)
         if credential is None or credential.store_id != viewer.store_id:
             abort(404)
@@ -365,10 +292,10 @@ def statements():
     error = None
     page = None
     with read_transaction(lrs_runtime().sessions) as db:
-        viewer = _admin(db)
+        viewer = signed_in_admin(db)
         authority = {
             "objectType": "Agent",
-            "account": {"homePage": _base_url() + "/", "name": "admin"},
+            "account": {"homePage": base_url() + "/", "name": "admin"},
         }
         principal = Principal(
             viewer.store_id, 0, "admin", frozenset({"all"}), authority, authority_key(authority)
@@ -390,6 +317,3 @@ def statements():
         more=page.more if page else None,
         pretty=lambda s: json.dumps(s, indent=2),
     )
-
-
-from web import admin_views  # noqa: E402,F401  (routes of the capture sources' admin pages)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
@@ -18,7 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lrs.auth import Authenticator, Principal, require
 from lrs.db import read_transaction
-from lrs.statements.canonical import SeenDefinitions
+
+if TYPE_CHECKING:  # the statement views read the runtime; only the type is needed here
+    from lrs.statements.canonical import SeenDefinitions
 
 EXTENSION = "lrs"
 #: Where the shell's command group keeps the factory of the command's runtime (``ctx.meta``).

@@ -1,0 +1,89 @@
+"""The pages' blueprint and what every page shares: errors, headers, the signed-in viewer.
+
+``web.views`` (people's pages) and ``web.admin_views`` (administration) add their routes to
+``pages``; ``web.routes`` gathers them for the shell.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from lrs.auth import SCOPES
+from lrs.errors import LrsError
+from lrs.runtime import lrs_runtime
+from web.security import csrf_token, secure_headers, session_viewer
+
+pages = Blueprint(
+    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
+)
+
+
+TITLES = {
+    400: "That did not work",
+    401: "Please sign in",
+    403: "Not for your role",
+    404: "Not found",
+    409: "Already there",
+    413: "Too large",
+}
+
+
+def _error_page(status: int, message: str):
+    return render_template(
+        "error.html", title=TITLES.get(status, "Something went wrong"), message=message
+    ), status
+
+
+@pages.errorhandler(LrsError)
+def _lrs_error(error: LrsError):
+    return _error_page(error.status, error.message)
+
+
+@pages.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    return _error_page(error.code or 500, error.description or "")
+
+
+@pages.url_defaults
+def _carry_launch_token(endpoint: str, values: dict) -> None:
+    """Inside an LMS, links between pages carry the launch token instead of a cookie."""
+    if g.get("launch_token") and endpoint.startswith("web.") and endpoint != "web.static":
+        values.setdefault("lt", g.launch_token)
+
+
+@pages.app_context_processor
+def _template_globals():
+    return {
+        "csrf_token": csrf_token,
+        "viewer": g.get("viewer"),
+        "SCOPES": SCOPES,
+        "launch_token": g.get("launch_token"),
+    }
+
+
+@pages.after_app_request
+def _headers(response):
+    # /lti pages set their own headers: they live in the LMS's iframe and post back to it.
+    if not request.path.startswith(("/xapi", "/api", "/lti")):
+        secure_headers(response)
+    return response
+
+
+def base_url() -> str:
+    return (lrs_runtime().public_url or request.host_url).rstrip("/")
+
+
+def signed_in(db):
+    viewer = session_viewer(db)
+    if viewer is None:
+        abort(redirect(url_for("web.sign_in", next=request.full_path)))
+    g.viewer = viewer
+    return viewer
+
+
+def signed_in_admin(db):
+    viewer = signed_in(db)
+    if not viewer.is_admin:
+        abort(403, description="Only administrators of this organisation can open this page.")
+    return viewer

@@ -182,6 +182,20 @@ def list_reviews(session: Session, viewer: Viewer, cycle_id: int | None = None) 
     return list(session.scalars(query.order_by(Review.id)))
 
 
+def granted_reviews(session: Session, viewer: Viewer) -> list[int]:
+    """Ids of the reviews granted to the viewer as a reviewer, oldest first."""
+    if viewer.person_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(ReviewGrant.review_id)
+            .join(Review, Review.id == ReviewGrant.review_id)
+            .where(ReviewGrant.person_id == viewer.person_id, Review.store_id == viewer.store_id)
+            .order_by(ReviewGrant.review_id)
+        )
+    )
+
+
 def create_review(session: Session, viewer: Viewer, data: dict) -> Review:
     cycle = get_cycle(session, viewer, data["cycle_id"])
     get_person(session, viewer, data["person_id"])

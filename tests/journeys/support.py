@@ -68,7 +68,9 @@ def read_demo_output(text: str) -> DemoOutput:
     credential = re.search(r"Demo credential .*key (\S+), secret (\S+)", text)
     pages = re.search(r"Pages: (http://\S+/sign-in)\s+organisation (\S+?), (.*)", text)
     if not (endpoint and credential and pages):
-        raise AssertionError(f"the demo did not print its endpoint, credential and account:\n{text}")
+        raise AssertionError(
+            f"the demo did not print its endpoint, credential and account:\n{text}"
+        )
     accounts_and_password = pages.group(3)
     password = re.search(r"password (\S+)", accounts_and_password)
     if not password:
@@ -281,6 +283,19 @@ class Api:
 
     def close(self) -> None:
         self.http.close()
+
+
+def printed_admin(demo: Demo) -> str:
+    """The printed account that administers: each one asks /api/me, as a newcomer would."""
+    printed = demo.printed
+    for email in printed.accounts:
+        api = Api(demo.base_url, printed.organisation, email, printed.password)
+        try:
+            if api.get("/api/me").json()["is_admin"]:
+                return email
+        finally:
+            api.close()
+    raise AssertionError(f"none of the printed accounts {printed.accounts} is an admin")
 
 
 # ---- the pages in a browser ----------------------------------------------------------------

@@ -14,7 +14,7 @@ from tests.journeys.support import (
     HTTP_TIMEOUT,
     LEARNLOOP,
     REPOSITORY,
-    Api,
+    printed_admin,
     readme_curl,
     readme_first_command,
     rebase,
@@ -71,19 +71,6 @@ def get_the_statement_back(printed, statement_id: str) -> dict:
     return response.json()
 
 
-def which_printed_account_is_the_admin(demo) -> str:
-    """Ask /api/me for each printed account; the newcomer wants the one that administers."""
-    printed = demo.printed
-    for email in printed.accounts:
-        api = Api(demo.base_url, printed.organisation, email, printed.password)
-        try:
-            if api.get("/api/me").json()["is_admin"]:
-                return email
-        finally:
-            api.close()
-    raise AssertionError(f"none of the printed accounts {printed.accounts} is an admin")
-
-
 def open_the_statement_browser(page) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Statements").click()
     page.wait_for_load_state()
@@ -120,7 +107,7 @@ def test_newcomer_sends_the_readme_statement_and_finds_it_on_the_pages(demo, new
         for name, value in sent[part].items():
             assert stored[part][name] == value
 
-    admin = which_printed_account_is_the_admin(demo)
+    admin = printed_admin(demo)
     page = new_page()
     sign_in(page, printed.sign_in_url, printed.organisation, admin, printed.password)
     open_the_statement_browser(page)

@@ -1,4 +1,4 @@
-"""What a user of Learnloop has at hand: the `learnloop` command, its printed output, HTTP, the README.
+"""What a Learnloop user has at hand: the `learnloop` command and its output, HTTP, the README.
 
 Nothing here imports the code under test. IRIs, ids, names and credentials come from where a
 user reads them: the command's output, an API answer, a page, the README.
@@ -277,6 +277,9 @@ class Api:
 
     def get(self, path: str) -> requests.Response:
         return self.http.get(self.base_url + path, timeout=HTTP_TIMEOUT)
+
+    def post(self, path: str, body: dict) -> requests.Response:
+        return self.http.post(self.base_url + path, json=body, timeout=HTTP_TIMEOUT)
 
     def patch(self, path: str, body: dict) -> requests.Response:
         return self.http.patch(self.base_url + path, json=body, timeout=HTTP_TIMEOUT)

@@ -91,11 +91,13 @@ def readme_text() -> str:
 
 
 def test_the_readmes_first_command_is_the_demo_these_tests_start():
+    """`./scripts/serve-demo` installs, then runs `learnloop demo`: the command started here."""
     assert command_behind_the_readmes_first_command() == ["learnloop", "demo"]
     assert LEARNLOOP.is_file()
 
 
 def test_newcomer_sends_the_readme_statement_and_finds_it_on_the_pages(demo, new_page):
+    """Sends the README's curl statement, reads it back, finds it signed in as the printed admin."""
     printed = demo.printed
     assert printed.xapi_endpoint == f"{demo.base_url}/xapi/"
 

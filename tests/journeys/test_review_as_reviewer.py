@@ -1,8 +1,9 @@
 """Journey 7, Review as a reviewer: "A reviewer granted one review lands on it and reads the
 learner's record, and nothing else."
 
-The printed sample admin creates the reviewer's account with `learnloop accounts create` and
-grants one review through /api; the reviewer then uses the pages (Chromium) and /api.
+The printed sample admin creates the reviewer's account with `learnloop accounts create`,
+grants one review through /api, and opens a second review of the same learner in a later cycle
+that the reviewer is not granted; the reviewer then uses the pages (Chromium) and /api.
 """
 
 import re
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.browser
 REVIEWER_EMAIL = "riley.reviewer@example.com"
 REVIEWER_NAME = "Riley Reviewer"
 REVIEWER_PASSWORD = "riley-reads-reviews-carefully"
+LATER_CYCLE = {"name": "Next half (journey 7)", "starts_on": "2099-01-01", "ends_on": "2099-06-30"}
 
 
 # ---- the admin's steps -------------------------------------------------------------------
@@ -57,6 +59,22 @@ def grant_the_review(admin: Api, review: dict, reviewer_id: int) -> None:
     assert reviewer_id in response.json()["reviewer_ids"]
 
 
+def open_a_later_review_of_the_same_learner(admin: Api, review: dict) -> dict:
+    """A review the reviewer is not granted: the same learner, a later cycle, one objective."""
+    cycle = admin.post("/api/cycles", LATER_CYCLE)
+    assert cycle.status_code == 201, cycle.text
+    later = admin.post(
+        "/api/reviews", {"cycle_id": cycle.json()["id"], "person_id": review["person_id"]}
+    )
+    assert later.status_code == 201, later.text
+    template = admin.get("/api/templates").json()[0]
+    attached = admin.post(
+        f"/api/reviews/{later.json()['id']}/objectives", {"template_id": template["id"]}
+    )
+    assert attached.status_code == 201, attached.text
+    return later.json()
+
+
 def administration_pages(page) -> list[str]:
     """The links of the admin's Administration menu, as the admin sees them."""
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
@@ -93,7 +111,8 @@ def granted(demo):
     try:
         review = choose_a_review_with_a_learning_record(admin)
         grant_the_review(admin, review, reviewer_id)
-        everything = {
+        later = open_a_later_review_of_the_same_learner(admin, review)
+        seen_by_admin = {
             "reviews": admin.get("/api/reviews").json(),
             "people": admin.get("/api/people").json(),
             "cycles": admin.get("/api/cycles").json(),
@@ -101,12 +120,13 @@ def granted(demo):
         }
     finally:
         admin.close()
-    return {"review": review, "reviewer_id": reviewer_id, **everything}
+    return {"review": review, "later": later, "reviewer_id": reviewer_id, **seen_by_admin}
 
 
 def test_reviewer_lands_on_the_granted_review_and_reads_the_learners_record(
     demo, granted, new_page
 ):
+    """Signs in, lands on the review, follows the learner's name to their record."""
     review, printed = granted["review"], demo.printed
     page = new_page()
 
@@ -122,15 +142,18 @@ def test_reviewer_lands_on_the_granted_review_and_reads_the_learners_record(
         f"the reviewer cannot read the learner's record: {page.title()}"
     )
     total = granted["record"]["total"]
-    assert page.get_by_text(f"{total} learning events recorded").is_visible()
+    assert page.get_by_text(re.compile(rf"^{total} learning events? recorded")).is_visible()
+    assert page.get_by_text(LATER_CYCLE["name"]).count() == 0, (
+        "the record shows objectives of a review the reviewer was not granted"
+    )
     assert page.console_errors == []
 
 
 def test_reviewer_reads_the_same_record_through_the_api(demo, granted):
+    """The review and the learner's record answer the reviewer's bearer token, in full."""
     review, printed = granted["review"], demo.printed
     reviewer = Api(demo.base_url, printed.organisation, REVIEWER_EMAIL, REVIEWER_PASSWORD)
     try:
-        assert [r["id"] for r in reviewer.get("/api/reviews").json()] == [review["id"]]
         assert reviewer.get(f"/api/reviews/{review['id']}").status_code == 200
         record = reviewer.get(f"/api/people/{review['person_id']}/record")
         assert record.status_code == 200, record.text
@@ -140,9 +163,12 @@ def test_reviewer_reads_the_same_record_through_the_api(demo, granted):
 
 
 def test_reviewer_reaches_nothing_else_through_the_api(demo, granted):
+    """Other reviews (the same learner's included), people, records and teams: 404 or empty."""
     review, printed = granted["review"], demo.printed
     reviewer = Api(demo.base_url, printed.organisation, REVIEWER_EMAIL, REVIEWER_PASSWORD)
     try:
+        assert [r["id"] for r in reviewer.get("/api/reviews").json()] == [review["id"]]
+        assert reviewer.get(f"/api/reviews/{granted['later']['id']}").status_code == 404
         for other in granted["reviews"]:
             if other["id"] != review["id"]:
                 assert reviewer.get(f"/api/reviews/{other['id']}").status_code == 404
@@ -159,6 +185,7 @@ def test_reviewer_reaches_nothing_else_through_the_api(demo, granted):
 
 
 def test_reviewer_reaches_nothing_else_on_the_pages(demo, granted, new_page):
+    """Other reviews and people answer 404, the admin's pages 403, and no Admin menu shows."""
     review, printed = granted["review"], demo.printed
     admin_page = new_page()
     sign_in(

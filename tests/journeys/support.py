@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 
@@ -251,11 +251,6 @@ def rebase(url: str, documented_base: str, actual_base: str) -> str:
     """The README's URL on the server actually running (its own host and port)."""
     assert url.startswith(documented_base), (url, documented_base)
     return urljoin(actual_base, url[len(documented_base) :])
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 # ---- the JSON API ------------------------------------------------------------------------

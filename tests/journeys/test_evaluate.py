@@ -13,6 +13,7 @@ import requests
 from tests.journeys.support import (
     HTTP_TIMEOUT,
     LEARNLOOP,
+    README,
     REPOSITORY,
     printed_admin,
     readme_curl,
@@ -20,9 +21,6 @@ from tests.journeys.support import (
     rebase,
     sign_in,
 )
-
-pytestmark = pytest.mark.browser
-
 
 # ---- the newcomer's steps ------------------------------------------------------------------
 
@@ -40,7 +38,7 @@ def send_the_readmes_curl_statement(printed) -> tuple[str, dict]:
     """Send the README's curl request to the printed endpoint with the printed credential."""
     curl = readme_curl(containing="-d")
     # The README shows the default address; the demo runs on the address it printed.
-    documented_endpoint = re.search(r"prints the xAPI endpoint \(`(\S+)`\)", readme_text())
+    documented_endpoint = re.search(r"prints the xAPI endpoint \(`(\S+)`\)", README.read_text())
     assert documented_endpoint, "README.md does not say which endpoint the demo prints"
     url = rebase(curl.url, documented_endpoint.group(1), printed.xapi_endpoint)
     assert curl.user == (printed.key, printed.secret), (
@@ -83,10 +81,6 @@ def filter_statements_by_activity(page, activity_id: str) -> None:
     page.wait_for_load_state()
 
 
-def readme_text() -> str:
-    return (REPOSITORY / "README.md").read_text()
-
-
 # ---- the journey -----------------------------------------------------------------------------
 
 
@@ -96,6 +90,7 @@ def test_the_readmes_first_command_is_the_demo_these_tests_start():
     assert LEARNLOOP.is_file()
 
 
+@pytest.mark.browser
 def test_newcomer_sends_the_readme_statement_and_finds_it_on_the_pages(demo, new_page):
     """Sends the README's curl statement, reads it back, finds it signed in as the printed admin."""
     printed = demo.printed

@@ -13,8 +13,6 @@ import pytest
 
 from tests.journeys.support import Api, printed_admin, sign_in
 
-pytestmark = pytest.mark.browser
-
 REVIEWER_EMAIL = "riley.reviewer@example.com"
 REVIEWER_NAME = "Riley Reviewer"
 REVIEWER_PASSWORD = "riley-reads-reviews-carefully"
@@ -123,6 +121,7 @@ def granted(demo):
     return {"review": review, "later": later, "reviewer_id": reviewer_id, **seen_by_admin}
 
 
+@pytest.mark.browser
 def test_reviewer_lands_on_the_granted_review_and_reads_the_learners_record(
     demo, granted, new_page
 ):
@@ -184,6 +183,7 @@ def test_reviewer_reaches_nothing_else_through_the_api(demo, granted):
         reviewer.close()
 
 
+@pytest.mark.browser
 def test_reviewer_reaches_nothing_else_on_the_pages(demo, granted, new_page):
     """Other reviews and people answer 404, the admin's pages 403, and no Admin menu shows."""
     review, printed = granted["review"], demo.printed

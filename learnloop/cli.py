@@ -96,6 +96,9 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     run_gunicorn(host, port, workers, threads)
 
 
+SAMPLE_STORE = "acme-sample"
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
@@ -109,17 +112,21 @@ def demo(host: str, port: int) -> None:
 
     config = Config.from_env()
     upgrade_database(config.database_url)
+    sample_password = _sample_organisation(config)
     engine = make_engine(config.database_url)
+    # The credential writes into the sample organisation, so the statements a newcomer sends
+    # with it are the ones the printed accounts see on the pages.
     with write_transaction(make_session_factory(engine)) as session:
         if session.scalar(select(Credential.id).where(Credential.key == "demo")) is None:
-            create_credential(session, "demo", ["all"], "demo", "demo-secret", "Learnloop demo")
-    sample_password = _sample_organisation(config)
+            create_credential(
+                session, SAMPLE_STORE, ["all"], "demo", "demo-secret", "Learnloop demo"
+            )
     engine.dispose()
     base = f"http://{host}:{port}/xapi/"
     click.echo(f"Learnloop is serving xAPI 1.0.3 and 2.0.0 at {base}")
     click.echo("Demo credential (HTTP Basic): key demo, secret demo-secret")
     click.echo(
-        f"Pages: http://{host}:{port}/sign-in  organisation acme-sample, "
+        f"Pages: http://{host}:{port}/sign-in  organisation {SAMPLE_STORE}, "
         f"maya@example.com (manager) or admin@example.com, password {sample_password}"
     )
     click.echo(
@@ -142,7 +149,7 @@ def _sample_organisation(config: Config) -> str:
     sessions = make_session_factory(engine)
     try:
         with read_transaction(sessions) as session:
-            seeded = session.scalar(select(Store.id).where(Store.name == "acme-sample"))
+            seeded = session.scalar(select(Store.id).where(Store.name == SAMPLE_STORE))
         if seeded is None:
             from web import sample
 
@@ -150,7 +157,7 @@ def _sample_organisation(config: Config) -> str:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
                 out.write(password)
-            sample.seed(sessions, password, store_name="acme-sample")
+            sample.seed(sessions, password, store_name=SAMPLE_STORE)
         with open(path) as handle:
             return handle.read().strip()
     finally:

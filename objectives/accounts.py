@@ -182,6 +182,25 @@ def can_see_review(session: Session, viewer: Viewer, review: Review) -> bool:
     )
 
 
+def can_read_record(session: Session, viewer: Viewer, person_id: int) -> bool:
+    """Who sees the person, and the reviewers of one of the person's reviews (their record only)."""
+    if can_see_person(session, viewer, person_id):
+        return True
+    if viewer.person_id is None:
+        return False
+    granted = session.scalar(
+        select(ReviewGrant.review_id)
+        .join(Review, Review.id == ReviewGrant.review_id)
+        .where(
+            ReviewGrant.person_id == viewer.person_id,
+            Review.person_id == person_id,
+            Review.store_id == viewer.store_id,
+        )
+        .limit(1)
+    )
+    return granted is not None
+
+
 def is_reviewer(session: Session, viewer: Viewer, review: Review) -> bool:
     return (
         viewer.person_id is not None

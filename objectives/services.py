@@ -23,6 +23,7 @@ from objectives import progress as pg
 from objectives.accounts import (
     Viewer,
     can_manage_person,
+    can_read_record,
     can_see_person,
     can_see_review,
     is_reviewer,
@@ -70,6 +71,16 @@ def get_person(session: Session, viewer: Viewer, person_id: int) -> Person:
     if person is None or person.store_id != viewer.store_id:
         raise Hidden(f"no person {person_id}")
     if not can_see_person(session, viewer, person_id):
+        raise Hidden(f"no person {person_id}")
+    return person
+
+
+def get_record_subject(session: Session, viewer: Viewer, person_id: int) -> Person:
+    """The person whose learner record the viewer reads; reviewers read their reviewees'."""
+    person = session.get(Person, person_id)
+    if person is None or person.store_id != viewer.store_id:
+        raise Hidden(f"no person {person_id}")
+    if not can_read_record(session, viewer, person_id):
         raise Hidden(f"no person {person_id}")
     return person
 
@@ -169,6 +180,20 @@ def list_reviews(session: Session, viewer: Viewer, cycle_id: int | None = None) 
         granted = select(ReviewGrant.review_id).where(ReviewGrant.person_id == viewer.person_id)
         query = query.where(Review.person_id.in_(people) | Review.id.in_(granted))
     return list(session.scalars(query.order_by(Review.id)))
+
+
+def granted_reviews(session: Session, viewer: Viewer) -> list[int]:
+    """Ids of the reviews granted to the viewer as a reviewer, oldest first."""
+    if viewer.person_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(ReviewGrant.review_id)
+            .join(Review, Review.id == ReviewGrant.review_id)
+            .where(ReviewGrant.person_id == viewer.person_id, Review.store_id == viewer.store_id)
+            .order_by(ReviewGrant.review_id)
+        )
+    )
 
 
 def create_review(session: Session, viewer: Viewer, data: dict) -> Review:
@@ -434,8 +459,12 @@ def measured_json(m: pg.Measured) -> dict:
 def learner_record(
     session: Session, viewer: Viewer, person_id: int, since: dt.date | None, until: dt.date | None
 ) -> dict:
-    """A person's learning across every source over a period: counts, weeks, recent items."""
-    person = get_person(session, viewer, person_id)
+    """A person's learning across every source over a period: counts, weeks, recent items.
+
+    Readable by who sees the person and by the reviewers of one of their reviews.
+    Raises Hidden (404) otherwise.
+    """
+    person = get_record_subject(session, viewer, person_id)
     agents = identities(session, viewer.store_id, person_id)
     keys = pg.actor_keys(agents)
     start = pg._day_ms(since) if since else 0

@@ -61,11 +61,19 @@ def sign_out():
 
 @pages.get("/")
 def home():
+    """Where signing in lands.
+
+    Admins and managers: the team. A reviewer: the review granted to them (the team page,
+    which lists granted reviews, when there are several). Everyone else: their own record.
+    """
     with read_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in(db)
         manages = viewer.person_id and accounts.reports_of(db, viewer.store_id, viewer.person_id)
-    if viewer.is_admin or manages:
+        granted = [] if viewer.is_admin or manages else svc.granted_reviews(db, viewer)
+    if viewer.is_admin or manages or len(granted) > 1:
         return redirect(url_for("web.team"))
+    if granted:
+        return redirect(url_for("web.review", review_id=granted[0]))
     if viewer.person_id:
         return redirect(url_for("web.person", person_id=viewer.person_id))
     return redirect(url_for("web.admin"))

@@ -97,6 +97,16 @@ def test_reading_coras_learner_record(org, who, status):
 
 
 @pytest.mark.parametrize(
+    ("who", "person", "status"),
+    [("rita", "ann", 200), ("rita", "ben", 404), ("rita", "maya", 404), ("ben", "ann", 404)],
+)
+def test_a_reviewer_reads_the_record_of_whom_they_review_only(org, who, person, status):
+    assert org.client(who).get(f"/people/{org.people[person]}/record").status_code == status
+    # The record only: the person resource (and their other reviews) stay out of reach.
+    assert org.client(who).get(f"/people/{org.people[person]}").status_code == 404
+
+
+@pytest.mark.parametrize(
     ("who", "team"), [("maya", {"Ann", "Ben"}), ("nick", {"Cora"}), ("ann", set())]
 )
 def test_team_view_contains_only_reports(org, who, team):

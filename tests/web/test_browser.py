@@ -140,6 +140,17 @@ def test_learner_sees_their_own_record_but_not_a_colleague(page, site):
     assert page.get_by_role("heading", name="Not found").is_visible()
 
 
+def test_reviewer_lands_on_the_granted_review_and_opens_the_learner(page, site):
+    org = site["org"]
+    sign_in(page, site["base"], "rita@example.com")
+    page.wait_for_url(f"**/reviews/{org.reviews['ann']}")
+    page.get_by_role("main").get_by_role("link", name="Ann Okafor").click()
+    page.wait_for_url(f"**/people/{org.people['ann']}")
+    assert page.get_by_role("heading", name="Ann Okafor", level=1).is_visible()
+    page.goto(site["base"] + f"/people/{org.people['ben']}")
+    assert page.get_by_role("heading", name="Not found").is_visible()
+
+
 def test_phone_width_has_no_horizontal_scrolling(browser, site):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()

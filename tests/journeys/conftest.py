@@ -1,0 +1,81 @@
+"""Fixtures of the journey tests: a real `learnloop demo` process and headless Debian Chromium.
+
+`demo`: one `learnloop demo --host 127.0.0.1 --port <free>` per test module, on SQLite in its
+own instance folder (LEARNLOOP_INSTANCE_PATH), stopped with its process group afterwards.
+``demo.printed`` holds what it printed (endpoint, credential, organisation, accounts,
+password); ``demo.learnloop(...)`` runs other commands against the same instance.
+
+`browser`: Playwright's Python package driving the system's ``chromium`` (LEARNLOOP_CHROMIUM
+overrides the path), never a downloaded browser. Module-scoped: Playwright's sync API allows
+one instance per thread, and tests/web keeps its own for the session once these are done.
+"""
+
+import os
+import shutil
+
+import pytest
+
+from tests.journeys.support import Demo, free_port
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    server = Demo(tmp_path_factory.mktemp("journey") / "instance", free_port())
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def chromium_path() -> str:
+    path = (
+        os.environ.get("LEARNLOOP_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
+    if not path:
+        raise RuntimeError(
+            "Debian's chromium is required for the journey tests (apt-get install chromium); "
+            "scripts/test installs it"
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Open a fresh browser window (its own cookies) per user; each collects console errors."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

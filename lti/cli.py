@@ -84,7 +84,7 @@ def rotate_keys(grace_days: float | None) -> None:
     """Sign with a new tool key; keep the old one in /lti/jwks for the grace period."""
     from lrs.db import write_transaction
     from lti.config import LtiConfig
-    from lti.services import rotate_keys as rotate
+    from lti.keys import rotate_keys as rotate
 
     config = LtiConfig.from_env()
     grace = int(grace_days * 86400) if grace_days is not None else config.key_grace_seconds

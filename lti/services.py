@@ -59,6 +59,7 @@ from lti.errors import (
     UnknownRegistration,
     UnknownState,
 )
+from lti.keys import published_keys, sign_with_tool_key
 from lti.models import (
     Context,
     Deployment,
@@ -69,7 +70,6 @@ from lti.models import (
     RegistrationInvite,
     ResourceLink,
     ScoreMark,
-    ToolKey,
     UsedNonce,
 )
 from lti.oidc import LoginRequest, new_secret
@@ -93,62 +93,6 @@ def _runtime(runtime: LtiRuntime | None) -> LtiRuntime:
 
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-# ==== tool keys ==================================================================================
-
-
-def current_key(session: Session, now_ms: int) -> ToolKey:
-    """The key that signs now; created on first use."""
-    key = session.scalar(
-        select(ToolKey).where(ToolKey.retired_ms.is_(None)).order_by(ToolKey.id.desc()).limit(1)
-    )
-    if key is None:
-        key = _new_key(session, now_ms)
-    return key
-
-
-def _new_key(session: Session, now_ms: int) -> ToolKey:
-    private, public = jose.generate_key()
-    key = ToolKey(
-        kid=private["kid"],
-        private_jwk=json.dumps(private),
-        public_jwk=json.dumps(public),
-        created_ms=now_ms,
-    )
-    session.add(key)
-    session.flush()
-    return key
-
-
-def published_keys(session: Session, now_ms: int) -> list[dict[str, Any]]:
-    """Public keys of ``/lti/jwks``: the current key(s) and retired keys still in grace."""
-    rows = session.scalars(
-        select(ToolKey)
-        .where((ToolKey.retired_ms.is_(None)) | (ToolKey.published_until_ms > now_ms))
-        .order_by(ToolKey.id.desc())
-    )
-    return [json.loads(row.public_jwk) for row in rows]
-
-
-def rotate_keys(session: Session, now_ms: int, grace_seconds: int) -> tuple[ToolKey, list[str]]:
-    """Start signing with a new key; keep the old one published for ``grace_seconds``.
-
-    Keys whose grace period has ended are deleted. Returns the new key and the retired kids.
-    """
-    retired = []
-    for key in session.scalars(select(ToolKey).where(ToolKey.retired_ms.is_(None))):
-        key.retired_ms = now_ms
-        key.published_until_ms = now_ms + grace_seconds * 1000
-        retired.append(key.kid)
-    session.execute(delete(ToolKey).where(ToolKey.published_until_ms <= now_ms))
-    session.flush()
-    return _new_key(session, now_ms), retired
-
-
-def sign_with_tool_key(session: Session, claims: dict[str, Any], now_ms: int, typ: str = "JWT"):
-    key = current_key(session, now_ms)
-    return jose.sign(claims, key.private_jwk, typ)
 
 
 # ==== registrations ==============================================================================

@@ -32,6 +32,7 @@ from lrs.http import error_response
 from lrs.runtime import current_principal, lrs_runtime
 from lti import claims as c
 from lti import deep_linking as dl
+from lti import keys as tool_keys
 from lti import oidc
 from lti import services as svc
 from lti.errors import (
@@ -474,11 +475,11 @@ def jwks():
     """The tool's public keys: the current key and retired keys still in their grace period."""
     now = runtime().now()
     with read_transaction(_sessions()) as session:
-        keys = svc.published_keys(session, now)
+        keys = tool_keys.published_keys(session, now)
     if not keys:
         with write_transaction(_sessions()) as session:
-            svc.current_key(session, now)
-            keys = svc.published_keys(session, now)
+            tool_keys.current_key(session, now)
+            keys = tool_keys.published_keys(session, now)
     response = jsonify({"keys": keys})
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -44,8 +44,8 @@ def register(
     from lrs.db import write_transaction
     from lrs.errors import LrsError
     from lti.config import LtiConfig
+    from lti.registrations import RegistrationData, check_registration_urls, create_registration
     from lti.runtime import build_runtime
-    from lti.services import RegistrationData, check_registration_urls, create_registration
 
     data = RegistrationData(
         issuer=issuer,
@@ -111,7 +111,7 @@ def invite(store_name: str, base_url: str | None, days: float | None) -> None:
     from lrs.db import write_transaction
     from lrs.runtime import for_command
     from lti.config import LtiConfig
-    from lti.services import create_invite
+    from lti.registrations import create_invite
 
     base = (base_url or for_command().public_url or "").rstrip("/")
     if not base:

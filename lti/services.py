@@ -24,9 +24,8 @@ import hashlib
 import hmac
 import json
 import logging
-import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -36,16 +35,13 @@ from sqlalchemy.orm import Session
 from lrs.api import source_principal, write_statements
 from lrs.errors import Conflict, NotFound
 from lrs.people import services as people
-from lti import ags, dynreg, jose, nrps
+from lti import ags, jose, nrps
 from lti import claims as c
 from lti import statements as st
 from lti.deep_linking import Placement
 from lti.errors import (
-    AmbiguousRegistration,
     BadSignature,
     DeepLinkingRejected,
-    DynamicRegistrationFailed,
-    InviteInvalid,
     LaunchTokenInvalid,
     MalformedToken,
     NonceReplayed,
@@ -62,17 +58,16 @@ from lti.errors import (
 from lti.keys import published_keys, sign_with_tool_key
 from lti.models import (
     Context,
-    Deployment,
     Launch,
     LoginState,
     Membership,
     Registration,
-    RegistrationInvite,
     ResourceLink,
     ScoreMark,
     UsedNonce,
 )
 from lti.oidc import LoginRequest, new_secret
+from lti.registrations import deployment_ids, platform_origins
 from lti.runtime import LtiRuntime
 
 log = logging.getLogger("learnloop.lti")
@@ -95,187 +90,10 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-# ==== registrations ==============================================================================
-
-
-@dataclass
-class RegistrationData:
-    """What an administrator (or dynamic registration) says about a platform."""
-
-    issuer: str
-    client_id: str
-    auth_login_url: str
-    auth_token_url: str
-    key_set_url: str
-    deployment_ids: list[str] = field(default_factory=list)
-    auth_audience: str | None = None
-    name: str = ""
-
-
-def check_registration_urls(data: RegistrationData, runtime: LtiRuntime) -> None:
-    """Every platform URL must pass the outbound policy (https, or allowed loopback http)."""
-    http = runtime.http
-    http.check(data.auth_login_url, "login URL")
-    http.check(data.auth_token_url, "token URL")
-    http.check(data.key_set_url, "key set URL")
-
-
-def create_registration(
-    session: Session, store_id: int, data: RegistrationData, source: str = "api"
-) -> Registration:
-    """Store a registration with its deployments; Conflict if (issuer, client_id) exists."""
-    exists = session.scalar(
-        select(Registration.id).where(
-            Registration.issuer == data.issuer, Registration.client_id == data.client_id
-        )
-    )
-    if exists is not None:
-        raise Conflict(
-            f"a registration for issuer {data.issuer!r} and client id {data.client_id!r} exists"
-        )
-    registration = Registration(
-        store_id=store_id,
-        name=data.name or data.issuer,
-        issuer=data.issuer,
-        client_id=data.client_id,
-        auth_login_url=data.auth_login_url,
-        auth_token_url=data.auth_token_url,
-        auth_audience=data.auth_audience or None,
-        key_set_url=data.key_set_url,
-        source=source,
-    )
-    session.add(registration)
-    session.flush()
-    for deployment_id in dict.fromkeys(data.deployment_ids):
-        session.add(
-            Deployment(
-                store_id=store_id, registration_id=registration.id, deployment_id=deployment_id
-            )
-        )
-    session.flush()
-    return registration
-
-
-def deployment_ids(session: Session, registration_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(Deployment.deployment_id)
-            .where(Deployment.registration_id == registration_id)
-            .order_by(Deployment.id)
-        )
-    )
-
-
-def registration_view(session: Session, registration: Registration) -> dict[str, Any]:
-    """A registration as the admin API shows it."""
-    return {
-        "id": registration.id,
-        "name": registration.name,
-        "issuer": registration.issuer,
-        "client_id": registration.client_id,
-        "deployment_ids": deployment_ids(session, registration.id),
-        "auth_login_url": registration.auth_login_url,
-        "auth_token_url": registration.auth_token_url,
-        "auth_audience": registration.auth_audience,
-        "key_set_url": registration.key_set_url,
-        "source": registration.source,
-    }
-
-
-def list_registrations(session: Session, store_id: int) -> list[Registration]:
-    return list(
-        session.scalars(
-            select(Registration).where(Registration.store_id == store_id).order_by(Registration.id)
-        )
-    )
-
-
-def get_registration(session: Session, store_id: int, registration_id: int) -> Registration:
-    """A registration of this store; NotFound for another store's (no existence leak)."""
-    registration = session.get(Registration, registration_id)
-    if registration is None or registration.store_id != store_id:
-        raise NotFound(f"no LTI registration {registration_id} in this store")
-    return registration
-
-
-def update_registration(
-    session: Session, registration: Registration, changes: dict[str, Any]
-) -> Registration:
-    """Change URLs, audience, name or the whole deployment list of a registration."""
-    for name in ("name", "auth_login_url", "auth_token_url", "key_set_url", "auth_audience"):
-        if name in changes:
-            setattr(registration, name, changes[name] or (None if name == "auth_audience" else ""))
-    if "deployment_ids" in changes:
-        wanted = list(dict.fromkeys(changes["deployment_ids"]))
-        session.execute(
-            delete(Deployment).where(
-                Deployment.registration_id == registration.id,
-                Deployment.deployment_id.not_in(wanted),
-            )
-        )
-        have = set(deployment_ids(session, registration.id))
-        for deployment_id in wanted:
-            if deployment_id not in have:
-                session.add(
-                    Deployment(
-                        store_id=registration.store_id,
-                        registration_id=registration.id,
-                        deployment_id=deployment_id,
-                    )
-                )
-    session.flush()
-    return registration
-
-
-def delete_registration(session: Session, registration: Registration) -> None:
-    session.delete(registration)
-    session.flush()
-
-
 def _is_token_text(value: str, limit: int = 64) -> bool:
     """Whether ``value`` could be a state, nonce or key we issued (URL-safe base64)."""
     plain = value.replace("-", "").replace("_", "")
     return 0 < len(value) <= limit and plain.isascii() and plain.isalnum()
-
-
-def _storable(value: str | None, limit: int) -> bool:
-    return value is None or (len(value) <= limit and "\x00" not in value)
-
-
-def find_registration(session: Session, issuer: str, client_id: str | None) -> Registration:
-    """The registration a login names; client_id is needed when the issuer has several."""
-    if not _storable(issuer, 500) or not _storable(client_id, 255):
-        raise UnknownRegistration("this tool has no registration for this issuer and client id")
-    query = select(Registration).where(Registration.issuer == issuer)
-    if client_id:
-        query = query.where(Registration.client_id == client_id)
-    found = list(session.scalars(query.limit(2)))
-    if not found:
-        detail = f" and client id {client_id!r}" if client_id else ""
-        raise UnknownRegistration(
-            f"this tool has no registration for issuer {issuer!r}{detail}; an administrator "
-            "registers the platform first"
-        )
-    if len(found) > 1:
-        raise AmbiguousRegistration(
-            f"issuer {issuer!r} has several registrations; the platform must send client_id"
-        )
-    return found[0]
-
-
-def platform_origins(registration: Registration) -> list[str]:
-    """Origins a page of this registration may be framed by (CSP frame-ancestors)."""
-    from lti.launch import origin
-
-    origins = []
-    for url in (registration.issuer, registration.auth_login_url):
-        try:
-            value = origin(url)
-        except ValueError:
-            continue
-        if value.startswith(("https://", "http://")) and value not in origins:
-            origins.append(value)
-    return origins
 
 
 # ==== login and state ============================================================================
@@ -575,7 +393,7 @@ def record_launch(
     return launch
 
 
-# ==== the launch token of the pages after a launch ================================================
+# ==== the launch token of the pages after a launch ===============================================
 
 
 def issue_launch_token(session: Session, launch: Launch, now_ms: int, ttl: int) -> str:
@@ -1195,7 +1013,7 @@ def roster(session: Session, context_pk: int) -> list[Membership]:
     return sorted(rows, key=lambda m: c.LEARNER not in json.loads(m.roles or "[]"))
 
 
-# ==== the learner's page ==========================================================================
+# ==== the learner's page =========================================================================
 
 
 def recent_learning(
@@ -1224,118 +1042,6 @@ def describe_statement(statement: dict[str, Any]) -> dict[str, str]:
     obj = statement.get("object", {})
     name = _display((obj.get("definition") or {}).get("name")) or obj.get("id", "")
     return {"verb": verb_name, "object": name, "when": statement.get("timestamp", "")[:16]}
-
-
-# ==== dynamic registration =======================================================================
-
-
-def create_invite(session: Session, store_id: int, now_ms: int, ttl: int) -> str:
-    """A single-use dynamic registration token for this store (only its hash is stored)."""
-    token = secrets.token_urlsafe(32)
-    session.add(
-        RegistrationInvite(
-            store_id=store_id,
-            token_hash=_sha256(token),
-            created_ms=now_ms,
-            expires_ms=now_ms + ttl * 1000,
-        )
-    )
-    session.flush()
-    return token
-
-
-def check_invite(session: Session, token: str | None, now_ms: int) -> RegistrationInvite:
-    if not token:
-        raise InviteInvalid(
-            "this registration link has no invite; ask the Learnloop administrator for one"
-        )
-    invite = session.scalar(
-        select(RegistrationInvite).where(RegistrationInvite.token_hash == _sha256(token))
-    )
-    if invite is None:
-        raise InviteInvalid("this registration link is not valid")
-    if invite.used_ms is not None:
-        raise InviteInvalid("this registration link was already used")
-    if invite.expires_ms < now_ms:
-        raise InviteInvalid("this registration link has expired")
-    return invite
-
-
-def fetch_platform_configuration(url: str, runtime: LtiRuntime) -> dynreg.PlatformConfiguration:
-    answer = runtime.http.request(
-        "GET", url, what="OpenID configuration", headers={"Accept": "application/json"}
-    )
-    if answer.status != 200:
-        raise PlatformServiceError(
-            f"the platform's OpenID configuration answered HTTP {answer.status}", answer.status
-        )
-    platform = dynreg.check_configuration(url, answer.json())
-    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint"):
-        runtime.http.check(getattr(platform, name), name.replace("_", " "))
-    return platform
-
-
-def register_with_platform(
-    platform: dynreg.PlatformConfiguration,
-    registration_token: str | None,
-    base_url: str,
-    runtime: LtiRuntime,
-) -> tuple[str, str | None]:
-    """POST the tool's configuration; the client_id and deployment_id the platform assigned."""
-    headers = {"Accept": "application/json"}
-    if registration_token:
-        headers["Authorization"] = "Bearer " + registration_token
-    answer = runtime.http.request(
-        "POST",
-        platform.registration_endpoint,
-        what="registration endpoint",
-        headers=headers,
-        json_body=dynreg.registration_request(base_url, platform, runtime.config.tool_name),
-    )
-    if not answer.ok:
-        raise DynamicRegistrationFailed(
-            f"the platform refused the registration (HTTP {answer.status})"
-        )
-    return dynreg.parse_registration_response(answer.json())
-
-
-def complete_dynamic_registration(
-    session: Session,
-    invite_pk: int,
-    platform: dynreg.PlatformConfiguration,
-    client_id: str,
-    deployment_id: str | None,
-    now_ms: int,
-) -> Registration:
-    """Store the registration in the invite's store and use the invite up, atomically."""
-    invite = session.get(RegistrationInvite, invite_pk)
-    if invite is None:
-        raise InviteInvalid("this registration link is not valid")
-    result = session.execute(
-        update(RegistrationInvite)
-        .where(RegistrationInvite.id == invite_pk, RegistrationInvite.used_ms.is_(None))
-        .values(used_ms=now_ms)
-    )
-    if result.rowcount != 1:
-        raise InviteInvalid("this registration link was already used")
-    registration = create_registration(
-        session,
-        invite.store_id,
-        RegistrationData(
-            issuer=platform.issuer,
-            client_id=client_id,
-            auth_login_url=platform.authorization_endpoint,
-            auth_token_url=platform.token_endpoint,
-            key_set_url=platform.jwks_uri,
-            auth_audience=platform.authorization_server,
-            deployment_ids=[deployment_id] if deployment_id else [],
-            name=platform.product_family_code or platform.issuer,
-        ),
-        source="dynamic",
-    )
-    invite.registration_id = registration.id
-    session.flush()
-    return registration
 
 
 def utc(ms: int | None) -> str:

@@ -33,7 +33,7 @@ from lrs.runtime import current_principal, lrs_runtime
 from lti import claims as c
 from lti import deep_linking as dl
 from lti import keys as tool_keys
-from lti import oidc
+from lti import oidc, registrations
 from lti import services as svc
 from lti.errors import (
     DeepLinkingRejected,
@@ -161,8 +161,10 @@ def login():
     now = rt.now()
     oidc.check_target_link_uri(login_request.target_link_uri, _own_origins())
     with write_transaction(_sessions()) as session:
-        registration = svc.find_registration(session, login_request.iss, login_request.client_id)
-        g.lti_frame_origins = svc.platform_origins(registration)
+        registration = registrations.find_registration(
+            session, login_request.iss, login_request.client_id
+        )
+        g.lti_frame_origins = registrations.platform_origins(registration)
         row = svc.begin_login(session, registration, login_request, now, rt.config.login_seconds)
         state, storage_target = row.state, row.storage_target
         auth_url = oidc.authentication_url(
@@ -281,7 +283,7 @@ def _landing(session, launch, now: int, notice: str | None = None, status: int =
     rt = runtime()
     token = svc.issue_launch_token(session, launch, now, rt.config.launch_token_seconds)
     registration = session.get(Registration, launch.registration_id)
-    frame_origins = svc.platform_origins(registration)
+    frame_origins = registrations.platform_origins(registration)
     roles = json.loads(launch.roles)
     context = session.get(Context, launch.context_pk) if launch.context_pk else None
     link = session.get(ResourceLink, launch.resource_link_pk) if launch.resource_link_pk else None
@@ -367,7 +369,7 @@ def _member_view(member) -> dict[str, Any]:
 def _launch_from(token: str | None, session, now: int):
     launch = svc.open_launch_token(session, token, now)
     registration = session.get(Registration, launch.registration_id)
-    g.lti_frame_origins = svc.platform_origins(registration) if registration else None
+    g.lti_frame_origins = registrations.platform_origins(registration) if registration else None
     return launch
 
 
@@ -500,15 +502,15 @@ def register():
             "it adds the openid_configuration parameter"
         )
     with read_transaction(_sessions()) as session:
-        invite = svc.check_invite(session, request.args.get("invite"), now)
+        invite = registrations.check_invite(session, request.args.get("invite"), now)
         invite_pk = invite.id
-    platform = svc.fetch_platform_configuration(config_url, rt)
+    platform = registrations.fetch_platform_configuration(config_url, rt)
     g.lti_frame_origins = [origin(platform.issuer)]
-    client_id, deployment_id = svc.register_with_platform(
+    client_id, deployment_id = registrations.register_with_platform(
         platform, request.args.get("registration_token"), _base_url(), rt
     )
     with write_transaction(_sessions()) as session:
-        registration = svc.complete_dynamic_registration(
+        registration = registrations.complete_dynamic_registration(
             session, invite_pk, platform, client_id, deployment_id, runtime().now()
         )
         name = registration.name
@@ -529,21 +531,25 @@ def register():
 def list_registrations():
     principal = current_principal("all")
     with read_transaction(_sessions()) as session:
-        rows = svc.list_registrations(session, principal.store_id)
-        return jsonify({"registrations": [svc.registration_view(session, r) for r in rows]})
+        rows = registrations.list_registrations(session, principal.store_id)
+        return jsonify(
+            {"registrations": [registrations.registration_view(session, r) for r in rows]}
+        )
 
 
 @admin.post("/registrations")
 def create_registration():
     principal = current_principal("all")
     data = schemas.load(schemas.RegistrationSchema(), request.get_json(silent=True))
-    registration = svc.RegistrationData(**data)
+    registration = registrations.RegistrationData(**data)
     rt = runtime()
-    svc.check_registration_urls(registration, rt)
+    registrations.check_registration_urls(registration, rt)
     rt.http.check(registration.issuer, "issuer")
     with write_transaction(_sessions()) as session:
-        row = svc.create_registration(session, principal.store_id, registration, source="api")
-        body = svc.registration_view(session, row)
+        row = registrations.create_registration(
+            session, principal.store_id, registration, source="api"
+        )
+        body = registrations.registration_view(session, row)
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = url_for(".get_registration", registration_id=body["id"])
@@ -554,8 +560,8 @@ def create_registration():
 def get_registration(registration_id: int):
     principal = current_principal("all")
     with read_transaction(_sessions()) as session:
-        row = svc.get_registration(session, principal.store_id, registration_id)
-        return jsonify(svc.registration_view(session, row))
+        row = registrations.get_registration(session, principal.store_id, registration_id)
+        return jsonify(registrations.registration_view(session, row))
 
 
 @admin.patch("/registrations/<int:registration_id>")
@@ -569,17 +575,17 @@ def change_registration(registration_id: int):
         if name in changes:
             rt.http.check(changes[name], name.replace("_", " "))
     with write_transaction(_sessions()) as session:
-        row = svc.get_registration(session, principal.store_id, registration_id)
-        svc.update_registration(session, row, changes)
-        return jsonify(svc.registration_view(session, row))
+        row = registrations.get_registration(session, principal.store_id, registration_id)
+        registrations.update_registration(session, row, changes)
+        return jsonify(registrations.registration_view(session, row))
 
 
 @admin.delete("/registrations/<int:registration_id>")
 def delete_registration(registration_id: int):
     principal = current_principal("all")
     with write_transaction(_sessions()) as session:
-        row = svc.get_registration(session, principal.store_id, registration_id)
-        svc.delete_registration(session, row)
+        row = registrations.get_registration(session, principal.store_id, registration_id)
+        registrations.delete_registration(session, row)
     return Response(status=204)
 
 
@@ -592,7 +598,7 @@ def create_invite():
     ttl = int(data["days"] * 86400) if data.get("days") else rt.config.invite_seconds
     now = rt.now()
     with write_transaction(_sessions()) as session:
-        token = svc.create_invite(session, principal.store_id, now, ttl)
+        token = registrations.create_invite(session, principal.store_id, now, ttl)
     response = jsonify(
         {
             "registration_url": f"{_base_url()}/lti/register?invite={token}",

@@ -136,7 +136,7 @@ def viewer_from_launch(session: Session, token: str):
     Returns the viewer and the platform's origins (for ``frame-ancestors``). Raises the LTI
     package's LaunchTokenInvalid for a missing, forged or expired token.
     """
-    from lti import runtime
+    from lti import registrations, runtime
     from lti import services as lti_services
     from lti.models import Registration
     from objectives.accounts import find_account, viewer_of
@@ -146,7 +146,7 @@ def viewer_from_launch(session: Session, token: str):
     if launch.person_id is None:
         raise NotAllowed("this launch has no learner; open Learnloop from your course")
     registration = session.get(Registration, launch.registration_id)
-    origins = lti_services.platform_origins(registration) if registration else []
+    origins = registrations.platform_origins(registration) if registration else []
     account = find_account(session, launch.store_id, launch.person_id)
     if account is None or account.disabled_at is not None:
         raise NotAllowed("no account for this launch; launch Learnloop again from the course")

@@ -139,14 +139,15 @@ def link_identity():
 
 @pages.get("/admin/lti")
 def lti_platforms():
+    from lti import registrations as lti_registrations
     from lti import services as lti_services
     from lti.models import ToolKey
 
     with read_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in_admin(db)
         registrations = [
-            lti_services.registration_view(db, r)
-            for r in lti_services.list_registrations(db, viewer.store_id)
+            lti_registrations.registration_view(db, r)
+            for r in lti_registrations.list_registrations(db, viewer.store_id)
         ]
         keys = [
             {
@@ -174,26 +175,28 @@ def lti_platforms():
 
 @pages.post("/admin/lti/invites")
 def lti_invite():
+    from lti import registrations as lti_registrations
     from lti import runtime
-    from lti import services as lti_services
 
     check_csrf()
     rt = runtime()
     with write_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in_admin(db)
-        token = lti_services.create_invite(db, viewer.store_id, rt.now(), rt.config.invite_seconds)
+        token = lti_registrations.create_invite(
+            db, viewer.store_id, rt.now(), rt.config.invite_seconds
+        )
     session["new_invite"] = f"{base_url()}/lti/register?invite={token}"
     return redirect(url_for("web.lti_platforms") + "#invite")
 
 
 @pages.post("/admin/lti/registrations")
 def lti_register():
+    from lti import registrations as lti_registrations
     from lti import runtime
-    from lti import services as lti_services
 
     check_csrf()
     form = request.form
-    data = lti_services.RegistrationData(
+    data = lti_registrations.RegistrationData(
         issuer=form.get("issuer", "").strip(),
         client_id=form.get("client_id", "").strip(),
         auth_login_url=form.get("auth_login_url", "").strip(),
@@ -214,10 +217,10 @@ def lti_register():
             )
         ):
             raise LrsError("every field but the name is required")
-        lti_services.check_registration_urls(data, runtime())
+        lti_registrations.check_registration_urls(data, runtime())
         with write_transaction(lrs_runtime().sessions) as db:
             viewer = signed_in_admin(db)
-            lti_services.create_registration(db, viewer.store_id, data, source="web")
+            lti_registrations.create_registration(db, viewer.store_id, data, source="web")
     except LrsError as exc:
         session["admin_error"] = exc.message
     return redirect(url_for("web.lti_platforms"))

@@ -11,7 +11,7 @@ from learnloop import create_app
 from learnloop.cli import upgrade_database
 from lrs.db import write_transaction
 from lrs.models import Store
-from lti import services as svc
+from lti import registrations
 from tests.conftest import XapiClient, make_credential
 from tests.lti.support import DEPLOYMENT, ISSUER, PlatformKeys, serve
 
@@ -64,10 +64,10 @@ def register_platform(app, key_set_url, *, issuer=ISSUER, deployments=(DEPLOYMEN
     client_id = "client-" + uuid.uuid4().hex[:10]
     with write_transaction(app.extensions["learnloop"].sessions) as session:
         store_id = session.scalar(select(Store.id).where(Store.name == store))
-        registration = svc.create_registration(
+        registration = registrations.create_registration(
             session,
             store_id,
-            svc.RegistrationData(
+            registrations.RegistrationData(
                 issuer=issuer,
                 client_id=client_id,
                 auth_login_url=urls.get("auth_login_url", issuer + "/mod/lti/auth.php"),

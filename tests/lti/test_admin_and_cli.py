@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from learnloop.cli import main
 from lrs.db import read_transaction
-from lti import services as svc
+from lti import registrations
 from lti.models import Registration
 from tests.conftest import make_credential
 
@@ -165,7 +165,7 @@ def test_the_cli_registers_a_platform(app, cli):
     assert "cli-client" in result.output
     with read_transaction(app.extensions["learnloop"].sessions) as session:
         row = session.scalar(select(Registration).where(Registration.client_id == "cli-client"))
-        assert row.source == "cli" and svc.deployment_ids(session, row.id) == ["7", "8"]
+        assert row.source == "cli" and registrations.deployment_ids(session, row.id) == ["7", "8"]
     again = cli(
         "lti", "register", "--store", "cli-store", "--issuer", "https://lms.example",
         "--client-id", "cli-client", "--login-url", "https://lms.example/auth",

@@ -11,7 +11,7 @@ import requests
 from sqlalchemy import select
 
 from lrs.db import read_transaction
-from lti import services as svc
+from lti import registrations
 from lti.models import Registration
 from tests.conftest import make_credential
 from tests.lti.platform import LEARNER, LmsPlatform, User
@@ -60,7 +60,7 @@ def test_dynamic_registration_registers_and_the_platform_can_launch(app, servers
         row = session.scalar(select(Registration).where(Registration.client_id == lms.client_id))
         assert row.source == "dynamic" and row.issuer == lms.base
         assert row.key_set_url == lms.base + "/jwks"
-        assert svc.deployment_ids(session, row.id) == ["1"]
+        assert registrations.deployment_ids(session, row.id) == ["1"]
 
     session = browser()
     form = session.get(lms.launch_url("u1"), timeout=10)

@@ -1,12 +1,15 @@
 """Tables of the LTI tool. Every row belongs to a store, except the tool's own signing keys.
 
 Times the tool computes with (expiry, use, score timestamps) are integer milliseconds since the
-epoch, like ``statements.stored_ms``: comparisons then mean the same on SQLite and PostgreSQL.
+epoch, like ``statements.stored_ms``: comparisons then mean the same on SQLite and PostgreSQL;
+``utc`` shows them. ``get_or_create`` finds or adds a row by its unique key, safe under
+concurrent inserts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -18,8 +21,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lrs.models import Base
 
@@ -249,3 +254,29 @@ class RegistrationInvite(Base):
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("lti_registrations.id", ondelete="SET NULL")
     )
+
+
+def get_or_create(session: Session, model, match: dict[str, Any], defaults: dict[str, Any]):
+    """The row matching the unique key, created if missing (safe under concurrent inserts)."""
+    query = select(model).filter_by(**match)
+    row = session.scalar(query)
+    if row is not None:
+        return row, False
+    try:
+        with session.begin_nested():
+            row = model(**match, **defaults)
+            session.add(row)
+    except IntegrityError:
+        row = session.scalar(query)
+        if row is None:
+            raise
+        return row, False
+    return row, True
+
+
+def utc(ms: int | None) -> str:
+    """An ms timestamp as ISO 8601 UTC (for display and the admin API)."""
+    if ms is None:
+        return ""
+    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")

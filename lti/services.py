@@ -19,7 +19,6 @@ Public functions for other packages:
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -65,6 +64,7 @@ from lti.models import (
     ResourceLink,
     ScoreMark,
     UsedNonce,
+    get_or_create,
 )
 from lti.oidc import LoginRequest, new_secret
 from lti.registrations import deployment_ids, platform_origins
@@ -233,24 +233,6 @@ def nonce_used(session: Session, registration_id: int, nonce: str) -> bool:
 # ==== recording a launch =========================================================================
 
 
-def _get_or_create(session: Session, model, match: dict[str, Any], defaults: dict[str, Any]):
-    """The row matching the unique key, created if missing (safe under concurrent inserts)."""
-    query = select(model).filter_by(**match)
-    row = session.scalar(query)
-    if row is not None:
-        return row, False
-    try:
-        with session.begin_nested():
-            row = model(**match, **defaults)
-            session.add(row)
-    except IntegrityError:
-        row = session.scalar(query)
-        if row is None:
-            raise
-        return row, False
-    return row, True
-
-
 def person_for_lms_user(
     session: Session,
     store_id: int,
@@ -315,7 +297,7 @@ def record_launch(
     context = None
     if msg.context_id:
         course = msg.context
-        context, _ = _get_or_create(
+        context, _ = get_or_create(
             session,
             Context,
             {
@@ -338,7 +320,7 @@ def record_launch(
     link = None
     custom = msg.custom
     if msg.message_type == c.RESOURCE_LINK_REQUEST and msg.resource_link_id:
-        link, _ = _get_or_create(
+        link, _ = get_or_create(
             session,
             ResourceLink,
             {
@@ -781,7 +763,7 @@ def post_score(
     _require_scope(link, ags.SCOPE_SCORE)
     registration = _registration_of(session, link.store_id, link.registration_id)
     rt.http.check(target, "line item URL")
-    mark, created = _get_or_create(
+    mark, created = get_or_create(
         session,
         ScoreMark,
         {
@@ -1042,11 +1024,3 @@ def describe_statement(statement: dict[str, Any]) -> dict[str, str]:
     obj = statement.get("object", {})
     name = _display((obj.get("definition") or {}).get("name")) or obj.get("id", "")
     return {"verb": verb_name, "object": name, "when": statement.get("timestamp", "")[:16]}
-
-
-def utc(ms: int | None) -> str:
-    """An ms timestamp as ISO 8601 UTC (for display and the admin API)."""
-    if ms is None:
-        return ""
-    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")

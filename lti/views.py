@@ -44,7 +44,7 @@ from lti.errors import (
     ServiceNotGranted,
 )
 from lti.launch import Expected, origin, validate_id_token
-from lti.models import Context, Launch, Registration, ResourceLink
+from lti.models import Context, Launch, Registration, ResourceLink, utc
 from lti.runtime import runtime
 from schemas import lti as schemas
 
@@ -317,7 +317,7 @@ def _landing(session, launch, now: int, notice: str | None = None, status: int =
             frame_origins=frame_origins,
             members=[_member_view(m) for m in members],
             can_sync=bool(context and context.memberships_url),
-            synced=svc.utc(context.roster_synced_ms) if context else "",
+            synced=utc(context.roster_synced_ms) if context else "",
             link_title=link.title if link else "",
             **common,
         )
@@ -602,7 +602,7 @@ def create_invite():
     response = jsonify(
         {
             "registration_url": f"{_base_url()}/lti/register?invite={token}",
-            "expires_at": svc.utc(now + ttl * 1000),
+            "expires_at": utc(now + ttl * 1000),
         }
     )
     response.status_code = 201

@@ -140,8 +140,7 @@ def link_identity():
 @pages.get("/admin/lti")
 def lti_platforms():
     from lti import registrations as lti_registrations
-    from lti import services as lti_services
-    from lti.models import ToolKey
+    from lti.models import ToolKey, utc
 
     with read_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in_admin(db)
@@ -152,8 +151,8 @@ def lti_platforms():
         keys = [
             {
                 "kid": k.kid,
-                "created": lti_services.utc(k.created_ms),
-                "retired": lti_services.utc(k.retired_ms) if k.retired_ms else "",
+                "created": utc(k.created_ms),
+                "retired": utc(k.retired_ms) if k.retired_ms else "",
             }
             for k in db.scalars(select(ToolKey).order_by(ToolKey.created_ms.desc()))
         ]

@@ -20,60 +20,44 @@ Public functions for other packages:
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lrs.api import source_principal, write_statements
-from lrs.errors import Conflict, NotFound
+from lrs.api import source_principal
+from lrs.errors import NotFound
 from lrs.people import services as people
-from lti import ags, jose, nrps
+from lti import ags, nrps
 from lti import claims as c
 from lti import statements as st
 from lti.deep_linking import Placement
 from lti.errors import (
-    BadSignature,
     DeepLinkingRejected,
-    LaunchTokenInvalid,
-    MalformedToken,
-    NonceReplayed,
     PlatformServiceError,
     ServiceNotGranted,
-    StateExpired,
-    StateMismatch,
-    StateNotBound,
-    StateReused,
-    UnknownDeployment,
     UnknownRegistration,
-    UnknownState,
 )
-from lti.keys import published_keys, sign_with_tool_key
+from lti.keys import sign_with_tool_key
+from lti.launches import launch_settings, person_for_lms_user
 from lti.models import (
     Context,
     Launch,
-    LoginState,
     Membership,
     Registration,
     ResourceLink,
     ScoreMark,
-    UsedNonce,
     get_or_create,
 )
-from lti.oidc import LoginRequest, new_secret
-from lti.registrations import deployment_ids, platform_origins
+from lti.oidc import new_secret
 from lti.runtime import LtiRuntime
 
 log = logging.getLogger("learnloop.lti")
 
-LAUNCH_TOKEN_TYPE = "learnloop-launch+jwt"  # noqa: S105  (a JWT typ, not a secret)
-LAUNCH_TOKEN_AUDIENCE = "learnloop:lti:launch"  # noqa: S105  (an aud, not a secret)
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_PAGES = 1000
 
@@ -88,325 +72,6 @@ def _runtime(runtime: LtiRuntime | None) -> LtiRuntime:
 
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _is_token_text(value: str, limit: int = 64) -> bool:
-    """Whether ``value`` could be a state, nonce or key we issued (URL-safe base64)."""
-    plain = value.replace("-", "").replace("_", "")
-    return 0 < len(value) <= limit and plain.isascii() and plain.isalnum()
-
-
-# ==== login and state ============================================================================
-
-
-def begin_login(
-    session: Session, registration: Registration, login: LoginRequest, now_ms: int, ttl: int
-) -> LoginState:
-    """Issue state and nonce for a login; rejects a deployment the registration lacks."""
-    if login.lti_deployment_id is not None and login.lti_deployment_id not in deployment_ids(
-        session, registration.id
-    ):
-        raise UnknownDeployment(
-            f"deployment {login.lti_deployment_id!r} is not registered for this platform; an "
-            "administrator adds it to the registration"
-        )
-    session.execute(delete(LoginState).where(LoginState.expires_ms < now_ms - 86_400_000))
-    session.execute(delete(UsedNonce).where(UsedNonce.expires_ms < now_ms))
-    row = LoginState(
-        store_id=registration.store_id,
-        registration_id=registration.id,
-        state=new_secret(),
-        nonce=new_secret(),
-        storage_target=login.lti_storage_target,
-        created_ms=now_ms,
-        expires_ms=now_ms + ttl * 1000,
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
-@dataclass(frozen=True)
-class BoundState:
-    """A login state tied to this browser, with what its launch must match."""
-
-    state_pk: int
-    state: str
-    nonce: str
-    registration_id: int
-    store_id: int
-    issuer: str
-    client_id: str
-    key_set_url: str
-    deployment_ids: frozenset[str]
-    storage_target: str | None
-    platform_origin: str
-    frame_origins: list[str]
-    #: Neither cookie nor storage value came, but the platform offered platform storage: the
-    #: view serves the page that reads the state from it and posts the launch again.
-    needs_storage_check: bool = False
-
-
-def bind_state(
-    session: Session,
-    state: str,
-    cookie_value: str | None,
-    storage_value: str | None,
-    now_ms: int,
-) -> BoundState:
-    """Check the posted state: issued by us, unused, unexpired, and bound to this browser.
-
-    Bound means the state cookie set at login came back with the same value, or, when the
-    platform offered platform storage and the cookie was blocked, the value our page read from
-    platform storage (and posted as ``lti_storage_state``) equals it.
-    """
-    from lti.launch import origin
-
-    row = None
-    if _is_token_text(state):
-        row = session.scalar(select(LoginState).where(LoginState.state == state))
-    if row is None:
-        raise UnknownState("this launch's state was not issued by this tool")
-    if row.used_ms is not None:
-        raise StateReused("this launch was already used; start again from the course")
-    if row.expires_ms < now_ms:
-        raise StateExpired("the login took too long; start again from the course")
-    needs_storage_check = False
-    if cookie_value is not None:
-        if not hmac.compare_digest(cookie_value.encode(), state.encode()):
-            raise StateMismatch("the state cookie does not match the posted state")
-    elif storage_value is not None:
-        if row.storage_target is None:
-            raise StateNotBound("platform storage was not offered for this login")
-        if not hmac.compare_digest(storage_value.encode(), state.encode()):
-            raise StateMismatch("the state kept in platform storage does not match")
-    elif row.storage_target is not None:
-        needs_storage_check = True
-    else:
-        raise StateNotBound(
-            "the browser did not send the state cookie (third-party cookies are blocked in "
-            "this frame); open the tool in a new window, or ask the LMS administrator to "
-            "enable LTI platform storage"
-        )
-    registration = session.get(Registration, row.registration_id)
-    if registration is None:
-        raise UnknownRegistration("the registration of this login was deleted")
-    return BoundState(
-        state_pk=row.id,
-        state=row.state,
-        nonce=row.nonce,
-        registration_id=registration.id,
-        store_id=registration.store_id,
-        issuer=registration.issuer,
-        client_id=registration.client_id,
-        key_set_url=registration.key_set_url,
-        deployment_ids=frozenset(deployment_ids(session, registration.id)),
-        storage_target=row.storage_target,
-        platform_origin=origin(registration.auth_login_url),
-        frame_origins=platform_origins(registration),
-        needs_storage_check=needs_storage_check,
-    )
-
-
-def consume_state(session: Session, state_pk: int, now_ms: int) -> None:
-    """Mark the state used, atomically: of two concurrent launches with it, one fails."""
-    result = session.execute(
-        update(LoginState)
-        .where(LoginState.id == state_pk, LoginState.used_ms.is_(None))
-        .values(used_ms=now_ms)
-    )
-    if result.rowcount != 1:
-        raise StateReused("this launch was already used; start again from the course")
-
-
-def nonce_used(session: Session, registration_id: int, nonce: str) -> bool:
-    return (
-        session.scalar(
-            select(UsedNonce.id).where(
-                UsedNonce.registration_id == registration_id, UsedNonce.nonce == nonce
-            )
-        )
-        is not None
-    )
-
-
-# ==== recording a launch =========================================================================
-
-
-def person_for_lms_user(
-    session: Session,
-    store_id: int,
-    issuer: str,
-    sub: str,
-    name: str | None,
-    email: str | None,
-):
-    """The person of an LMS user: their LMS account and email linked to one person.
-
-    An existing person with this email (from another source) gains the LMS account; an email
-    that already belongs to someone else is left alone (merging people is a deliberate act).
-    """
-    name = name[:300] if name else None
-    account = st.lms_agent(issuer, sub)
-    person = people.find_person(session, store_id, account)
-    if person is None and email:
-        person = people.find_person(session, store_id, st.email_agent(email))
-        if person is not None:
-            people.link_identity(session, store_id, person, account, source="lti")
-    if person is None:
-        person = people.ensure_person(session, store_id, account, name=name or "", source="lti")
-    if email:
-        try:
-            people.link_identity(session, store_id, person, st.email_agent(email), source="lti")
-        except Conflict:
-            log.info("lti: email of LMS user %s belongs to another person; not linked", sub)
-        else:
-            if not person.email:
-                person.email = email
-    if name and not person.name:
-        person.name = name
-    session.flush()
-    return person
-
-
-def record_launch(
-    session: Session, bound: BoundState, msg: c.LaunchMessage, now_ms: int, leeway: int
-) -> Launch:
-    """Store an accepted launch in the caller's transaction.
-
-    Records the nonce (single use), the course, the link and the person, and stores the
-    ``launched`` statement through the LRS write path.
-
-    Raises NonceReplayed if another launch used this nonce meanwhile.
-    """
-    try:
-        with session.begin_nested():
-            session.add(
-                UsedNonce(
-                    store_id=bound.store_id,
-                    registration_id=bound.registration_id,
-                    nonce=msg.nonce,
-                    expires_ms=int(float(msg.claims["exp"]) * 1000) + (leeway + 86_400) * 1000,
-                )
-            )
-    except IntegrityError:
-        raise NonceReplayed(
-            "this id_token's nonce was already used: the launch is a replay"
-        ) from None
-    store_id, issuer, deployment = bound.store_id, msg.issuer, msg.deployment_id
-    context = None
-    if msg.context_id:
-        course = msg.context
-        context, _ = get_or_create(
-            session,
-            Context,
-            {
-                "registration_id": bound.registration_id,
-                "deployment_id": deployment,
-                "context_id": msg.context_id,
-            },
-            {
-                "store_id": store_id,
-                "activity_iri": st.context_iri(issuer, deployment, msg.context_id),
-            },
-        )
-        context.title = str(course.get("title") or "")[:500]
-        context.label = str(course.get("label") or "")[:255]
-        memberships = msg.nrps.get("context_memberships_url")
-        if isinstance(memberships, str) and memberships:
-            if memberships != context.memberships_url:
-                context.differences_url = None
-            context.memberships_url = memberships
-    link = None
-    custom = msg.custom
-    if msg.message_type == c.RESOURCE_LINK_REQUEST and msg.resource_link_id:
-        link, _ = get_or_create(
-            session,
-            ResourceLink,
-            {
-                "registration_id": bound.registration_id,
-                "deployment_id": deployment,
-                "resource_link_id": msg.resource_link_id,
-            },
-            {
-                "store_id": store_id,
-                "activity_iri": st.resource_link_iri(issuer, deployment, msg.resource_link_id),
-                "updated_ms": now_ms,
-            },
-        )
-        link.context_pk = context.id if context else None
-        link.title = str(msg.resource_link.get("title") or "")[:500]
-        link.placed_activity = custom.get(st.CUSTOM_ACTIVITY) or link.placed_activity
-        link.objective_template = (
-            custom.get(st.CUSTOM_OBJECTIVE_TEMPLATE, "")[:255] or link.objective_template
-        )
-        endpoint = msg.ags
-        if endpoint:
-            link.lineitems_url = endpoint.get("lineitems") or None
-            link.lineitem_url = endpoint.get("lineitem") or None
-            link.ags_scopes = " ".join(s for s in endpoint.get("scope", []) if isinstance(s, str))
-        link.updated_ms = now_ms
-    sub = msg.sub or ""
-    person = person_for_lms_user(session, store_id, issuer, sub, msg.name, msg.email)
-    statement = st.launch_statement(msg, link.placed_activity if link else None)
-    write_statements(session, source_principal(store_id, "lti"), [statement])
-    settings: dict[str, Any] = {}
-    if msg.message_type == c.DEEP_LINKING_REQUEST:
-        settings["deep_linking_settings"] = msg.deep_linking_settings
-    return_url = msg.launch_presentation.get("return_url")
-    if isinstance(return_url, str):
-        settings["return_url"] = return_url
-    launch = Launch(
-        store_id=store_id,
-        registration_id=bound.registration_id,
-        context_pk=context.id if context else None,
-        resource_link_pk=link.id if link else None,
-        person_id=person.id,
-        deployment_id=deployment,
-        message_type=msg.message_type,
-        sub=sub,
-        roles=json.dumps(msg.roles),
-        settings=json.dumps(settings),
-        statement_id=statement["id"],
-        created_ms=now_ms,
-    )
-    session.add(launch)
-    session.flush()
-    return launch
-
-
-# ==== the launch token of the pages after a launch ===============================================
-
-
-def issue_launch_token(session: Session, launch: Launch, now_ms: int, ttl: int) -> str:
-    """A short-lived signed token naming the launch; pages carry it instead of a cookie."""
-    now = now_ms // 1000
-    claims = {
-        "aud": LAUNCH_TOKEN_AUDIENCE,
-        "sub": str(launch.id),
-        "iat": now,
-        "exp": now + ttl,
-        "jti": uuid.uuid4().hex,
-    }
-    return sign_with_tool_key(session, claims, now_ms, LAUNCH_TOKEN_TYPE)
-
-
-def open_launch_token(session: Session, token: str | None, now_ms: int) -> Launch:
-    """The launch a token names; LaunchTokenInvalid if missing, forged, expired or unknown."""
-    if not token:
-        raise LaunchTokenInvalid("this page needs a launch; open the tool from the course")
-    try:
-        claims = jose.verify_own(token, published_keys(session, now_ms), LAUNCH_TOKEN_TYPE)
-    except (MalformedToken, BadSignature):
-        raise LaunchTokenInvalid("this page's launch token is not valid") from None
-    if claims.get("aud") != LAUNCH_TOKEN_AUDIENCE or not str(claims.get("sub", "")).isdigit():
-        raise LaunchTokenInvalid("this page's launch token is not valid")
-    if not isinstance(claims.get("exp"), int) or claims["exp"] * 1000 < now_ms:
-        raise LaunchTokenInvalid("the session expired; launch the tool again from the course")
-    launch = session.get(Launch, int(claims["sub"]))
-    if launch is None:
-        raise LaunchTokenInvalid("this page's launch no longer exists")
-    return launch
 
 
 # ==== deep linking ===============================================================================
@@ -469,10 +134,6 @@ def _display(language_map: Any) -> str | None:
         value = next(iter(language_map.values()))
         return value if isinstance(value, str) else None
     return None
-
-
-def launch_settings(launch: Launch) -> dict[str, Any]:
-    return json.loads(launch.settings or "{}")
 
 
 def deep_linking_response(

@@ -33,7 +33,7 @@ from lrs.runtime import current_principal, lrs_runtime
 from lti import claims as c
 from lti import deep_linking as dl
 from lti import keys as tool_keys
-from lti import oidc, registrations
+from lti import launches, oidc, registrations
 from lti import services as svc
 from lti.errors import (
     DeepLinkingRejected,
@@ -165,7 +165,9 @@ def login():
             session, login_request.iss, login_request.client_id
         )
         g.lti_frame_origins = registrations.platform_origins(registration)
-        row = svc.begin_login(session, registration, login_request, now, rt.config.login_seconds)
+        row = launches.begin_login(
+            session, registration, login_request, now, rt.config.login_seconds
+        )
         state, storage_target = row.state, row.storage_target
         auth_url = oidc.authentication_url(
             registration.auth_login_url,
@@ -232,7 +234,7 @@ def launch():
     now = rt.now()
     cookie_name = oidc.state_cookie_name(state)
     with read_transaction(_sessions()) as session:
-        bound = svc.bind_state(
+        bound = launches.bind_state(
             session, state, request.cookies.get(cookie_name), form.get("lti_storage_state"), now
         )
     g.lti_frame_origins = bound.frame_origins
@@ -246,14 +248,14 @@ def launch():
             storage_target=bound.storage_target,
         )
     with write_transaction(_sessions()) as session:
-        svc.consume_state(session, bound.state_pk, now)
+        launches.consume_state(session, bound.state_pk, now)
 
     def keys(kid: str, refresh: bool):
         return rt.jwks.key(bound.key_set_url, kid, refresh)
 
     def nonce_used(nonce: str) -> bool:
         with read_transaction(_sessions()) as session:
-            return svc.nonce_used(session, bound.registration_id, nonce)
+            return launches.nonce_used(session, bound.registration_id, nonce)
 
     expected = Expected(
         issuer=bound.issuer,
@@ -266,7 +268,7 @@ def launch():
         id_token, expected, keys, nonce_used, now / 1000, rt.config.leeway_seconds
     )
     with write_transaction(_sessions()) as session:
-        record = svc.record_launch(session, bound, message, now, rt.config.leeway_seconds)
+        record = launches.record_launch(session, bound, message, now, rt.config.leeway_seconds)
         for hook in rt.launch_hooks:
             hook(session, record)
         response = _landing(session, record, now)
@@ -281,7 +283,7 @@ def launch():
 def _landing(session, launch, now: int, notice: str | None = None, status: int = 200):
     """The page for a launch: content picker, instructor's course page or learner's page."""
     rt = runtime()
-    token = svc.issue_launch_token(session, launch, now, rt.config.launch_token_seconds)
+    token = launches.issue_launch_token(session, launch, now, rt.config.launch_token_seconds)
     registration = session.get(Registration, launch.registration_id)
     frame_origins = registrations.platform_origins(registration)
     roles = json.loads(launch.roles)
@@ -292,10 +294,10 @@ def _landing(session, launch, now: int, notice: str | None = None, status: int =
         "platform": registration.name,
         "course": context.title if context else "",
         "notice": notice,
-        "return_url": _safe_link(svc.launch_settings(launch).get("return_url")),
+        "return_url": _safe_link(launches.launch_settings(launch).get("return_url")),
     }
     if launch.message_type == c.DEEP_LINKING_REQUEST:
-        settings = svc.launch_settings(launch).get("deep_linking_settings") or {}
+        settings = launches.launch_settings(launch).get("deep_linking_settings") or {}
         sections = [
             (provider, provider.options(session, launch.store_id))
             for provider in rt.placement_providers.values()
@@ -367,7 +369,7 @@ def _member_view(member) -> dict[str, Any]:
 
 
 def _launch_from(token: str | None, session, now: int):
-    launch = svc.open_launch_token(session, token, now)
+    launch = launches.open_launch_token(session, token, now)
     registration = session.get(Registration, launch.registration_id)
     g.lti_frame_origins = registrations.platform_origins(registration) if registration else None
     return launch
@@ -403,7 +405,7 @@ def roster_sync():
         except (PlatformServiceError, ServiceNotGranted) as exc:
             notice = f"The roster could not be loaded: {exc.message}"
     with write_transaction(_sessions()) as session:
-        launch = svc.open_launch_token(session, request.form.get("lt"), now)
+        launch = launches.open_launch_token(session, request.form.get("lt"), now)
         if fetched is not None and launch.context_pk is not None:
             context = session.get(Context, launch.context_pk)
             result = svc.apply_roster(session, context, fetched, now)
@@ -430,7 +432,7 @@ def deep_link():
             raise DeepLinkingRejected("this launch was not a Deep Linking request")
         if not c.is_teaching(json.loads(launch.roles)):
             raise NotAllowed("only instructors can place content in a course")
-        settings = svc.launch_settings(launch).get("deep_linking_settings") or {}
+        settings = launches.launch_settings(launch).get("deep_linking_settings") or {}
         activity_id = (form.get("activity_id") or "").strip()
         if activity_id:
             kind, key = "activity", activity_id

@@ -136,13 +136,12 @@ def viewer_from_launch(session: Session, token: str):
     Returns the viewer and the platform's origins (for ``frame-ancestors``). Raises the LTI
     package's LaunchTokenInvalid for a missing, forged or expired token.
     """
-    from lti import registrations, runtime
-    from lti import services as lti_services
+    from lti import launches, registrations, runtime
     from lti.models import Registration
     from objectives.accounts import find_account, viewer_of
     from objectives.errors import NotAllowed
 
-    launch = lti_services.open_launch_token(session, token, runtime().now())
+    launch = launches.open_launch_token(session, token, runtime().now())
     if launch.person_id is None:
         raise NotAllowed("this launch has no learner; open Learnloop from your course")
     registration = session.get(Registration, launch.registration_id)

@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lrs.api import source_principal
 from lrs.errors import NotFound
 from lrs.people import services as people
 from lti import ags, nrps
@@ -94,7 +93,7 @@ class ActivityPlacements:
         ).all()
         options = []
         for activity_id, definition in rows:
-            name = _display(json.loads(definition or "{}").get("name"))
+            name = st.display(json.loads(definition or "{}").get("name"))
             if not name or "/lti/deployment/" in activity_id:
                 continue  # unnamed activities and our own launch records make poor choices
             options.append(self._placement(activity_id, name))
@@ -114,7 +113,7 @@ class ActivityPlacements:
                     Activity.store_id == store_id, Activity.activity_id == key
                 )
             )
-            title = _display(json.loads(definition or "{}").get("name")) or key
+            title = st.display(json.loads(definition or "{}").get("name")) or key
         return self._placement(key, title)
 
     def _placement(self, activity_id: str, title: str) -> Placement:
@@ -124,16 +123,6 @@ class ActivityPlacements:
             title=title[:200],
             custom={st.CUSTOM_ACTIVITY: activity_id},
         )
-
-
-def _display(language_map: Any) -> str | None:
-    if isinstance(language_map, dict) and language_map:
-        for tag in ("en-US", "en", "und"):
-            if isinstance(language_map.get(tag), str):
-                return language_map[tag]
-        value = next(iter(language_map.values()))
-        return value if isinstance(value, str) else None
-    return None
 
 
 def deep_linking_response(
@@ -654,34 +643,3 @@ def roster(session: Session, context_pk: int) -> list[Membership]:
         )
     )
     return sorted(rows, key=lambda m: c.LEARNER not in json.loads(m.roles or "[]"))
-
-
-# ==== the learner's page =========================================================================
-
-
-def recent_learning(
-    session: Session, store_id: int, person_id: int, limit: int = 20
-) -> list[dict[str, Any]]:
-    """The person's most recent statements under any of their identities, newest first."""
-    from lrs.core.query import parse_statement_query
-    from lrs.core.versions import V200
-    from lrs.statements.read import query_statements
-
-    principal = source_principal(store_id, "lti")
-    found: dict[str, tuple[str, dict]] = {}
-    for agent in people.identities(session, store_id, person_id):
-        query = parse_statement_query({"agent": json.dumps(agent), "limit": str(limit)}, V200)
-        for text in query_statements(session, principal, query, []).statements:
-            statement = json.loads(text)
-            found[statement["id"]] = (statement.get("stored", ""), statement)
-    ordered = sorted(found.values(), key=lambda pair: pair[0], reverse=True)
-    return [statement for _, statement in ordered[:limit]]
-
-
-def describe_statement(statement: dict[str, Any]) -> dict[str, str]:
-    """Verb, object name and time of a statement, for display."""
-    verb = statement.get("verb", {})
-    verb_name = _display(verb.get("display")) or verb.get("id", "").rsplit("/", 1)[-1]
-    obj = statement.get("object", {})
-    name = _display((obj.get("definition") or {}).get("name")) or obj.get("id", "")
-    return {"verb": verb_name, "object": name, "when": statement.get("timestamp", "")[:16]}

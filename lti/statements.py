@@ -11,12 +11,15 @@ Pure. Every id is derived, never random, so the same launch always maps to the s
   ``sessionid`` extension, derived from the nonce;
 * activity ids live under the platform's issuer URL, which is where the resource link and the
   course live, and which does not change when Learnloop moves to another host.
+
+``describe_statement`` and ``display`` show stored statements on the learner's page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 from urllib.parse import quote
 
 from lti import claims as c
@@ -146,3 +149,23 @@ def launch_statement(msg: c.LaunchMessage, placed_activity: str | None = None) -
         "context": context,
         "timestamp": timestamp.replace("+00:00", "Z"),
     }
+
+
+def describe_statement(statement: dict[str, Any]) -> dict[str, str]:
+    """Verb, object name and time of a statement, for display."""
+    verb = statement.get("verb", {})
+    verb_name = display(verb.get("display")) or verb.get("id", "").rsplit("/", 1)[-1]
+    obj = statement.get("object", {})
+    name = display((obj.get("definition") or {}).get("name")) or obj.get("id", "")
+    return {"verb": verb_name, "object": name, "when": statement.get("timestamp", "")[:16]}
+
+
+def display(language_map: Any) -> str | None:
+    """The text of an xAPI language map: en-US, en or und first, else the first entry."""
+    if isinstance(language_map, dict) and language_map:
+        for tag in ("en-US", "en", "und"):
+            if isinstance(language_map.get(tag), str):
+                return language_map[tag]
+        value = next(iter(language_map.values()))
+        return value if isinstance(value, str) else None
+    return None

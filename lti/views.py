@@ -26,15 +26,18 @@ from flask import (
     url_for,
 )
 
+from lrs.api import source_principal
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import LrsError
 from lrs.http import error_response
+from lrs.people import services as people
 from lrs.runtime import current_principal, lrs_runtime
 from lti import claims as c
 from lti import deep_linking as dl
 from lti import keys as tool_keys
 from lti import launches, oidc, registrations
 from lti import services as svc
+from lti import statements as st
 from lti.errors import (
     DeepLinkingRejected,
     MissingLaunchParameter,
@@ -330,7 +333,7 @@ def _landing(session, launch, now: int, notice: str | None = None, status: int =
             if shown is not None:
                 panels.append(shown)
     recent = (
-        svc.recent_learning(session, launch.store_id, launch.person_id)
+        _recent_learning(session, launch.store_id, launch.person_id)
         if launch.person_id is not None
         else []
     )
@@ -345,7 +348,7 @@ def _landing(session, launch, now: int, notice: str | None = None, status: int =
         status=status,
         frame_origins=frame_origins,
         panels=panels,
-        recent=[svc.describe_statement(s) for s in recent],
+        recent=[st.describe_statement(s) for s in recent],
         link_title=link.title if link else "",
         placed_activity=link.placed_activity if link else None,
         **common,
@@ -366,6 +369,25 @@ def _member_view(member) -> dict[str, Any]:
         "status": member.status,
         "learner": c.LEARNER in roles,
     }
+
+
+def _recent_learning(
+    session, store_id: int, person_id: int, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The person's most recent statements under any of their identities, newest first."""
+    from lrs.core.query import parse_statement_query
+    from lrs.core.versions import V200
+    from lrs.statements.read import query_statements
+
+    principal = source_principal(store_id, "lti")
+    found: dict[str, tuple[str, dict]] = {}
+    for agent in people.identities(session, store_id, person_id):
+        query = parse_statement_query({"agent": json.dumps(agent), "limit": str(limit)}, V200)
+        for text in query_statements(session, principal, query, []).statements:
+            statement = json.loads(text)
+            found[statement["id"]] = (statement.get("stored", ""), statement)
+    ordered = sorted(found.values(), key=lambda pair: pair[0], reverse=True)
+    return [statement for _, statement in ordered[:limit]]
 
 
 def _launch_from(token: str | None, session, now: int):

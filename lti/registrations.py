@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -30,7 +30,9 @@ from lti.errors import (
 )
 from lti.launch import origin
 from lti.models import Deployment, Registration, RegistrationInvite
-from lti.runtime import LtiRuntime
+
+if TYPE_CHECKING:
+    from lti.runtime import LtiRuntime
 
 
 @dataclass

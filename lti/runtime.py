@@ -58,7 +58,7 @@ def build_runtime(
     config: LtiConfig | None = None, clock: Callable[[], int] | None = None
 ) -> LtiRuntime:
     """A runtime with the default placement provider (learning activities)."""
-    from lti.services import ActivityPlacements
+    from lti.placements import ActivityPlacements
 
     config = config or LtiConfig.from_env()
     http = PlatformHttp(config)

@@ -34,25 +34,20 @@ from lrs.people import services as people
 from lti import ags, nrps
 from lti import claims as c
 from lti import statements as st
-from lti.deep_linking import Placement
 from lti.errors import (
-    DeepLinkingRejected,
     PlatformServiceError,
     ServiceNotGranted,
-    UnknownRegistration,
 )
 from lti.keys import sign_with_tool_key
-from lti.launches import launch_settings, person_for_lms_user
+from lti.launches import person_for_lms_user
 from lti.models import (
     Context,
-    Launch,
     Membership,
     Registration,
     ResourceLink,
     ScoreMark,
     get_or_create,
 )
-from lti.oidc import new_secret
 from lti.runtime import LtiRuntime
 
 log = logging.getLogger("learnloop.lti")
@@ -71,87 +66,6 @@ def _runtime(runtime: LtiRuntime | None) -> LtiRuntime:
 
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-# ==== deep linking ===============================================================================
-
-
-class ActivityPlacements:
-    """Learning activities: any xAPI Activity id, or one of the store's named activities."""
-
-    kind = "activity"
-    label = "Learning activity"
-
-    def options(self, session: Session, store_id: int, limit: int = 50) -> list[Placement]:
-        from lrs.models import Activity
-
-        rows = session.execute(
-            select(Activity.activity_id, Activity.definition)
-            .where(Activity.store_id == store_id)
-            .order_by(Activity.id.desc())
-            .limit(limit * 4)
-        ).all()
-        options = []
-        for activity_id, definition in rows:
-            name = st.display(json.loads(definition or "{}").get("name"))
-            if not name or "/lti/deployment/" in activity_id:
-                continue  # unnamed activities and our own launch records make poor choices
-            options.append(self._placement(activity_id, name))
-            if len(options) == limit:
-                break
-        return options
-
-    def resolve(self, session: Session, store_id: int, key: str, title: str = "") -> Placement:
-        from lrs.models import Activity
-        from schemas.fields import is_iri
-
-        if not key or not is_iri(key):
-            raise DeepLinkingRejected("the learning activity must be an IRI, e.g. https://…")
-        if not title:
-            definition = session.scalar(
-                select(Activity.definition).where(
-                    Activity.store_id == store_id, Activity.activity_id == key
-                )
-            )
-            title = st.display(json.loads(definition or "{}").get("name")) or key
-        return self._placement(key, title)
-
-    def _placement(self, activity_id: str, title: str) -> Placement:
-        return Placement(
-            kind=self.kind,
-            key=activity_id,
-            title=title[:200],
-            custom={st.CUSTOM_ACTIVITY: activity_id},
-        )
-
-
-def deep_linking_response(
-    session: Session,
-    launch: Launch,
-    items: list[dict[str, Any]],
-    now_ms: int,
-    message: str | None = None,
-) -> tuple[str, str]:
-    """The platform's return URL and the signed ``LtiDeepLinkingResponse`` for ``items``."""
-    from lti.deep_linking import response_claims
-
-    if launch.message_type != c.DEEP_LINKING_REQUEST:
-        raise DeepLinkingRejected("this launch was not a Deep Linking request")
-    settings = launch_settings(launch).get("deep_linking_settings") or {}
-    registration = session.get(Registration, launch.registration_id)
-    if registration is None:
-        raise UnknownRegistration("the registration of this launch was deleted")
-    claims = response_claims(
-        client_id=registration.client_id,
-        platform_issuer=registration.issuer,
-        deployment_id=launch.deployment_id,
-        settings=settings,
-        items=items,
-        nonce=new_secret(),
-        now=now_ms // 1000,
-        message=message,
-    )
-    return settings["deep_link_return_url"], sign_with_tool_key(session, claims, now_ms)
 
 
 # ==== calling platform services ==================================================================

@@ -35,7 +35,7 @@ from lrs.runtime import current_principal, lrs_runtime
 from lti import claims as c
 from lti import deep_linking as dl
 from lti import keys as tool_keys
-from lti import launches, oidc, registrations
+from lti import launches, oidc, placements, registrations
 from lti import services as svc
 from lti import statements as st
 from lti.errors import (
@@ -475,7 +475,7 @@ def deep_link():
     dl.check_acceptable(settings, 1, graded)
     item = dl.content_item(placement, _base_url() + "/lti/launch", graded, score_maximum)
     with write_transaction(_sessions()) as session:
-        return_url, jwt = svc.deep_linking_response(
+        return_url, jwt = placements.deep_linking_response(
             session,
             session.get(Launch, launch_pk),
             [item],

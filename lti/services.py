@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,132 +37,27 @@ from lti.errors import (
     PlatformServiceError,
     ServiceNotGranted,
 )
-from lti.keys import sign_with_tool_key
 from lti.launches import person_for_lms_user
 from lti.models import (
     Context,
     Membership,
-    Registration,
     ResourceLink,
     ScoreMark,
     get_or_create,
+)
+from lti.platform_services import (
+    MAX_PAGES,
+    call_service,
+    registration_of,
+    resolve_runtime,
 )
 from lti.runtime import LtiRuntime
 
 log = logging.getLogger("learnloop.lti")
 
-CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-MAX_PAGES = 1000
-
-
-def _runtime(runtime: LtiRuntime | None) -> LtiRuntime:
-    if runtime is not None:
-        return runtime
-    from lti.runtime import runtime as current
-
-    return current()
-
 
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-# ==== calling platform services ==================================================================
-
-
-def access_token(
-    session: Session, registration: Registration, scopes: list[str], runtime: LtiRuntime
-) -> str:
-    """A bearer token for these scopes (client credentials with a signed JWT assertion).
-
-    Cached per (registration, scope set) until shortly before ``expires_in``.
-    """
-    scope_set = frozenset(scopes)
-    cached = runtime.tokens.get(registration.id, scope_set)
-    if cached:
-        return cached
-    now_ms = runtime.now()
-    now = now_ms // 1000
-    assertion = sign_with_tool_key(
-        session,
-        {
-            "iss": registration.client_id,
-            "sub": registration.client_id,
-            "aud": registration.auth_audience or registration.auth_token_url,
-            "iat": now,
-            "exp": now + 300,
-            "jti": uuid.uuid4().hex,
-        },
-        now_ms,
-    )
-    answer = runtime.http.request(
-        "POST",
-        registration.auth_token_url,
-        what="token endpoint",
-        headers={"Accept": "application/json"},
-        data={
-            "grant_type": "client_credentials",
-            "client_assertion_type": CLIENT_ASSERTION_TYPE,
-            "client_assertion": assertion,
-            "scope": " ".join(sorted(scope_set)),
-        },
-    )
-    if not answer.ok:
-        raise PlatformServiceError(
-            f"the platform refused the token request (HTTP {answer.status}); check that it can "
-            "reach this tool's /lti/jwks and that the scopes are granted",
-            answer.status,
-        )
-    body = answer.json()
-    token = body.get("access_token") if isinstance(body, dict) else None
-    if not isinstance(token, str) or not token:
-        raise PlatformServiceError("the platform's token answer has no access_token", 200)
-    expires_in = body.get("expires_in", 3600)
-    expires_in = expires_in if isinstance(expires_in, int | float) else 3600
-    runtime.tokens.put(registration.id, scope_set, token, float(expires_in))
-    return token
-
-
-def _call(
-    session: Session,
-    registration: Registration,
-    scopes: list[str],
-    method: str,
-    url: str,
-    *,
-    what: str,
-    accept: str,
-    runtime: LtiRuntime,
-    json_body: Any = None,
-    content_type: str | None = None,
-):
-    """A service call with a bearer token; on 401 the token is renewed once."""
-    for attempt in (1, 2):
-        token = access_token(session, registration, scopes, runtime)
-        answer = runtime.http.request(
-            method,
-            url,
-            what=what,
-            headers={"Authorization": "Bearer " + token, "Accept": accept},
-            json_body=json_body,
-            content_type=content_type,
-        )
-        if answer.status == 401 and attempt == 1:
-            runtime.tokens.drop(registration.id, frozenset(scopes))
-            continue
-        if not answer.ok:
-            raise PlatformServiceError(
-                f"the platform's {what} answered HTTP {answer.status}", answer.status
-            )
-        return answer
-    raise AssertionError("unreachable")
-
-
-def _registration_of(session: Session, store_id: int, registration_id: int) -> Registration:
-    registration = session.get(Registration, registration_id)
-    if registration is None or registration.store_id != store_id:
-        raise NotFound("the registration of this resource link no longer exists")
-    return registration
 
 
 def _require_scope(link: ResourceLink, *wanted: str) -> str:
@@ -203,7 +97,7 @@ def resource_links(
 
 def user_sub_for(session: Session, link: ResourceLink, person_id: int) -> str | None:
     """The LMS user id (``sub``) of a person on the platform of this link, if known."""
-    registration = _registration_of(session, link.store_id, link.registration_id)
+    registration = registration_of(session, link.store_id, link.registration_id)
     for agent in people.identities(session, link.store_id, person_id):
         account = agent.get("account") or {}
         if account.get("homePage") == registration.issuer:
@@ -221,11 +115,11 @@ def line_items(
     runtime: LtiRuntime | None = None,
 ) -> list[dict[str, Any]]:
     """Every line item of the link's course matching the filters, following rel="next"."""
-    rt = _runtime(runtime)
+    rt = resolve_runtime(runtime)
     if not link.lineitems_url:
         raise ServiceNotGranted("the platform sent no line items URL for this resource link")
     scope = _require_scope(link, ags.SCOPE_LINEITEM, ags.SCOPE_LINEITEM_READONLY)
-    registration = _registration_of(session, link.store_id, link.registration_id)
+    registration = registration_of(session, link.store_id, link.registration_id)
     url: str | None = ags.with_query(
         link.lineitems_url, resource_id=resource_id, tag=tag, resource_link_id=resource_link_id
     )
@@ -233,7 +127,7 @@ def line_items(
     for _ in range(MAX_PAGES):
         if url is None:
             break
-        answer = _call(
+        answer = call_service(
             session,
             registration,
             [scope],
@@ -266,12 +160,12 @@ def find_or_create_line_item(
     runtime: LtiRuntime | None = None,
 ) -> dict[str, Any]:
     """The course's line item with this resourceId/tag, created (decoupled model) if missing."""
-    rt = _runtime(runtime)
+    rt = resolve_runtime(runtime)
     existing = line_items(session, link, resource_id=resource_id, tag=tag, runtime=rt)
     if existing:
         return existing[0]
     _require_scope(link, ags.SCOPE_LINEITEM)
-    registration = _registration_of(session, link.store_id, link.registration_id)
+    registration = registration_of(session, link.store_id, link.registration_id)
     payload = ags.line_item_payload(
         label=label,
         score_maximum=score_maximum,
@@ -279,7 +173,7 @@ def find_or_create_line_item(
         tag=tag,
         resource_link_id=link.resource_link_id,
     )
-    answer = _call(
+    answer = call_service(
         session,
         registration,
         [ags.SCOPE_LINEITEM],
@@ -318,14 +212,14 @@ def post_score(
     ServiceNotGranted without the score scope or a line item, InvalidScore for bad values,
     PlatformServiceError when the platform refuses.
     """
-    rt = _runtime(runtime)
+    rt = resolve_runtime(runtime)
     target = line_item_url or link.lineitem_url
     if not target:
         raise ServiceNotGranted(
             "this resource link has no line item; use find_or_create_line_item first"
         )
     _require_scope(link, ags.SCOPE_SCORE)
-    registration = _registration_of(session, link.store_id, link.registration_id)
+    registration = registration_of(session, link.store_id, link.registration_id)
     rt.http.check(target, "line item URL")
     mark, created = get_or_create(
         session,
@@ -349,7 +243,7 @@ def post_score(
     )
     mark.last_ms = timestamp_ms
     session.flush()
-    answer = _call(
+    answer = call_service(
         session,
         registration,
         [ags.SCOPE_SCORE],
@@ -373,18 +267,18 @@ def get_results(
     runtime: LtiRuntime | None = None,
 ) -> list[dict[str, Any]]:
     """The results of a line item (all users or one), following rel="next"."""
-    rt = _runtime(runtime)
+    rt = resolve_runtime(runtime)
     target = line_item_url or link.lineitem_url
     if not target:
         raise ServiceNotGranted("this resource link has no line item")
     _require_scope(link, ags.SCOPE_RESULT_READONLY)
-    registration = _registration_of(session, link.store_id, link.registration_id)
+    registration = registration_of(session, link.store_id, link.registration_id)
     url: str | None = ags.with_query(ags.service_url(target, "results"), user_id=user_sub)
     results: list[dict[str, Any]] = []
     for _ in range(MAX_PAGES):
         if url is None:
             break
-        answer = _call(
+        answer = call_service(
             session,
             registration,
             [ags.SCOPE_RESULT_READONLY],
@@ -439,10 +333,10 @@ def fetch_roster(
     With ``use_differences`` and a ``rel="differences"`` link from an earlier full sync, only
     the changes since then are fetched.
     """
-    rt = _runtime(runtime)
+    rt = resolve_runtime(runtime)
     if not context.memberships_url:
         raise ServiceNotGranted("the platform sent no names and roles service for this course")
-    registration = _registration_of(session, context.store_id, context.registration_id)
+    registration = registration_of(session, context.store_id, context.registration_id)
     differences = use_differences and bool(context.differences_url)
     base = context.differences_url if differences else context.memberships_url
     url: str | None = ags.with_query(base or "", rlid=resource_link_id, limit=limit)
@@ -452,7 +346,7 @@ def fetch_roster(
     for _ in range(MAX_PAGES):
         if url is None:
             break
-        answer = _call(
+        answer = call_service(
             session,
             registration,
             [nrps.SCOPE],
@@ -475,7 +369,7 @@ def apply_roster(
     session: Session, context: Context, fetched: RosterFetch, now_ms: int
 ) -> RosterSync:
     """Store the members and link each to a person (LMS account and email identities)."""
-    registration = _registration_of(session, context.store_id, context.registration_id)
+    registration = registration_of(session, context.store_id, context.registration_id)
     created = deleted = 0
     for member in fetched.members:
         row = session.scalar(
@@ -536,7 +430,7 @@ def sync_roster(
     runtime: LtiRuntime | None = None,
 ) -> RosterSync:
     """Fetch the course's members from NRPS and make each a person with identities."""
-    rt = _runtime(runtime)
+    rt = resolve_runtime(runtime)
     fetched = fetch_roster(
         session,
         context,

@@ -19,31 +19,24 @@ Public functions for other packages:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lrs.errors import NotFound
 from lrs.people import services as people
 from lti import ags, nrps
 from lti import claims as c
 from lti import statements as st
 from lti.errors import (
-    PlatformServiceError,
     ServiceNotGranted,
 )
 from lti.launches import person_for_lms_user
 from lti.models import (
     Context,
     Membership,
-    ResourceLink,
-    ScoreMark,
-    get_or_create,
 )
 from lti.platform_services import (
     MAX_PAGES,
@@ -54,246 +47,6 @@ from lti.platform_services import (
 from lti.runtime import LtiRuntime
 
 log = logging.getLogger("learnloop.lti")
-
-
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _require_scope(link: ResourceLink, *wanted: str) -> str:
-    granted = set(link.ags_scopes.split())
-    for scope in wanted:
-        if scope in granted:
-            return scope
-    raise ServiceNotGranted(
-        "the platform did not grant "
-        + " or ".join(s.rsplit("/", 1)[-1] for s in wanted)
-        + " for this resource link"
-    )
-
-
-def resource_link(session: Session, store_id: int, link_pk: int) -> ResourceLink:
-    link = session.get(ResourceLink, link_pk)
-    if link is None or link.store_id != store_id:
-        raise NotFound(f"no LTI resource link {link_pk} in this store")
-    return link
-
-
-def resource_links(
-    session: Session,
-    store_id: int,
-    *,
-    placed_activity: str | None = None,
-    objective_template: str | None = None,
-) -> list[ResourceLink]:
-    """The store's resource links, optionally only those placing an activity or template."""
-    query = select(ResourceLink).where(ResourceLink.store_id == store_id)
-    if placed_activity is not None:
-        query = query.where(ResourceLink.placed_activity == placed_activity)
-    if objective_template is not None:
-        query = query.where(ResourceLink.objective_template == objective_template)
-    return list(session.scalars(query.order_by(ResourceLink.id)))
-
-
-def user_sub_for(session: Session, link: ResourceLink, person_id: int) -> str | None:
-    """The LMS user id (``sub``) of a person on the platform of this link, if known."""
-    registration = registration_of(session, link.store_id, link.registration_id)
-    for agent in people.identities(session, link.store_id, person_id):
-        account = agent.get("account") or {}
-        if account.get("homePage") == registration.issuer:
-            return account.get("name")
-    return None
-
-
-def line_items(
-    session: Session,
-    link: ResourceLink,
-    *,
-    resource_id: str | None = None,
-    tag: str | None = None,
-    resource_link_id: str | None = None,
-    runtime: LtiRuntime | None = None,
-) -> list[dict[str, Any]]:
-    """Every line item of the link's course matching the filters, following rel="next"."""
-    rt = resolve_runtime(runtime)
-    if not link.lineitems_url:
-        raise ServiceNotGranted("the platform sent no line items URL for this resource link")
-    scope = _require_scope(link, ags.SCOPE_LINEITEM, ags.SCOPE_LINEITEM_READONLY)
-    registration = registration_of(session, link.store_id, link.registration_id)
-    url: str | None = ags.with_query(
-        link.lineitems_url, resource_id=resource_id, tag=tag, resource_link_id=resource_link_id
-    )
-    found: list[dict[str, Any]] = []
-    for _ in range(MAX_PAGES):
-        if url is None:
-            break
-        answer = call_service(
-            session,
-            registration,
-            [scope],
-            "GET",
-            url,
-            what="line items service",
-            accept=ags.LINEITEMS_MEDIA,
-            runtime=rt,
-        )
-        page = answer.json()
-        if not isinstance(page, list):
-            raise PlatformServiceError("the platform's line items answer is not an array", 200)
-        found.extend(
-            item
-            for item in page
-            if isinstance(item, dict) and ags.matches(item, resource_id, tag, resource_link_id)
-        )
-        url = ags.parse_links(answer.headers.get("Link")).get("next")
-    return found
-
-
-def find_or_create_line_item(
-    session: Session,
-    link: ResourceLink,
-    *,
-    label: str,
-    score_maximum: float,
-    resource_id: str | None = None,
-    tag: str | None = None,
-    runtime: LtiRuntime | None = None,
-) -> dict[str, Any]:
-    """The course's line item with this resourceId/tag, created (decoupled model) if missing."""
-    rt = resolve_runtime(runtime)
-    existing = line_items(session, link, resource_id=resource_id, tag=tag, runtime=rt)
-    if existing:
-        return existing[0]
-    _require_scope(link, ags.SCOPE_LINEITEM)
-    registration = registration_of(session, link.store_id, link.registration_id)
-    payload = ags.line_item_payload(
-        label=label,
-        score_maximum=score_maximum,
-        resource_id=resource_id,
-        tag=tag,
-        resource_link_id=link.resource_link_id,
-    )
-    answer = call_service(
-        session,
-        registration,
-        [ags.SCOPE_LINEITEM],
-        "POST",
-        link.lineitems_url or "",
-        what="line items service",
-        accept=ags.LINEITEM_MEDIA,
-        runtime=rt,
-        json_body=payload,
-        content_type=ags.LINEITEM_MEDIA,
-    )
-    created = answer.json()
-    if not isinstance(created, dict) or not isinstance(created.get("id"), str):
-        raise PlatformServiceError("the platform's new line item has no id", answer.status)
-    return created
-
-
-def post_score(
-    session: Session,
-    link: ResourceLink,
-    user_sub: str,
-    score_given: float | None,
-    score_maximum: float | None,
-    activity_progress: str = "Completed",
-    grading_progress: str = "FullyGraded",
-    comment: str | None = None,
-    *,
-    line_item_url: str | None = None,
-    runtime: LtiRuntime | None = None,
-) -> dict[str, Any]:
-    """Send one score to the gradebook of the link's line item (or ``line_item_url``).
-
-    The timestamp is strictly later than every score sent before for this user and line item
-    (kept in ``lti_score_marks``), so platforms never drop it as stale. Needs a write session.
-    Returns ``{"line_item": url, "timestamp": iso, "status": http status}``. Raises
-    ServiceNotGranted without the score scope or a line item, InvalidScore for bad values,
-    PlatformServiceError when the platform refuses.
-    """
-    rt = resolve_runtime(runtime)
-    target = line_item_url or link.lineitem_url
-    if not target:
-        raise ServiceNotGranted(
-            "this resource link has no line item; use find_or_create_line_item first"
-        )
-    _require_scope(link, ags.SCOPE_SCORE)
-    registration = registration_of(session, link.store_id, link.registration_id)
-    rt.http.check(target, "line item URL")
-    mark, created = get_or_create(
-        session,
-        ScoreMark,
-        {
-            "registration_id": registration.id,
-            "lineitem_hash": _sha256(target),
-            "user_id": user_sub,
-        },
-        {"store_id": link.store_id, "lineitem_url": target, "last_ms": 0},
-    )
-    timestamp_ms = ags.next_timestamp(None if created else mark.last_ms, rt.now())
-    payload = ags.score_payload(
-        user_id=user_sub,
-        score_given=score_given,
-        score_maximum=score_maximum,
-        activity_progress=activity_progress,
-        grading_progress=grading_progress,
-        timestamp_ms=timestamp_ms,
-        comment=comment,
-    )
-    mark.last_ms = timestamp_ms
-    session.flush()
-    answer = call_service(
-        session,
-        registration,
-        [ags.SCOPE_SCORE],
-        "POST",
-        ags.service_url(target, "scores"),
-        what="score service",
-        accept="application/json",
-        runtime=rt,
-        json_body=payload,
-        content_type=ags.SCORE_MEDIA,
-    )
-    return {"line_item": target, "timestamp": payload["timestamp"], "status": answer.status}
-
-
-def get_results(
-    session: Session,
-    link: ResourceLink,
-    *,
-    line_item_url: str | None = None,
-    user_sub: str | None = None,
-    runtime: LtiRuntime | None = None,
-) -> list[dict[str, Any]]:
-    """The results of a line item (all users or one), following rel="next"."""
-    rt = resolve_runtime(runtime)
-    target = line_item_url or link.lineitem_url
-    if not target:
-        raise ServiceNotGranted("this resource link has no line item")
-    _require_scope(link, ags.SCOPE_RESULT_READONLY)
-    registration = registration_of(session, link.store_id, link.registration_id)
-    url: str | None = ags.with_query(ags.service_url(target, "results"), user_id=user_sub)
-    results: list[dict[str, Any]] = []
-    for _ in range(MAX_PAGES):
-        if url is None:
-            break
-        answer = call_service(
-            session,
-            registration,
-            [ags.SCOPE_RESULT_READONLY],
-            "GET",
-            url,
-            what="results service",
-            accept=ags.RESULTS_MEDIA,
-            runtime=rt,
-        )
-        page = answer.json()
-        if not isinstance(page, list):
-            raise PlatformServiceError("the platform's results answer is not an array", 200)
-        results.extend(r for r in page if isinstance(r, dict))
-        url = ags.parse_links(answer.headers.get("Link")).get("next")
-    return results
 
 
 # ==== rosters (NRPS) =============================================================================

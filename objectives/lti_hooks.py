@@ -91,8 +91,7 @@ def grade_when_met(app) -> None:
     """Send met objectives' scores to the LMS gradebook columns of their placed templates."""
 
     def send(store_id: int, objective_id: int) -> None:
-        from lti import runtime
-        from lti import services as lti_services
+        from lti import grades, runtime
         from lti.errors import LtiError
 
         sessions = app.extensions["lrs"].sessions
@@ -101,16 +100,16 @@ def grade_when_met(app) -> None:
             if objective is None or objective.template_id is None or objective.grade_posted_at:
                 return
             review = session.get(Review, objective.review_id)
-            links = lti_services.resource_links(
+            links = grades.resource_links(
                 session, store_id, objective_template=str(objective.template_id)
             )
             sent = False
             for link in links:
-                user_sub = lti_services.user_sub_for(session, link, review.person_id)
+                user_sub = grades.user_sub_for(session, link, review.person_id)
                 if not user_sub:
                     continue
                 try:
-                    lti_services.post_score(
+                    grades.post_score(
                         session,
                         link,
                         user_sub,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from lrs.db import read_transaction, write_transaction
 from lrs.people import services as people
-from lti import ags
+from lti import ags, grades
 from lti import services as svc
 from lti import statements as st
 from lti.errors import PlatformServiceError, ServiceNotGranted
@@ -314,12 +314,12 @@ def test_scores_reach_the_gradebook_with_rising_timestamps_and_one_token(harness
     before_tokens = len(harness.lms.token_requests)
     before_scores = len(harness.lms.scores)
     with write_transaction(harness.sessions) as session:
-        link = svc.resource_link(session, harness.store_id, link_pk)
-        first = svc.post_score(
+        link = grades.resource_link(session, harness.store_id, link_pk)
+        first = grades.post_score(
             session, link, "u1", 6, 10, "Submitted", "FullyGraded", "first try",
             runtime=harness.runtime,
         )  # fmt: skip
-        second = svc.post_score(
+        second = grades.post_score(
             session, link, "u1", 9, 10, "Completed", "FullyGraded", "second try",
             runtime=harness.runtime,
         )  # fmt: skip
@@ -336,9 +336,9 @@ def test_scores_reach_the_gradebook_with_rising_timestamps_and_one_token(harness
     assert len(score_tokens) == 1  # cached per (registration, scope set)
 
     with read_transaction(harness.sessions) as session:
-        link = svc.resource_link(session, harness.store_id, link_pk)
-        results = svc.get_results(session, link, runtime=harness.runtime)
-        mine = svc.get_results(session, link, user_sub="u1", runtime=harness.runtime)
+        link = grades.resource_link(session, harness.store_id, link_pk)
+        results = grades.get_results(session, link, runtime=harness.runtime)
+        mine = grades.get_results(session, link, user_sub="u1", runtime=harness.runtime)
     assert [(r["userId"], r["resultScore"]) for r in results] == [("u1", 9)]
     assert mine == results
 
@@ -348,22 +348,24 @@ def test_line_items_are_found_across_pages_and_created_when_missing(harness):
     for n in range(5):
         harness.lms.add_line_item(f"Objective {n}", f"objective:{n}", tag="learnloop:objective")
     with write_transaction(harness.sessions) as session:
-        link = svc.resource_link(session, harness.store_id, link_pk)
-        tagged = svc.line_items(session, link, tag="learnloop:objective", runtime=harness.runtime)
+        link = grades.resource_link(session, harness.store_id, link_pk)
+        tagged = grades.line_items(
+            session, link, tag="learnloop:objective", runtime=harness.runtime
+        )
         assert len(tagged) == 5  # three pages of two: rel="next" was followed
         count = len(harness.lms.line_items)
-        found = svc.find_or_create_line_item(
+        found = grades.find_or_create_line_item(
             session, link, label="Objective 4", score_maximum=100,
             resource_id="objective:4", tag="learnloop:objective", runtime=harness.runtime,
         )  # fmt: skip
         assert found["resourceId"] == "objective:4" and len(harness.lms.line_items) == count
-        created = svc.find_or_create_line_item(
+        created = grades.find_or_create_line_item(
             session, link, label="Objective 99", score_maximum=50,
             resource_id="objective:99", tag="learnloop:objective", runtime=harness.runtime,
         )  # fmt: skip
         assert len(harness.lms.line_items) == count + 1
         assert created["resourceLinkId"] == link.resource_link_id
-        result = svc.post_score(
+        result = grades.post_score(
             session, link, "u1", 50, 50, "Completed", "FullyGraded",
             line_item_url=created["id"], runtime=harness.runtime,
         )  # fmt: skip
@@ -425,12 +427,12 @@ def test_only_instructors_can_load_the_roster(harness):
 def test_a_rejected_token_is_renewed_once(harness):
     link_pk = _placed_link(harness)
     with write_transaction(harness.sessions) as session:
-        link = svc.resource_link(session, harness.store_id, link_pk)
+        link = grades.resource_link(session, harness.store_id, link_pk)
         harness.runtime.tokens.put(
             link.registration_id, frozenset({ags.SCOPE_SCORE}), "revoked-token", 3600
         )
         before = len(harness.lms.token_requests)
-        result = svc.post_score(
+        result = grades.post_score(
             session, link, "u1", 3, 10, "Completed", "FullyGraded", runtime=harness.runtime
         )
     assert result["status"] == 204
@@ -444,12 +446,12 @@ def test_a_platform_that_refuses_the_token_request_is_a_clear_error(harness):
     registration.set_tool_key_set({"keys": []})  # the platform cannot verify our assertion
     try:
         with write_transaction(harness.sessions) as session:
-            link = svc.resource_link(session, harness.store_id, link_pk)
+            link = grades.resource_link(session, harness.store_id, link_pk)
             harness.runtime.tokens.drop(
                 link.registration_id, frozenset({ags.SCOPE_RESULT_READONLY})
             )
             with pytest.raises(PlatformServiceError) as raised:
-                svc.get_results(session, link, runtime=harness.runtime)
+                grades.get_results(session, link, runtime=harness.runtime)
     finally:
         registration.set_tool_key_set(saved)
     assert raised.value.status == 502 and raised.value.upstream_status >= 400
@@ -466,10 +468,10 @@ def test_a_score_without_the_score_scope_or_a_line_item_is_refused_before_any_ca
         )
         before = len(harness.lms.scores)
         with pytest.raises(ServiceNotGranted):
-            svc.post_score(session, link, "u1", 1, 2, runtime=harness.runtime)
+            grades.post_score(session, link, "u1", 1, 2, runtime=harness.runtime)
         link.ags_scopes = ""
         with pytest.raises(ServiceNotGranted):
-            svc.post_score(
+            grades.post_score(
                 session, link, "u1", 1, 2, line_item_url=harness.lms.base + "/x",
                 runtime=harness.runtime,
             )  # fmt: skip

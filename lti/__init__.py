@@ -5,9 +5,26 @@ launches it through OIDC login and ``/lti/launch``, places content with Deep Lin
 exchanges grades (AGS) and rosters (NRPS) with it. Every launch becomes an xAPI statement
 through the LRS write path.
 
-Layout: pure protocol rules in ``claims``, ``jose``, ``launch``, ``oidc``, ``statements``,
-``deep_linking``, ``ags``, ``nrps``, ``dynreg`` and ``urls``; database work in ``services``;
-outbound HTTP in ``outbound``; Flask in ``views``; wiring in ``runtime``.
+Layout:
+
+* pure protocol rules: ``claims``, ``jose``, ``launch``, ``oidc``, ``statements``,
+  ``deep_linking``, ``ags``, ``nrps``, ``dynreg`` and ``urls``;
+* database work, one module per concern, each beside the rules it applies (callers own the
+  session and the transaction; nothing commits):
+
+  - ``keys``: the tool's signing keys (current key, rotation, ``/lti/jwks``, signing);
+  - ``registrations``: registrations, deployments, platform origins, invites and Dynamic
+    Registration;
+  - ``launches``: login state, nonce, the launch record, the person of an LMS user, the launch
+    token of the pages after a launch;
+  - ``placements``: the activity placement provider and the Deep Linking response;
+  - ``platform_services``: the access token and the call that AGS and NRPS share;
+  - ``grades``: AGS (resource links, line items, scores, results), for other packages too;
+  - ``rosters``: NRPS (fetch, apply and sync a course's roster);
+
+* tables (and the ``get_or_create`` and ``utc`` row helpers) in ``models``; errors in
+  ``errors``; settings in ``config``; outbound HTTP in ``outbound``; Flask in ``views``;
+  wiring in ``runtime``; commands in ``cli``.
 """
 
 from lti.runtime import install, runtime

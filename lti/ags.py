@@ -1,6 +1,6 @@
 """Assignment and Grade Services 2.0: URLs, media types, scores, paging (AGS 2.0 §3).
 
-Pure. The HTTP calls are in ``lti.services``; here are the rules they follow.
+Pure. The HTTP calls are in ``lti.grades``; here are the rules they follow.
 """
 
 from __future__ import annotations

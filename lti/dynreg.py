@@ -1,7 +1,8 @@
 """LTI Dynamic Registration 1.0: check the platform's configuration, describe the tool.
 
 Pure: the fetched configuration in, the registration request out, the platform's answer parsed.
-The HTTP calls are in ``lti.services.register_dynamically``.
+The HTTP calls are in ``lti.registrations`` (``fetch_platform_configuration``,
+``register_with_platform``).
 """
 
 from __future__ import annotations

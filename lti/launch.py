@@ -4,7 +4,7 @@ Pure: the platform's keys and the record of used nonces come in as callables, th
 number. Each check raises its own ``LaunchError`` subclass, so a platform developer, an LMS
 administrator and the 1EdTech certification suite each see which rule a token broke. The order
 matters: nothing from the token is trusted before its signature is verified, and the state
-binding (checked before this module runs, see ``lti.services.bind_state``) tells which
+binding (checked before this module runs, see ``lti.launches.bind_state``) tells which
 registration and nonce to expect.
 """
 

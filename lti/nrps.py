@@ -1,6 +1,6 @@
 """Names and Role Provisioning Services 2.0: membership pages and members (NRPS 2.0 §2-3).
 
-Pure. The HTTP calls are in ``lti.services``.
+Pure. The HTTP calls are in ``lti.rosters``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The LTI endpoints an LMS calls, the pages after a launch, and the admin API.
 
-Thin: parse, call ``lti.services`` and the pure rules, render. Browser-facing errors are HTML
-pages with the reason (JSON when the client asks for it), logged without any token.
+Thin: parse, call the database modules (``keys``, ``registrations``, ``launches``,
+``placements``, ``rosters``) and the pure rules, render. Browser-facing errors are HTML pages
+with the reason (JSON when the client asks for it), logged without any token.
 
 ``/lti/login`` and ``/lti/launch`` are cross-site requests from the LMS and must stay exempt
 from any CSRF protection added later (``CSRF_EXEMPT_ENDPOINTS``). The tool's own forms need
@@ -35,8 +36,7 @@ from lrs.runtime import current_principal, lrs_runtime
 from lti import claims as c
 from lti import deep_linking as dl
 from lti import keys as tool_keys
-from lti import launches, oidc, placements, registrations
-from lti import services as svc
+from lti import launches, oidc, placements, registrations, rosters
 from lti import statements as st
 from lti.errors import (
     DeepLinkingRejected,
@@ -315,7 +315,7 @@ def _landing(session, launch, now: int, notice: str | None = None, status: int =
             **common,
         )
     if c.is_teaching(roles):
-        members = svc.roster(session, context.id) if context else []
+        members = rosters.roster(session, context.id) if context else []
         return _page(
             "lti/instructor.html",
             status=status,
@@ -421,7 +421,7 @@ def roster_sync():
         try:
             if context is None:
                 raise ServiceNotGranted("this launch has no course")
-            fetched = svc.fetch_roster(
+            fetched = rosters.fetch_roster(
                 session, context, use_differences=bool(context.differences_url), runtime=rt
             )
         except (PlatformServiceError, ServiceNotGranted) as exc:
@@ -430,7 +430,7 @@ def roster_sync():
         launch = launches.open_launch_token(session, request.form.get("lt"), now)
         if fetched is not None and launch.context_pk is not None:
             context = session.get(Context, launch.context_pk)
-            result = svc.apply_roster(session, context, fetched, now)
+            result = rosters.apply_roster(session, context, fetched, now)
             notice = (
                 f"Roster loaded: {result.members} members"
                 + (" changed" if result.used_differences else "")

@@ -17,8 +17,7 @@ from sqlalchemy import select
 
 from lrs.db import read_transaction, write_transaction
 from lrs.people import services as people
-from lti import ags, grades
-from lti import services as svc
+from lti import ags, grades, rosters
 from lti import statements as st
 from lti.errors import PlatformServiceError, ServiceNotGranted
 from lti.models import Context, Registration, ResourceLink
@@ -410,7 +409,7 @@ def test_a_resource_link_scoped_roster(harness):
                 Context.store_id == harness.store_id, Context.context_id == "course-1"
             )
         )
-        fetched = svc.fetch_roster(
+        fetched = rosters.fetch_roster(
             session, context, resource_link_id="rl-1", runtime=harness.runtime
         )
     assert "u3" not in {m.user_id for m in fetched.members}

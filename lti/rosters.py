@@ -1,26 +1,17 @@
-"""Database work of the LTI tool, and the platform services other packages call.
+"""Names and Role Provisioning Services (NRPS): a course's roster, and its members as people.
 
-Callers own the session and the transaction (``lrs.db.write_transaction``); nothing here
-commits. Functions that call a platform (``post_score``, ``sync_roster``, ...) take the
-``runtime`` (``lti.runtime()`` in a request); they use timeouts, but on SQLite a write
-transaction held across them blocks other writers for that long, so call them outside hot
-paths or split fetch and apply (``fetch_roster`` + ``apply_roster``) as the views do.
-
-Public functions for other packages:
-
-* ``post_score(session, link, user_sub, score_given, score_maximum, activity_progress,
-  grading_progress, comment, runtime=...)``: send a score to the LMS gradebook;
-* ``find_or_create_line_item``, ``line_items``, ``get_results``: AGS line items and results;
-* ``sync_roster(session, context, runtime=...)``: NRPS members become people with identities;
-* ``resource_links(session, store_id, placed_activity=..., objective_template=...)`` and
-  ``user_sub_for(session, link, person_id)``: find where something is placed and who a person
-  is on that platform.
+``sync_roster(session, context, runtime=...)`` fetches every member and makes each a person
+with their LMS account and email identities. To keep SQLite's write lock short, the views fetch
+in a read transaction (``fetch_roster``, HTTP only) and then apply in a write transaction
+(``apply_roster``, database only). With ``use_differences`` and the ``rel="differences"`` link
+of an earlier full sync, only the changes are fetched. The calls go through
+``lti.platform_services``; the rules they follow are in ``lti.nrps``. Callers own the session
+and the transaction; nothing here commits.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -30,26 +21,11 @@ from lrs.people import services as people
 from lti import ags, nrps
 from lti import claims as c
 from lti import statements as st
-from lti.errors import (
-    ServiceNotGranted,
-)
+from lti.errors import ServiceNotGranted
 from lti.launches import person_for_lms_user
-from lti.models import (
-    Context,
-    Membership,
-)
-from lti.platform_services import (
-    MAX_PAGES,
-    call_service,
-    registration_of,
-    resolve_runtime,
-)
+from lti.models import Context, Membership
+from lti.platform_services import MAX_PAGES, call_service, registration_of, resolve_runtime
 from lti.runtime import LtiRuntime
-
-log = logging.getLogger("learnloop.lti")
-
-
-# ==== rosters (NRPS) =============================================================================
 
 
 @dataclass

@@ -59,18 +59,16 @@ from lti.registrations import deployment_ids, platform_origins
 log = logging.getLogger("learnloop.lti")
 
 LAUNCH_TOKEN_TYPE = "learnloop-launch+jwt"  # noqa: S105  (a JWT typ, not a secret)
-
-
 LAUNCH_TOKEN_AUDIENCE = "learnloop:lti:launch"  # noqa: S105  (an aud, not a secret)
+
+
+# ==== login and state ============================================================================
 
 
 def _is_token_text(value: str, limit: int = 64) -> bool:
     """Whether ``value`` could be a state, nonce or key we issued (URL-safe base64)."""
     plain = value.replace("-", "").replace("_", "")
     return 0 < len(value) <= limit and plain.isascii() and plain.isalnum()
-
-
-# ==== login and state ============================================================================
 
 
 def begin_login(

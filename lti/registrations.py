@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from lti.runtime import LtiRuntime
 
 
+# ==== registrations and deployments ==============================================================
+
+
 @dataclass
 class RegistrationData:
     """What an administrator (or dynamic registration) says about a platform."""

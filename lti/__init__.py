@@ -25,6 +25,11 @@ Layout:
 * tables (and the ``get_or_create`` and ``utc`` row helpers) in ``models``; errors in
   ``errors``; settings in ``config``; outbound HTTP in ``outbound``; Flask in ``views``;
   wiring in ``runtime``; commands in ``cli``.
+
+Imports go one way, without circles (``.importlinter`` checks it): ``views`` uses the database
+modules; they use the rules, ``models`` and, where a platform is called, ``runtime``.
+``runtime`` never imports ``views`` and loads ``placements`` only inside ``build_runtime``;
+nothing ``placements`` imports leads back to ``runtime``.
 """
 
 from lti.runtime import install, runtime

@@ -236,9 +236,7 @@ def main() -> None:
             with write_transaction(sessions) as session:
                 t0 = time.perf_counter()
                 refresh_facts(session, store_id)
-                rows = svc.team_progress(
-                    session, viewer, cycle_id, base_url="https://learnloop.example"
-                )
+                rows = svc.team_progress(session, viewer, cycle_id)
                 elapsed = time.perf_counter() - t0
             if run:
                 timings.append(elapsed * 1000)

@@ -271,7 +271,7 @@ def import_microlearning(ctx, file, store_name, mapping_path, platform, fmt, dry
     with _database() as (runtime, sessions):
         with read_transaction(sessions) as session:
             store_id = svc.find_store(session, store_name).id
-        home = (runtime.public_url or "http://localhost:8080").rstrip("/") + "/"
+        home = runtime.public_url.rstrip("/") + "/"
         principal = source_principal(store_id, f"connector:{SOURCE}", home)
         label = "checking" if dry_run else "importing"
         with click.progressbar(length=len(records), label=label) as bar:

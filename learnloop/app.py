@@ -9,14 +9,17 @@ from flask import Flask
 from connectors.views import connectors_bp
 from learnloop.config import Config
 from learnloop.services import build_services
-from lrs import http
+from learnloop.worker import TASKS
+from lrs import http, queue
 from lrs.alternate import AlternateRequestSyntax
 from lrs.routes import xapi
 from lrs.runtime import install as install_lrs
 from lti import install as install_lti
+from lti import tasks as lti_tasks
 from lti.config import LtiConfig
 from lti.views import admin as lti_admin
 from lti.views import lti
+from objectives import tasks as objective_tasks
 from objectives.lti_hooks import install as objectives_in_lti
 from objectives.views import api
 from web.routes import pages
@@ -40,5 +43,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     objectives_in_lti(app)
     for blueprint in (xapi, lti, lti_admin, connectors_bp, api, pages):
         app.register_blueprint(blueprint)
+    app.extensions[TASKS] = {
+        queue.STATEMENTS: objective_tasks.on_statements,
+        queue.PERSON: objective_tasks.on_person,
+        lti_tasks.GRADE: lti_tasks.send_grade,
+    }
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, config.max_request_bytes)
     return app

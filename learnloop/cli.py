@@ -87,13 +87,77 @@ def db_upgrade() -> None:
     type=int,
     help="Threads per worker; above 1 uses gunicorn's gthread workers (keep-alive).",
 )
-def serve(host: str, port: int, workers: int | None, threads: int) -> None:
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Run no queue worker beside the web workers (when `learnloop worker` runs elsewhere).",
+)
+def serve(host: str, port: int, workers: int | None, threads: int, no_worker: bool) -> None:
     """Serve Learnloop with gunicorn; the xAPI base IRI is http://HOST:PORT/xapi/.
 
     The default, one single-threaded worker per CPU, is the fastest for this CPU-bound
     service (threads contend for Python's GIL); put a buffering proxy in front for slow clients.
+    A queue worker runs beside them (objectives, grades) unless ``--no-worker``.
     """
-    run_gunicorn(host, port, workers, threads)
+    _default_public_url(host, port)
+    run_gunicorn(host, port, workers, threads, queue_worker=not no_worker)
+
+
+@main.command()
+@click.option("--poll", default=0.2, show_default=True, type=float, help="Seconds between polls.")
+@click.option(
+    "--lease", default=120.0, show_default=True, type=float, help="Seconds a claimed job is held."
+)
+@click.option(
+    "--retry-base",
+    default=2.0,
+    show_default=True,
+    type=float,
+    help="Seconds before the first retry of a failed job; doubles each time.",
+)
+@click.option("--max-attempts", default=8, show_default=True, type=int)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    help="debug: a line per job",
+)
+def worker(poll: float, lease: float, retry_base: float, max_attempts: int, log_level: str) -> None:
+    """Drain the durable queue: project statements, meet objectives, send grades.
+
+    Any number may run, on any number of machines sharing one PostgreSQL database; on SQLite,
+    run them on the database's machine. Stops cleanly on SIGTERM or Ctrl-C.
+    """
+    import logging
+    import signal
+
+    from learnloop.app import create_app
+    from learnloop.worker import Worker, WorkerSettings
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    settings = WorkerSettings(
+        poll_seconds=poll,
+        lease_seconds=lease,
+        max_attempts=max_attempts,
+        backoff_base_ms=int(retry_base * 1000),
+    )
+    running = Worker(create_app(), settings)
+    signal.signal(signal.SIGTERM, lambda *_: running.stop())
+    try:
+        running.run_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+def _default_public_url(host: str, port: int) -> None:
+    """``serve`` and ``demo`` mint IRIs under their own address unless told another."""
+    if not os.environ.get("LEARNLOOP_PUBLIC_URL"):
+        shown = "localhost" if host in ("0.0.0.0", "::") else host  # noqa: S104 (naming it only)
+        os.environ["LEARNLOOP_PUBLIC_URL"] = f"http://{shown}:{port}"
 
 
 SAMPLE_STORE = "acme-sample"
@@ -102,8 +166,10 @@ SAMPLE_STORE = "acme-sample"
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-def demo(host: str, port: int) -> None:
+@click.option("--no-worker", is_flag=True, help="Run no queue worker beside the web workers.")
+def demo(host: str, port: int, no_worker: bool) -> None:
     """Migrate the database, make sure a demo credential exists, print it, and serve."""
+    _default_public_url(host, port)
     from sqlalchemy import select
 
     from lrs.auth import create_credential
@@ -132,7 +198,7 @@ def demo(host: str, port: int) -> None:
     click.echo(
         f"Try: curl -u demo:demo-secret -H 'X-Experience-API-Version: 2.0.0' {base}statements"
     )
-    run_gunicorn(host, port, None, 1)
+    run_gunicorn(host, port, None, 1, queue_worker=not no_worker)
 
 
 def _sample_organisation(config: Config) -> str:
@@ -164,10 +230,33 @@ def _sample_organisation(config: Config) -> str:
         engine.dispose()
 
 
-def run_gunicorn(host: str, port: int, workers: int | None, threads: int) -> None:
+def run_gunicorn(
+    host: str, port: int, workers: int | None, threads: int, *, queue_worker: bool = True
+) -> None:
+    """Serve with gunicorn, and a ``learnloop worker`` process beside it (``queue_worker``).
+
+    The queue worker lives as long as the server: started before the web workers, stopped
+    when gunicorn exits.
+    """
+    import subprocess
+
     from gunicorn.app.base import BaseApplication
 
     from learnloop.app import create_app
+
+    spawned: list[subprocess.Popen] = []
+
+    def start_worker(_server) -> None:
+        if queue_worker:
+            spawned.append(subprocess.Popen([sys.executable, "-m", "learnloop.cli", "worker"]))
+
+    def stop_worker(_server) -> None:
+        for process in spawned:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
     class _App(BaseApplication):
         def load_config(self):
@@ -177,6 +266,8 @@ def run_gunicorn(host: str, port: int, workers: int | None, threads: int) -> Non
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", None)
             self.cfg.set("timeout", 120)
+            self.cfg.set("on_starting", start_worker)
+            self.cfg.set("on_exit", stop_worker)
 
         def load(self):
             return create_app()

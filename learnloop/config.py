@@ -17,7 +17,10 @@ class Config:
     instance_path: str = "instance"
     max_request_bytes: int = 50 * 1024 * 1024
     auth_cache_seconds: float = 15.0
-    public_url: str = ""
+    #: The externally visible base URL: every IRI Learnloop mints and every URL it gives an LMS
+    #: start with it, never with a request's Host header. ``serve`` and ``demo`` default it to
+    #: their own address.
+    public_url: str = "http://localhost:8080"
     secret_key: str = ""
 
     @classmethod
@@ -38,6 +41,9 @@ class Config:
         if not config.database_url:
             path = os.path.abspath(os.path.join(config.instance_path, "learnloop.sqlite3"))
             config = replace(config, database_url="sqlite:///" + path)
+        if not config.public_url.startswith(("http://", "https://")):
+            raise ConfigError("LEARNLOOP_PUBLIC_URL must be an http:// or https:// URL")
+        config = replace(config, public_url=config.public_url.rstrip("/"))
         if config.max_request_bytes <= 0:
             raise ConfigError("LEARNLOOP_MAX_REQUEST_BYTES must be positive")
         return config

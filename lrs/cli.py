@@ -37,7 +37,7 @@ def credentials_create(store_name, scopes, key, secret, label) -> None:
                 key,
                 secret,
                 label,
-                home_page=(runtime.public_url or "http://localhost:8080").rstrip("/") + "/",
+                home_page=runtime.public_url.rstrip("/") + "/",
             )
             click.echo(f"store:  {store_name}")
             click.echo(f"key:    {credential.key}")

@@ -148,3 +148,38 @@ class AttachmentContent(Base):
     content_type: Mapped[str] = mapped_column(String(255))
     length: Mapped[int] = mapped_column(BigInteger)
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Job(Base):
+    """Work that follows an event, written in the event's own transaction (a durable queue).
+
+    ``key`` coalesces: at most one *pending* job per (kind, key), so a thousand batches of one
+    store leave one "new statements" job, not a thousand. A claimed job is ``running`` until
+    ``locked_until_ms``; a worker that dies leaves it to be claimed again when that passes.
+    Done jobs are deleted; ``failed`` ones stay, with their last error, for people to read.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index(
+            "uq_jobs_pending",
+            "kind",
+            "key",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+        Index("ix_jobs_due", "state", "run_at_ms"),
+    )
+
+    id: Mapped[int] = mapped_column(Seq, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(50), comment="statements, grade, …")
+    key: Mapped[str] = mapped_column(String(300), comment="coalesces pending jobs of a kind")
+    payload: Mapped[str] = mapped_column(Text, default="{}", comment="JSON")
+    state: Mapped[str] = mapped_column(String(10), default="pending", comment="pending…failed")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_at_ms: Mapped[int] = mapped_column(BigInteger, comment="not before; backoff moves it")
+    locked_until_ms: Mapped[int | None] = mapped_column(BigInteger)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -17,6 +17,7 @@ commits.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -166,7 +167,22 @@ def find_or_create_line_item(
     return created
 
 
-def post_score(
+@dataclass(frozen=True)
+class ScoreCall:
+    """A score ready to send: where to, as whom, and the AGS Score body."""
+
+    store_id: int
+    registration_id: int
+    url: str
+    line_item: str
+    payload: dict[str, Any]
+
+    @property
+    def timestamp(self) -> str:
+        return self.payload["timestamp"]
+
+
+def prepare_score(
     session: Session,
     link: ResourceLink,
     user_sub: str,
@@ -178,14 +194,13 @@ def post_score(
     *,
     line_item_url: str | None = None,
     runtime: LtiRuntime | None = None,
-) -> dict[str, Any]:
-    """Send one score to the gradebook of the link's line item (or ``line_item_url``).
+) -> ScoreCall:
+    """Check and stamp a score for the link's line item (or ``line_item_url``); calls nobody.
 
-    The timestamp is strictly later than every score sent before for this user and line item
-    (kept in ``lti_score_marks``), so platforms never drop it as stale. Needs a write session.
-    Returns ``{"line_item": url, "timestamp": iso, "status": http status}``. Raises
-    ServiceNotGranted without the score scope or a line item, InvalidScore for bad values,
-    PlatformServiceError when the platform refuses.
+    Needs a write session. The timestamp is strictly later than every score prepared before
+    for this user and line item (kept in ``lti_score_marks``), so platforms never drop it as
+    stale. Raises ServiceNotGranted without the score scope or a line item, InvalidScore for
+    bad values.
     """
     rt = resolve_runtime(runtime)
     target = line_item_url or link.lineitem_url
@@ -218,19 +233,67 @@ def post_score(
     )
     mark.last_ms = timestamp_ms
     session.flush()
+    return ScoreCall(
+        link.store_id, registration.id, ags.service_url(target, "scores"), target, payload
+    )
+
+
+def send_score(session: Session, call: ScoreCall, *, runtime: LtiRuntime | None = None) -> int:
+    """POST a prepared score to the platform; returns its HTTP status.
+
+    A read session is enough (the tool key must exist), so no write lock is held while the
+    platform answers. Raises PlatformServiceError when the platform refuses or cannot be
+    reached.
+    """
+    rt = resolve_runtime(runtime)
+    registration = registration_of(session, call.store_id, call.registration_id)
     answer = call_service(
         session,
         registration,
         [ags.SCOPE_SCORE],
         "POST",
-        ags.service_url(target, "scores"),
+        call.url,
         what="score service",
         accept="application/json",
         runtime=rt,
-        json_body=payload,
+        json_body=call.payload,
         content_type=ags.SCORE_MEDIA,
     )
-    return {"line_item": target, "timestamp": payload["timestamp"], "status": answer.status}
+    return answer.status
+
+
+def post_score(
+    session: Session,
+    link: ResourceLink,
+    user_sub: str,
+    score_given: float | None,
+    score_maximum: float | None,
+    activity_progress: str = "Completed",
+    grading_progress: str = "FullyGraded",
+    comment: str | None = None,
+    *,
+    line_item_url: str | None = None,
+    runtime: LtiRuntime | None = None,
+) -> dict[str, Any]:
+    """Prepare and send one score in the caller's write transaction (admin API, tests).
+
+    Returns ``{"line_item": url, "timestamp": iso, "status": http status}``; the worker uses
+    ``prepare_score`` and ``send_score`` apart, so no write lock waits on the platform.
+    """
+    call = prepare_score(
+        session,
+        link,
+        user_sub,
+        score_given,
+        score_maximum,
+        activity_progress,
+        grading_progress,
+        comment,
+        line_item_url=line_item_url,
+        runtime=runtime,
+    )
+    status = send_score(session, call, runtime=runtime)
+    return {"line_item": call.line_item, "timestamp": call.timestamp, "status": status}
 
 
 def get_results(

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -254,6 +255,35 @@ class RegistrationInvite(Base):
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("lti_registrations.id", ondelete="SET NULL")
     )
+
+
+class GradeDelivery(Base):
+    """One attempt to send a score to an LMS gradebook, and the platform's answer.
+
+    The log admins read on the LMS page; ``outcome`` is ``sent``, ``error`` (retried) or
+    ``failed`` (an administrator must act; ``answer`` says what).
+    """
+
+    __tablename__ = "lti_grade_deliveries"
+    __table_args__ = (
+        Index("ix_lti_grade_deliveries_subject", "link_id", "user_sub", "subject"),
+        Index("ix_lti_grade_deliveries_store", "store_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    link_id: Mapped[int] = mapped_column(ForeignKey("lti_resource_links.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    user_sub: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(300), comment="objective:12, activity:<IRI>")
+    score_given: Mapped[float] = mapped_column(Float)
+    score_maximum: Mapped[float] = mapped_column(Float)
+    attempt: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(10), comment="sent, error, failed")
+    status: Mapped[int] = mapped_column(Integer, comment="the platform's HTTP status; 0: none")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    score_timestamp: Mapped[str | None] = mapped_column(String(40))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 def get_or_create(session: Session, model, match: dict[str, Any], defaults: dict[str, Any]):

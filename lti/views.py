@@ -36,7 +36,7 @@ from lrs.runtime import current_principal, lrs_runtime
 from lti import claims as c
 from lti import deep_linking as dl
 from lti import keys as tool_keys
-from lti import launches, oidc, placements, registrations, rosters
+from lti import launches, oidc, placements, registrations, rosters, tasks
 from lti import statements as st
 from lti.errors import (
     DeepLinkingRejected,
@@ -69,17 +69,12 @@ def _sessions():
 
 
 def _base_url() -> str:
-    """The tool's public base URL: LEARNLOOP_PUBLIC_URL, else the URL this request came to."""
-    configured = lrs_runtime().public_url
-    return (configured or request.host_url).rstrip("/")
+    """The tool's public base URL: LEARNLOOP_PUBLIC_URL, never a request's Host header."""
+    return lrs_runtime().public_url.rstrip("/")
 
 
 def _own_origins() -> tuple[str, ...]:
-    origins = [origin(request.host_url)]
-    configured = lrs_runtime().public_url
-    if configured:
-        origins.insert(0, origin(configured))
-    return tuple(dict.fromkeys(origins))
+    return (origin(lrs_runtime().public_url),)
 
 
 def _page(
@@ -578,6 +573,19 @@ def create_registration():
     response.status_code = 201
     response.headers["Location"] = url_for(".get_registration", registration_id=body["id"])
     return response
+
+
+@admin.get("/grades")
+def grade_log():
+    """Scores sent to the LMS gradebooks (newest first) and grades that failed, with why."""
+    principal = current_principal("all")
+    with read_transaction(_sessions()) as session:
+        return jsonify(
+            {
+                "deliveries": tasks.deliveries(session, principal.store_id),
+                "failed": tasks.failed_grades(session, principal.store_id),
+            }
+        )
 
 
 @admin.get("/registrations/<int:registration_id>")

@@ -60,19 +60,18 @@ def objectives_cli() -> None:
 @objectives_cli.command("refresh")
 @click.option("--store", "store_name", required=True)
 def refresh_command(store_name) -> None:
-    """Bring the learning-facts projection up to date (progress does this by itself too)."""
+    """Count every new statement now and mark the objectives they meet (the worker's job)."""
     from sqlalchemy import select
 
-    from lrs.db import write_transaction
+    from lrs.db import read_transaction
     from lrs.models import Store
-    from objectives.progress import refresh_facts
+    from lrs.runtime import for_command
+    from objectives.tasks import catch_up
 
-    engine, sessions = _sessions()
-    try:
-        with write_transaction(sessions) as session:
-            store = session.scalar(select(Store).where(Store.name == store_name))
-            if store is None:
-                raise click.ClickException(f"no store {store_name!r}")
-            click.echo(f"{refresh_facts(session, store.id)} statements projected")
-    finally:
-        engine.dispose()
+    runtime = for_command()
+    with read_transaction(runtime.sessions) as session:
+        store_id = session.scalar(select(Store.id).where(Store.name == store_name))
+    if store_id is None:
+        raise click.ClickException(f"no store {store_name!r}")
+    counted = catch_up(runtime.sessions, store_id, runtime.public_url, runtime.clock)
+    click.echo(f"{counted} statements projected")

@@ -5,24 +5,21 @@ of each other otherwise):
 
 * an instructor can place an objective template in a course (Deep Linking, with a line item);
 * a learner's landing page after a launch shows their objectives' progress;
-* when an objective made from a placed template is met, its score goes to that link's
-  gradebook column, after the transaction that recorded it commits.
+* when an objective made from a placed template is met, the worker leaves a grade job for that
+  link's gradebook column; a graded learning activity gets the learner's best score the same
+  way (``lti.tasks`` sends them, with retries and a delivery log).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lrs.db import write_transaction
 from objectives.models import Objective, ObjectiveTemplate, Review, ReviewCycle
 
 log = logging.getLogger("learnloop.objectives")
-OBJECTIVE_MET = "learnloop.objective_met"
 
 
 class TemplatePlacements:
@@ -87,48 +84,6 @@ def objectives_panel(session: Session, store_id: int, person_id: int):
     return Panel(title=f"Your objectives ({cycle.name})", lines=lines) if lines else None
 
 
-def grade_when_met(app) -> None:
-    """Send met objectives' scores to the LMS gradebook columns of their placed templates."""
-
-    def send(store_id: int, objective_id: int) -> None:
-        from lti import grades, runtime
-        from lti.errors import LtiError
-
-        sessions = app.extensions["lrs"].sessions
-        with write_transaction(sessions) as session:
-            objective = session.get(Objective, objective_id)
-            if objective is None or objective.template_id is None or objective.grade_posted_at:
-                return
-            review = session.get(Review, objective.review_id)
-            links = grades.resource_links(
-                session, store_id, objective_template=str(objective.template_id)
-            )
-            sent = False
-            for link in links:
-                user_sub = grades.user_sub_for(session, link, review.person_id)
-                if not user_sub:
-                    continue
-                try:
-                    grades.post_score(
-                        session,
-                        link,
-                        user_sub,
-                        1.0,
-                        1.0,
-                        "Completed",
-                        "FullyGraded",
-                        f"Objective met: {objective.title}",
-                        runtime=runtime(),
-                    )
-                    sent = True
-                except LtiError as exc:
-                    log.warning("grade for objective %s not sent: %s", objective_id, exc.message)
-            if sent:
-                objective.grade_posted_at = dt.datetime.now(dt.UTC)
-
-    app.extensions.setdefault(OBJECTIVE_MET, []).append(send)
-
-
 def viewer_from_launch(session: Session, token: str):
     """Sign-in through an LTI launch: the launched person's account (made on first launch).
 
@@ -165,16 +120,129 @@ def install(app) -> None:
     rt.placement_providers[provider.kind] = provider
     rt.learner_panels.append(objectives_panel)
     rt.launch_hooks.append(ensure_account)
-    grade_when_met(app)
+    rt.launch_hooks.append(grade_on_launch)
 
 
-def schedule_grades(session: Session, store_id: int, objective_id: int) -> None:
-    """After this transaction commits, hand a newly met objective to the grade senders."""
-    from flask import has_app_context
+def enqueue_objective_grades(
+    session: Session, objective: Objective, person_id: int, now_ms: int
+) -> int:
+    """Leave a grade job for each LMS line item placed for the met objective's template.
 
-    from lrs.db import after_commit
+    Only where the learner has launched from that course (the platform's user id is known); a
+    later first launch there sends it then (``grade_on_launch``). Returns how many.
+    """
+    from lti import grades
 
-    if not has_app_context():
+    if objective.template_id is None:
+        return 0
+    sent = 0
+    for link in grades.resource_links(
+        session, objective.store_id, objective_template=str(objective.template_id)
+    ):
+        if grades.user_sub_for(session, link, person_id):
+            _grade_objective(session, link, objective, person_id, now_ms)
+            sent += 1
+    return sent
+
+
+def _grade_objective(session: Session, link, objective: Objective, person_id: int, now_ms: int):
+    from lti.tasks import enqueue_grade
+
+    enqueue_grade(
+        session,
+        link,
+        person_id,
+        subject=f"objective:{objective.id}",
+        score_given=1.0,
+        score_maximum=1.0,
+        comment=f"Objective met: {objective.title}",
+        now_ms=now_ms,
+    )
+
+
+def best_score(session: Session, store_id: int, person_id: int, activity_id: str) -> float | None:
+    """The learner's best scaled score on an activity (voided statements never count)."""
+    from lrs.people.services import identities
+    from lrs.sql import marks, run
+    from objectives import progress as pg
+
+    keys = pg.actor_keys(identities(session, store_id, person_id))
+    if not keys:
+        return None
+    return run(
+        session,
+        f"SELECT MAX(f.score) FROM learning_facts f WHERE f.store_id = ? AND f.actor_key IN "
+        f"({marks(len(keys))}) AND f.activity_id = ? AND f.score IS NOT NULL AND {pg.NOT_VOIDED}",
+        [store_id, *keys, activity_id, store_id],
+    ).scalar()
+
+
+def enqueue_activity_grades(
+    session: Session, store_id: int, scored: dict[int, set[str]], now_ms: int
+) -> None:
+    """Leave a grade job for each graded placement of an activity these people just scored on."""
+    from lti.models import ResourceLink
+
+    activities = sorted({a for ids in scored.values() for a in ids})
+    links: dict[str, list] = {}
+    for i in range(0, len(activities), 500):
+        for link in session.scalars(
+            select(ResourceLink).where(
+                ResourceLink.store_id == store_id,
+                ResourceLink.placed_activity.in_(activities[i : i + 500]),
+                ResourceLink.lineitem_url.is_not(None),
+            )
+        ):
+            links.setdefault(link.placed_activity, []).append(link)
+    if not links:
         return
-    for send in current_app.extensions.get(OBJECTIVE_MET, []):
-        after_commit(session, lambda send=send: send(store_id, objective_id))
+    for person_id, ids in scored.items():
+        for activity_id in ids & set(links):
+            for link in links[activity_id]:
+                _grade_activity(session, link, person_id, activity_id, now_ms)
+
+
+def _grade_activity(session: Session, link, person_id: int, activity_id: str, now_ms: int) -> None:
+    from lti import grades
+    from lti.tasks import enqueue_grade
+
+    if not grades.user_sub_for(session, link, person_id):
+        return
+    score = best_score(session, link.store_id, person_id, activity_id)
+    if score is None:
+        return
+    enqueue_grade(
+        session,
+        link,
+        person_id,
+        subject=f"activity:{activity_id}"[:250],
+        score_given=round(max(0.0, min(score, 1.0)), 4),
+        score_maximum=1.0,
+        comment=f"Best score on {link.title or activity_id}",
+        now_ms=now_ms,
+    )
+
+
+def grade_on_launch(session: Session, launch) -> None:
+    """A learner's first launch from a course can be the moment their grade can go there."""
+    from lti.models import ResourceLink
+
+    if launch.person_id is None or launch.resource_link_pk is None:
+        return
+    link = session.get(ResourceLink, launch.resource_link_pk)
+    if link is None:
+        return
+    if link.objective_template and link.objective_template.isdigit():
+        for objective in session.scalars(
+            select(Objective)
+            .join(Review, Review.id == Objective.review_id)
+            .where(
+                Objective.store_id == link.store_id,
+                Objective.template_id == int(link.objective_template),
+                Objective.satisfied_at.is_not(None),
+                Review.person_id == launch.person_id,
+            )
+        ):
+            _grade_objective(session, link, objective, launch.person_id, launch.created_ms)
+    if link.placed_activity and link.lineitem_url:
+        _grade_activity(session, link, launch.person_id, link.placed_activity, launch.created_ms)

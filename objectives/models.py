@@ -218,3 +218,6 @@ class ProjectionCursor(Base):
         ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True
     )
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_ms: Mapped[int | None] = mapped_column(
+        BigInteger, comment="when the worker last projected (pages say how fresh progress is)"
+    )

@@ -1,8 +1,9 @@
 """Progress of objectives, computed from the LRS with indexed queries (learning_facts).
 
-``refresh_facts`` brings the projection up to date from the statements table; ``progress_of``
-counts, per criterion, the distinct learning events of a person's identities; objectives that
-become met get their ``satisfied`` statement through the LRS write path, once.
+The worker (``objectives.tasks``) projects new statements with ``project_next`` and evaluates
+the objectives they can affect; ``measure`` counts, per criterion, the distinct learning events
+of a person's identities; an objective that becomes met gets its ``satisfied`` statement
+through the LRS write path, once, dated by the statement that decided it. Reads only measure.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from lrs import api
 from lrs.core import jsontext
 from lrs.core import statements as st
 from lrs.core.agents import ifi_string
-from lrs.statements.sql import insert_many, marks, run
+from lrs.sql import insert_many, marks, run
 from objectives.criteria import Criterion, CriterionProgress, ObjectiveProgress, combine
 from objectives.facts import DERIVED, cap, fact_of
-from objectives.models import LearningFact, Objective, ProjectionCursor, Review, ReviewCycle
+from objectives.models import LearningFact, Objective, Review, ReviewCycle
 
 FACTS = LearningFact.__table__
 FACT_COLUMNS = (
@@ -42,8 +43,6 @@ FACT_COLUMNS = (
     "fingerprint",
 )
 CHUNK = 5000
-#: How many new statements one request projects at most (about a second of work).
-REQUEST_LIMIT = 25_000
 # Voided statements are few: one small set per query (a partial index) instead of a join.
 NOT_VOIDED = "f.seq NOT IN (SELECT seq FROM statements WHERE store_id = ? AND voided)"
 SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
@@ -51,39 +50,93 @@ OBJECTIVE_TYPE = "http://adlnet.gov/expapi/activities/objective"
 NAMESPACE = uuid.UUID("6f0c9a52-3b1e-4f4e-9d55-0c1f2d7b8e11")
 
 
-def refresh_facts(session: Session, store_id: int, limit: int | None = None) -> int:
-    """Project the store's statements stored since the last refresh; returns how many.
+@dataclass(frozen=True)
+class NewFact:
+    """What evaluation needs to know of a statement just projected."""
 
-    Runs in the caller's write transaction. Statements of one store commit in ``seq`` order,
-    so the cursor never skips one that commits late. ``limit`` bounds the work of one call
-    (pages pass one, so a bulk import cannot stall a request; ``learnloop objectives
-    refresh`` catches up in one go).
+    ifi: str | None
+    verb_id: str
+    activity_id: str | None
+    activity_type: str | None
+    source: str
+    score: float | None
+
+
+def project_next(session: Session, store_id: int, now_ms: int, limit: int = CHUNK) -> list[NewFact]:
+    """Project up to ``limit`` statements stored since the cursor; returns what was new.
+
+    Runs in the caller's write transaction and holds the store's cursor row until it commits
+    (``FOR UPDATE`` on PostgreSQL; SQLite has one writer), so two workers never project the same
+    statements. Statements of one store commit in ``seq`` order, so the cursor never skips one
+    that commits late.
     """
-    cursor = session.get(ProjectionCursor, store_id)
-    if cursor is None:
-        cursor = ProjectionCursor(store_id=store_id, last_seq=0)
-        session.add(cursor)
-        session.flush()
+    run(
+        session,
+        "INSERT INTO projection_cursors (store_id, last_seq) VALUES (?, 0) "
+        "ON CONFLICT (store_id) DO NOTHING",
+        [store_id],
+    )
+    lock = " FOR UPDATE" if session.get_bind().dialect.name == "postgresql" else ""
+    last_seq = run(
+        session, f"SELECT last_seq FROM projection_cursors WHERE store_id = ?{lock}", [store_id]
+    ).scalar()
+    rows = run(
+        session,
+        "SELECT seq, stored_ms, payload FROM statements WHERE store_id = ? AND seq > ? "
+        "ORDER BY seq LIMIT ?",
+        [store_id, last_seq, limit],
+    ).all()
+    new: list[NewFact] = []
+    facts = []
+    for seq, stored_ms, payload in rows:
+        statement = jsontext.loads(payload)
+        fact = fact_of(statement, stored_ms)
+        facts.append(tuple([seq, store_id, *(fact[c] for c in FACT_COLUMNS[2:])]))
+        new.append(
+            NewFact(
+                ifi_string(statement["actor"]),
+                fact["verb_id"],
+                fact["activity_id"],
+                fact["activity_type"],
+                fact["source"],
+                fact["score"],
+            )
+        )
+    if rows:
+        insert_many(session, FACTS, FACT_COLUMNS, facts)
+    run(
+        session,
+        "UPDATE projection_cursors SET last_seq = ?, updated_ms = ? WHERE store_id = ?",
+        [rows[-1][0] if rows else last_seq, now_ms, store_id],
+    )
+    return new
+
+
+def refresh_facts(session: Session, store_id: int, now_ms: int = 0) -> int:
+    """Project every statement stored since the cursor (no evaluation); returns how many."""
     done = 0
     while True:
-        rows = run(
-            session,
-            "SELECT seq, stored_ms, payload FROM statements WHERE store_id = ? AND seq > ? "
-            "ORDER BY seq LIMIT ?",
-            [store_id, cursor.last_seq, CHUNK],
-        ).all()
-        if not rows:
+        new = project_next(session, store_id, now_ms)
+        done += len(new)
+        if len(new) < CHUNK:
             return done
-        facts = []
-        for seq, stored_ms, payload in rows:
-            fact = fact_of(jsontext.loads(payload), stored_ms)
-            facts.append(tuple([seq, store_id, *(fact[c] for c in FACT_COLUMNS[2:])]))
-        insert_many(session, FACTS, FACT_COLUMNS, facts)
-        cursor.last_seq = rows[-1][0]
-        session.flush()
-        done += len(rows)
-        if len(rows) < CHUNK or (limit is not None and done >= limit):
-            return done
+
+
+def projection_lag(session: Session, store_id: int) -> tuple[int, int | None]:
+    """How many stored statements the projection has not counted yet, and when it last ran."""
+    row = run(
+        session,
+        "SELECT c.last_seq, c.updated_ms FROM projection_cursors c WHERE c.store_id = ?",
+        [store_id],
+    ).first()
+    last_seq, updated_ms = (row[0], row[1]) if row else (0, None)
+    behind = run(
+        session,
+        "SELECT COUNT(*) FROM (SELECT 1 FROM statements WHERE store_id = ? AND seq > ? "
+        "LIMIT 100001) x",
+        [store_id, last_seq],
+    ).scalar()
+    return behind or 0, updated_ms
 
 
 def actor_keys(agents: Iterable[dict]) -> list[int]:
@@ -99,21 +152,10 @@ def cycle_window(cycle: ReviewCycle) -> tuple[int, int]:
     return _day_ms(cycle.starts_on), _day_ms(cycle.ends_on + dt.timedelta(days=1))
 
 
-def count_criterion(
-    session: Session,
-    store_id: int,
-    keys: list[int],
-    criterion: Criterion,
-    window: tuple[int, int],
-    evidence: int = 0,
-) -> CriterionProgress:
-    """Count the distinct learning events (or activities) that meet ``criterion``.
-
-    Voided statements never count; the same event sent twice or by two identities of one
-    person counts once (facts share a fingerprint).
-    """
-    if not keys:
-        return CriterionProgress(0, criterion.min_count)
+def criterion_filter(
+    store_id: int, keys: list[int], criterion: Criterion, window: tuple[int, int]
+) -> tuple[str, list]:
+    """The ``FROM learning_facts f WHERE …`` of a criterion, and its parameters."""
     start = max(window[0], criterion.window_start_ms or window[0])
     end = min(window[1], criterion.window_end_ms or window[1])
     where = [f"f.store_id = ? AND f.actor_key IN ({marks(len(keys))})"]
@@ -153,8 +195,30 @@ def count_criterion(
         params.append(True)
     where.append(NOT_VOIDED)
     params.append(store_id)
-    distinct = "f.activity_id" if criterion.count == "activities" else "f.fingerprint"
-    body = "FROM learning_facts f WHERE " + " AND ".join(where)
+    return "FROM learning_facts f WHERE " + " AND ".join(where), params
+
+
+def _distinct(criterion: Criterion) -> str:
+    return "f.activity_id" if criterion.count == "activities" else "f.fingerprint"
+
+
+def count_criterion(
+    session: Session,
+    store_id: int,
+    keys: list[int],
+    criterion: Criterion,
+    window: tuple[int, int],
+    evidence: int = 0,
+) -> CriterionProgress:
+    """Count the distinct learning events (or activities) that meet ``criterion``.
+
+    Voided statements never count; the same event sent twice or by two identities of one
+    person counts once (facts share a fingerprint).
+    """
+    if not keys:
+        return CriterionProgress(0, criterion.min_count)
+    body, params = criterion_filter(store_id, keys, criterion, window)
+    distinct = _distinct(criterion)
     count = run(session, f"SELECT COUNT(DISTINCT {distinct}) {body}", params).scalar() or 0
     found: list[str] = []
     if evidence:
@@ -167,6 +231,42 @@ def count_criterion(
             ).scalars()
         )
     return CriterionProgress(count, criterion.min_count, found)
+
+
+def met_at_ms(
+    session: Session, store_id: int, keys: list[int], criterion: Criterion, window: tuple[int, int]
+) -> int | None:
+    """When the criterion became met: the time of its ``min_count``-th distinct event, or None."""
+    body, params = criterion_filter(store_id, keys, criterion, window)
+    return run(
+        session,
+        f"SELECT t FROM (SELECT MIN(f.at_ms) AS t {body} GROUP BY {_distinct(criterion)}) x "
+        "ORDER BY t LIMIT 1 OFFSET ?",
+        [*params, max(criterion.min_count, 1) - 1],
+    ).scalar()
+
+
+def deciding_ms(
+    session: Session, objective: Objective, keys: list[int], window: tuple[int, int]
+) -> int | None:
+    """When a met objective became met, by its rule: the time of the deciding statement.
+
+    ``all``: the last criterion to be met; ``any``: the first; ``k_of_n``: the k-th.
+    """
+    criteria = [Criterion.from_dict(c) for c in json.loads(objective.criteria)]
+    times = sorted(
+        t
+        for t in (met_at_ms(session, objective.store_id, keys, c, window) for c in criteria)
+        if t is not None
+    )
+    if not times:
+        return None
+    if objective.rule == "any":
+        return times[0]
+    if objective.rule == "k_of_n":
+        needed = max(1, min(objective.k or 1, len(criteria)))
+        return times[needed - 1] if len(times) >= needed else None
+    return times[-1] if len(times) == len(criteria) else None
 
 
 @dataclass
@@ -197,12 +297,13 @@ def objective_activity_id(base_url: str, objective: Objective) -> str:
 
 
 def record_satisfaction(
-    session: Session, measured: Measured, agents: list[dict], base_url: str, now: dt.datetime
+    session: Session, measured: Measured, agents: list[dict], base_url: str, at: dt.datetime
 ) -> str | None:
     """Store the ``satisfied`` statement of a met objective, once; return its id if new.
 
-    The statement id is derived from the objective, so a second attempt (another request, a
-    retry) is an identical resend and stores nothing.
+    ``at`` is when it became met (the deciding statement's timestamp): the statement's
+    timestamp and the objective's ``satisfied_at``. The statement id is derived from the
+    objective, so a second attempt (a retried job) is an identical resend and stores nothing.
     """
     objective = measured.objective
     if not measured.progress.met or objective.satisfied_at is not None or not agents:
@@ -233,11 +334,13 @@ def record_satisfaction(
             },
             "extensions": {f"{base_url.rstrip('/')}/xapi/extensions/evidence": evidence},
         },
-        "timestamp": now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "timestamp": at.astimezone(dt.UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
     }
     principal = api.source_principal(objective.store_id, "objectives", base_url.rstrip("/") + "/")
     api.write_statements(session, principal, [statement])
-    objective.satisfied_at = now
+    objective.satisfied_at = at
     objective.satisfied_statement_id = statement_id
     session.flush()
     return statement_id

@@ -16,9 +16,10 @@ from collections import Counter, defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lrs import queue
 from lrs.people.models import Person
 from lrs.people.services import identities
-from lrs.statements.sql import marks, run
+from lrs.sql import marks, run
 from objectives import progress as pg
 from objectives.accounts import (
     Viewer,
@@ -32,7 +33,6 @@ from objectives.accounts import (
 from objectives.criteria import Criterion
 from objectives.errors import Hidden, NotAllowed
 from objectives.facts import DERIVED
-from objectives.lti_hooks import schedule_grades
 from objectives.models import (
     Objective,
     ObjectiveTemplate,
@@ -319,6 +319,7 @@ def attach_objective(session: Session, viewer: Viewer, review_id: int, data: dic
     )
     session.add(objective)
     session.flush()
+    queue.person_changed(session, viewer.store_id, review.person_id)  # met already? the worker says
     return objective
 
 
@@ -337,15 +338,13 @@ def review_progress(
     viewer: Viewer,
     review: Review,
     *,
-    base_url: str,
     evidence: int = 0,
-    now: dt.datetime | None = None,
 ) -> list[pg.Measured]:
-    """Measured objectives of a review; met ones get their ``satisfied`` statement once."""
+    """Measured objectives of a review, as the worker has projected them (reads only)."""
     cycle = session.get(ReviewCycle, review.cycle_id)
     agents = identities(session, review.store_id, review.person_id)
     objectives = pg.objectives_of_review(session, review)
-    return _measure(session, objectives, agents, cycle, base_url, evidence, now)
+    return _measure(session, objectives, agents, cycle, evidence)
 
 
 def _measure(
@@ -353,26 +352,15 @@ def _measure(
     objectives: list[Objective],
     agents: list[dict],
     cycle: ReviewCycle,
-    base_url: str,
     evidence: int,
-    now: dt.datetime | None,
 ) -> list[pg.Measured]:
     window = pg.cycle_window(cycle)
     keys = pg.actor_keys(agents)
-    measured = []
-    for objective in objectives:
-        m = pg.measure(session, objective, keys, window, evidence)
-        if m.progress.met and objective.satisfied_at is None:
-            if not evidence:
-                m = pg.measure(session, objective, keys, window, 20)
-            if pg.record_satisfaction(session, m, agents, base_url, now or dt.datetime.now(dt.UTC)):
-                schedule_grades(session, objective.store_id, objective.id)
-        measured.append(m)
-    return measured
+    return [pg.measure(session, objective, keys, window, evidence) for objective in objectives]
 
 
 def team_progress(
-    session: Session, viewer: Viewer, cycle_id: int, *, base_url: str
+    session: Session, viewer: Viewer, cycle_id: int
 ) -> list[tuple[Person, Review, list[pg.Measured]]]:
     """Every visible review of the cycle except the viewer's own, with measured objectives.
 
@@ -399,9 +387,7 @@ def team_progress(
         (
             people[r.person_id],
             r,
-            _measure(
-                session, by_review[r.id], agents.get(r.person_id, []), cycle, base_url, 0, None
-            ),
+            _measure(session, by_review[r.id], agents.get(r.person_id, []), cycle, 0),
         )
         for r in reviews
     ]
@@ -450,6 +436,23 @@ def measured_json(m: pg.Measured) -> dict:
             }
             for i, (c, p) in enumerate(zip(m.criteria, m.progress.criteria, strict=True))
         ],
+    }
+
+
+def freshness(session: Session, store_id: int) -> dict:
+    """How current progress is: statements the worker has not counted yet, and when it last did.
+
+    Progress is read from what the worker projected; when it is behind, pages and the API say
+    so instead of doing the work in the request.
+    """
+    behind, counted_ms = pg.projection_lag(session, store_id)
+    return {
+        "uncounted_statements": behind,
+        "counted_at": (
+            dt.datetime.fromtimestamp(counted_ms / 1000, dt.UTC).isoformat().replace("+00:00", "Z")
+            if counted_ms
+            else None
+        ),
     }
 
 

@@ -21,7 +21,6 @@ from objectives import accounts
 from objectives import services as svc
 from objectives.errors import InvalidPayload, NotSignedIn
 from objectives.models import Account
-from objectives.progress import REQUEST_LIMIT, refresh_facts
 from schemas import objectives as schemas
 from schemas.fields import flatten_messages
 
@@ -62,7 +61,16 @@ def _viewer(db) -> accounts.Viewer:
 
 
 def _base_url() -> str:
-    return (lrs_runtime().public_url or request.host_url).rstrip("/")
+    return lrs_runtime().public_url.rstrip("/")
+
+
+def _with_freshness(response: Response, db, store_id: int) -> Response:
+    """Lists carry how fresh progress is in headers (the body stays a list)."""
+    fresh = svc.freshness(db, store_id)
+    response.headers["Learnloop-Uncounted-Statements"] = str(fresh["uncounted_statements"])
+    if fresh["counted_at"]:
+        response.headers["Learnloop-Progress-Counted-At"] = fresh["counted_at"]
+    return response
 
 
 def _cycle_json(c) -> dict:
@@ -202,15 +210,12 @@ def person_record(person_id: int):
     """The learner record: counts by source, verb and type, weekly series, recent items."""
     args = {k: v for k, v in request.args.items() if k != "lt"}  # lt: the LTI launch token
     query = _load(schemas.RecordQuerySchema, args)
-    with write_transaction(lrs_runtime().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
-        refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         record = svc.learner_record(db, viewer, person_id, query["since"], query["until"])
         reviews = [r for r in svc.list_reviews(db, viewer) if r.person_id == person_id]
         record["objectives"] = [
-            svc.measured_json(m)
-            for r in reviews
-            for m in svc.review_progress(db, viewer, r, base_url=_base_url())
+            svc.measured_json(m) for r in reviews for m in svc.review_progress(db, viewer, r)
         ]
     if query["format"] == "csv":
         return Response(
@@ -237,12 +242,11 @@ def create_cycle():
 @api.get("/cycles/<int:cycle_id>/team")
 def team(cycle_id: int):
     """Every visible report's review in the cycle with each objective's progress."""
-    with write_transaction(lrs_runtime().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         svc.get_cycle(db, viewer, cycle_id)
-        refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
-        rows = svc.team_progress(db, viewer, cycle_id, base_url=_base_url())
-        return jsonify(
+        rows = svc.team_progress(db, viewer, cycle_id)
+        response = jsonify(
             [
                 {
                     "person": {"id": p.id, "name": p.name},
@@ -252,6 +256,7 @@ def team(cycle_id: int):
                 for p, r, measured in rows
             ]
         )
+        return _with_freshness(response, db, viewer.store_id)
 
 
 @api.get("/reviews")
@@ -272,15 +277,14 @@ def create_review():
 
 @api.get("/reviews/<int:review_id>")
 def get_review(review_id: int):
-    with write_transaction(lrs_runtime().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         review = svc.get_review(db, viewer, review_id)
-        refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         body = _review_json(db, review)
         body["objectives"] = [
-            svc.measured_json(m)
-            for m in svc.review_progress(db, viewer, review, base_url=_base_url(), evidence=10)
+            svc.measured_json(m) for m in svc.review_progress(db, viewer, review, evidence=10)
         ]
+        body["progress"] = svc.freshness(db, viewer.store_id)
         return jsonify(body)
 
 
@@ -312,13 +316,14 @@ def attach_objective(review_id: int):
 
 @api.get("/objectives/<int:objective_id>/progress")
 def objective_progress(objective_id: int):
-    with write_transaction(lrs_runtime().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         objective, review = svc.get_objective(db, viewer, objective_id)
-        refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
-        for m in svc.review_progress(db, viewer, review, base_url=_base_url(), evidence=20):
+        for m in svc.review_progress(db, viewer, review, evidence=20):
             if m.objective.id == objective_id:
-                return jsonify(svc.measured_json(m))
+                return jsonify(
+                    {**svc.measured_json(m), "progress": svc.freshness(db, viewer.store_id)}
+                )
     raise AssertionError("unreachable")
 
 

@@ -59,7 +59,7 @@ def backend(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def app(backend):
     upgrade_database(backend)
-    application = create_app({"database_url": backend})
+    application = create_app({"database_url": backend, "public_url": "http://localhost"})
     yield application
     application.extensions["learnloop"].engine.dispose()
 

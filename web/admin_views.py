@@ -140,10 +140,15 @@ def link_identity():
 @pages.get("/admin/lti")
 def lti_platforms():
     from lti import registrations as lti_registrations
+    from lti import tasks as lti_tasks
     from lti.models import ToolKey, utc
 
     with read_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in_admin(db)
+        deliveries = [
+            {**d, "when": utc(d["when_ms"])} for d in lti_tasks.deliveries(db, viewer.store_id)
+        ]
+        failed = lti_tasks.failed_grades(db, viewer.store_id)
         registrations = [
             lti_registrations.registration_view(db, r)
             for r in lti_registrations.list_registrations(db, viewer.store_id)
@@ -167,6 +172,8 @@ def lti_platforms():
         registrations=registrations,
         keys=keys,
         tool=tool,
+        deliveries=deliveries,
+        failed=failed,
         invite=session.pop("new_invite", None),
         error=session.pop("admin_error", None),
     )

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
@@ -71,7 +73,7 @@ def _headers(response):
 
 
 def base_url() -> str:
-    return (lrs_runtime().public_url or request.host_url).rstrip("/")
+    return lrs_runtime().public_url.rstrip("/")
 
 
 def signed_in(db):
@@ -87,3 +89,17 @@ def signed_in_admin(db):
     if not viewer.is_admin:
         abort(403, description="Only administrators of this organisation can open this page.")
     return viewer
+
+
+@pages.app_template_filter("ago")
+def ago(iso: str) -> str:
+    """``2026-12-02T10:00:04Z`` as "4 s ago", "3 min ago", "2 h ago" or the date."""
+    moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    seconds = max(0, int((dt.datetime.now(dt.UTC) - moment).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"on {moment.date().isoformat()}"

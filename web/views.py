@@ -18,7 +18,6 @@ from lrs.runtime import lrs_runtime
 from objectives import accounts
 from objectives import services as svc
 from objectives.models import ObjectiveTemplate, ReviewCycle
-from objectives.progress import REQUEST_LIMIT, refresh_facts
 from schemas import objectives as schemas
 from web import forms
 from web.blueprint import base_url, pages, signed_in, signed_in_admin
@@ -82,17 +81,16 @@ def home():
 @pages.get("/team")
 def team():
     """Every report with their objectives as progress bars, due dates and this week's changes."""
-    with write_transaction(lrs_runtime().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in(db)
         cycles = svc.list_cycles(db, viewer)
         cycle_id = request.args.get("cycle", type=int) or (cycles[0].id if cycles else None)
         rows = []
         if cycle_id is not None:
             svc.get_cycle(db, viewer, cycle_id)
-            refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
             week_ago = dt.datetime.now(dt.UTC) - WEEK
             since_ms = int(week_ago.timestamp() * 1000)
-            team = svc.team_progress(db, viewer, cycle_id, base_url=base_url())
+            team = svc.team_progress(db, viewer, cycle_id)
             agents = svc.identities_of_people(db, viewer.store_id, [p.id for p, _, _ in team])
             for person, review, measured in team:
                 newly_met = [
@@ -111,7 +109,13 @@ def team():
                         "met_this_week": len(newly_met),
                     }
                 )
-        return render_template("team.html", cycles=cycles, cycle_id=cycle_id, rows=rows)
+        return render_template(
+            "team.html",
+            cycles=cycles,
+            cycle_id=cycle_id,
+            rows=rows,
+            freshness=svc.freshness(db, viewer.store_id),
+        )
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -121,20 +125,20 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 @pages.get("/people/<int:person_id>")
 def person(person_id: int):
     """A learner's record across sources, the evidence behind each objective."""
-    with write_transaction(lrs_runtime().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in(db)
-        refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         record = svc.learner_record(db, viewer, person_id, None, None)
         reviews = [r for r in svc.list_reviews(db, viewer) if r.person_id == person_id]
         objectives = []
         for review in reviews:
             cycle = db.get(ReviewCycle, review.cycle_id)
-            for m in svc.review_progress(db, viewer, review, base_url=base_url(), evidence=5):
+            for m in svc.review_progress(db, viewer, review, evidence=5):
                 objectives.append(
                     {"cycle": cycle.name, "review_id": review.id, **svc.measured_json(m)}
                 )
         return render_template(
             "person.html",
+            freshness=svc.freshness(db, viewer.store_id),
             record=record,
             objectives=objectives,
             reviews=reviews,
@@ -144,13 +148,11 @@ def person(person_id: int):
 
 @pages.get("/reviews/<int:review_id>")
 def review(review_id: int):
-    with write_transaction(lrs_runtime().sessions) as db:
+    with read_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in(db)
         item = svc.get_review(db, viewer, review_id)
-        refresh_facts(db, viewer.store_id, REQUEST_LIMIT)
         measured = [
-            svc.measured_json(m)
-            for m in svc.review_progress(db, viewer, item, base_url=base_url(), evidence=10)
+            svc.measured_json(m) for m in svc.review_progress(db, viewer, item, evidence=10)
         ]
         person = db.get(Person, item.person_id)
         cycle = db.get(ReviewCycle, item.cycle_id)
@@ -169,6 +171,7 @@ def review(review_id: int):
         )
         return render_template(
             "review.html",
+            freshness=svc.freshness(db, viewer.store_id),
             review=item,
             person=person,
             cycle=cycle,

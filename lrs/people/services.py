@@ -7,6 +7,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lrs import queue
 from lrs.core.agents import IFI_KEYS, ifi_string
 from lrs.errors import BadRequest, Conflict, NotFound
 from lrs.people.models import Identity, Person
@@ -80,6 +81,7 @@ def link_identity(
     )
     session.add(row)
     session.flush()
+    queue.person_changed(session, store_id, person.id)  # earlier statements may count now
     return row
 
 
@@ -106,6 +108,7 @@ def merge_people(session: Session, store_id: int, keep: Person, absorb: Person) 
     session.flush()
     session.delete(absorb)
     session.flush()
+    queue.person_changed(session, store_id, keep.id)
     return keep
 
 

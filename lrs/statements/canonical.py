@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from lrs.core.statements import PreparedStatement
 from lrs.models import Activity
-from lrs.statements.sql import marks, run
+from lrs.sql import marks, run
 
 ACTIVITIES = Activity.__table__
 _MERGED_MAPS = ("name", "description", "extensions")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lrs import queue
 from lrs.auth import Principal
 from lrs.core import jsontext
 from lrs.core.attachments import AttachmentData
@@ -28,8 +29,8 @@ from lrs.core.statements import PreparedStatement, index_terms, prepare_statemen
 from lrs.core.timefmt import format_ms, timestamp_to_utc
 from lrs.errors import BadRequest, FieldError, StatementConflict
 from lrs.models import AttachmentContent, Statement, StatementIndex
+from lrs.sql import insert_many, lock_store_for_writing, marks, next_seqs, run, upsert
 from lrs.statements import canonical
-from lrs.statements.sql import insert_many, lock_store_for_writing, marks, next_seqs, run, upsert
 
 STATEMENTS = Statement.__table__
 INDEX = StatementIndex.__table__
@@ -136,6 +137,7 @@ def store_prepared(
         _store_attachments(session, store_id, attachments)
     if fresh:
         _insert(session, store_id, batch, fresh, stored_ms, stored)
+        queue.statements_stored(session, store_id, stored_ms)
         if principal.allows("define"):
             canonical.merge_definitions(
                 session, store_id, [batch.statements[i] for i in fresh], seen_definitions

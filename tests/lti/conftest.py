@@ -22,7 +22,7 @@ def app(backend):
     upgrade_database(backend)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK", "1")
-        application = create_app({"database_url": backend})
+        application = create_app({"database_url": backend, "public_url": "http://localhost"})
     yield application
     application.extensions["learnloop"].engine.dispose()
 

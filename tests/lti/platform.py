@@ -124,6 +124,10 @@ class LmsPlatform:
         self.links: dict[str, Link] = {"rl-1": Link("rl-1", "Welcome")}
         self.line_items: dict[str, dict] = {}
         self.scores: list[dict] = []
+        #: Statuses the score service answers before it accepts scores again (then ``refuse``).
+        self.score_failures: list[int] = []
+        self.refuse_scores: int | None = None
+        self.score_attempts = 0
         self.results: dict[tuple[str, str], dict] = {}
         self.token_requests: list[dict] = []
         self.deep_link_items: list[dict] = []
@@ -325,6 +329,11 @@ class LmsPlatform:
             score = request.get_json(force=True)
             key = (item_id, score["userId"])
             with platform.lock:
+                platform.score_attempts += 1
+                if platform.score_failures:
+                    return Response("try later", status=platform.score_failures.pop(0))
+                if platform.refuse_scores:
+                    return Response("no", status=platform.refuse_scores)
                 last = platform.results.get(key)
                 if last is not None and score["timestamp"] <= last["timestamp"]:
                     return Response("stale timestamp", status=409)

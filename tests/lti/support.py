@@ -120,6 +120,19 @@ def serve(wsgi_app):
         thread.join(5)
 
 
+@contextlib.contextmanager
+def serve_tool(app):
+    """Serve Learnloop like ``serve``, with LEARNLOOP_PUBLIC_URL set to where it is served."""
+    runtime = app.extensions["lrs"]
+    configured = runtime.public_url
+    with serve(app) as base:
+        runtime.public_url = base
+        try:
+            yield base
+        finally:
+            runtime.public_url = configured
+
+
 class _LoopbackBrowser(requests.Session):
     """Like a browser on 127.0.0.1 (a secure context): Secure cookies also travel over http.
 

@@ -15,13 +15,13 @@ from lti import registrations
 from lti.models import Registration
 from tests.conftest import make_credential
 from tests.lti.platform import LEARNER, LmsPlatform, User
-from tests.lti.support import browser, serve
+from tests.lti.support import browser, serve, serve_tool
 
 
 @pytest.fixture(scope="module")
 def servers(app):
     lms = LmsPlatform()
-    with serve(app) as tool, serve(lms.app) as base:
+    with serve_tool(app) as tool, serve(lms.app) as base:
         lms.start(base, tool)
         lms.add_user(User("u1", "Ann Learner", "ann@example.com", [LEARNER]))
         yield lms, tool

@@ -16,6 +16,7 @@ from lrs.db import write_transaction
 from lrs.people.services import ensure_person
 from objectives import accounts
 from objectives.models import Review, ReviewCycle, ReviewGrant
+from tests.support.worker import drain
 
 CYCLE_START = dt.date(2026, 1, 1)
 CYCLE_END = dt.date(2026, 6, 30)
@@ -34,17 +35,23 @@ class Org:
         return ApiClient(self.app, self.tokens[who])
 
     def write(self, statements, source="xapi"):
+        """Store statements as a source would, then let the worker count them."""
         sessions = self.app.extensions["learnloop"].sessions
         with write_transaction(sessions) as session:
             principal = api.source_principal(self.store_id, source)
-            return api.write_statements(session, principal, statements).ids
+            ids = api.write_statements(session, principal, statements).ids
+        drain(self.app)
+        return ids
 
     def mail(self, who):
         return {"mbox": f"mailto:{who}@example.com"}
 
 
 class ApiClient:
+    """The /api as a signed-in account calls it, with a worker that keeps up beside the server."""
+
     def __init__(self, app, token):
+        self.app = app
         self.client = app.test_client()
         self.headers = {"Authorization": f"Bearer {token}"}
 
@@ -52,7 +59,9 @@ class ApiClient:
         return self.client.get("/api" + path, headers=self.headers, **kw)
 
     def post(self, path, json=None):
-        return self.client.post("/api" + path, headers=self.headers, json=json)
+        response = self.client.post("/api" + path, headers=self.headers, json=json)
+        drain(self.app)
+        return response
 
     def patch(self, path, json=None):
         return self.client.patch("/api" + path, headers=self.headers, json=json)

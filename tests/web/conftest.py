@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from learnloop import create_app
 from learnloop.cli import upgrade_database
+from learnloop.worker import Worker, WorkerSettings
 from web import sample
 
 PASSWORD = "correct-horse-battery-staple"
@@ -25,9 +26,16 @@ def site(tmp_path_factory):
     app = create_app({"database_url": url, "instance_path": str(tmp_path_factory.mktemp("inst"))})
     org = sample.seed(app.extensions["learnloop"].sessions, PASSWORD, store_name="acme")
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.extensions["lrs"].public_url = base  # LEARNLOOP_PUBLIC_URL: where it is served
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"app": app, "org": org, "base": f"http://127.0.0.1:{server.server_port}"}
+    worker = Worker(app, WorkerSettings(poll_seconds=0.05))  # as `learnloop serve` runs one
+    worker_thread = threading.Thread(target=worker.run_forever, daemon=True)
+    worker_thread.start()
+    yield {"app": app, "org": org, "base": base}
+    worker.stop()
+    worker_thread.join(10)
     server.shutdown()
     app.extensions["learnloop"].engine.dispose()
 

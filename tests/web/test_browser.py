@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 
+from learnloop.worker import wait_until_idle
 from tests.web.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -81,6 +82,7 @@ def test_attach_from_template_then_progress_changes_as_statements_arrive(page, s
         "context": {"platform": "Moodle 4.3"},
     }
     assert post_statement(site["base"], "browser-test-lms", secret, statement) == 200
+    assert wait_until_idle(site["app"])  # the worker beside the server has counted it
     page.reload()
     objective = page.locator("article.objective", has_text="Complete Secure Coding")
     assert objective.get_by_role("progressbar").get_attribute("aria-valuenow") == "100"

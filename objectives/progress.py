@@ -312,7 +312,7 @@ def record_satisfaction(
     evidence = [e for c in measured.progress.criteria for e in c.evidence][:50]
     statement = {
         "id": statement_id,
-        "actor": agents[0],
+        "actor": next((a for a in agents if "mbox" in a), agents[0]),  # the most portable IFI
         "verb": {"id": SATISFIED, "display": {"en-US": "satisfied"}},
         "object": {
             "objectType": "Activity",

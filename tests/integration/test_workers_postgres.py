@@ -103,12 +103,22 @@ def start_worker(url, tmp_path, n):
         "LEARNLOOP_DATABASE_URL": url,
         "LEARNLOOP_INSTANCE_PATH": str(tmp_path),
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "learnloop.cli", "worker", "--poll", "0.05", "--log-level", "debug"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / f"worker-{n}.log", "w"),  # noqa: SIM115
-    )
+    with open(tmp_path / f"worker-{n}.log", "w") as log:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "learnloop.cli",
+                "worker",
+                "--poll",
+                "0.05",
+                "--log-level",
+                "debug",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
 
 
 def queue_left(app):
@@ -151,8 +161,8 @@ def test_three_workers_share_a_50000_statement_backlog(pg_app, postgres_url, tmp
             assert moment == when(NEEDED - 1)  # dated by the deciding (100th) statement
         satisfied = run(
             session,
-            "SELECT COUNT(*), COUNT(DISTINCT statement_id) FROM statements WHERE "
-            "payload LIKE '%/verbs/satisfied%'",
+            "SELECT COUNT(*), COUNT(DISTINCT statement_id) FROM statements WHERE payload LIKE ?",
+            ["%/verbs/satisfied%"],
         ).one()
         assert satisfied[0] == satisfied[1] == STORES * PEOPLE
     print(f"3 workers drained {statements} statements in {took:.1f} s")  # noqa: T201

@@ -37,7 +37,7 @@ EACH, SHORT, NEEDED = 640, 40, 50
 START = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
 
 
-def worker(backend, base, tmp_path):
+def worker(backend, base, tmp_path, name):
     env = {
         **os.environ,
         "LEARNLOOP_DATABASE_URL": backend,
@@ -45,13 +45,13 @@ def worker(backend, base, tmp_path):
         "LEARNLOOP_INSTANCE_PATH": str(tmp_path),
         "LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK": "1",
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "learnloop.cli", "worker", "--poll", "0.05", "--lease", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with open(tmp_path / f"{name}.log", "w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "learnloop.cli", "worker", "--poll", "0.05", "--lease", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
 
 
 def cursor(app, store_id):
@@ -105,7 +105,7 @@ def test_kill_9_mid_backlog_then_restart(app, backend, tool, tmp_path):
         assert answer.status_code == 200, answer.text
     backlog_end = newest_seq(app, tool.store_id)
 
-    first = worker(backend, tool.base, tmp_path)
+    first = worker(backend, tool.base, tmp_path, "first")
     try:
         assert wait_for(lambda: (cursor(app, tool.store_id) or 0) > 0, 60), "no chunk committed"
         first.send_signal(signal.SIGKILL)
@@ -116,7 +116,7 @@ def test_kill_9_mid_backlog_then_restart(app, backend, tool, tmp_path):
     assert killed_at < backlog_end, "the worker finished before it could be killed mid-backlog"
     assert all(scores_of(tool, user) == [] for user in meeting)
 
-    second = worker(backend, tool.base, tmp_path)
+    second = worker(backend, tool.base, tmp_path, "second")
     try:
         done = wait_for(
             lambda: (
@@ -125,7 +125,7 @@ def test_kill_9_mid_backlog_then_restart(app, backend, tool, tmp_path):
             ),
             90,
         )
-        assert done, "the second worker did not finish the backlog"
+        assert done, (tmp_path / "second.log").read_text()[-3000:]
         time.sleep(1.0)  # anything sent twice would arrive now
     finally:
         second.send_signal(signal.SIGTERM)

@@ -12,6 +12,7 @@ every learner an open objective from a template placed as a graded item in an LM
   LMS has received the score — nobody reads a page in between.
 
     python bench/bench_pipeline.py [--statements 1000000] [--samples 50] [--database-url URL]
+                                   [--workers N]
 
 Needs the test dependencies (``pip install -e '.[test]'``) for the test LMS.
 """
@@ -90,6 +91,9 @@ def main() -> None:
     parser.add_argument("--statements", type=int, default=1_000_000)
     parser.add_argument("--ingest", type=int, default=100_000, help="statements ingested live")
     parser.add_argument("--samples", type=int, default=50)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (several need PostgreSQL)"
+    )
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     os.environ["LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK"] = "1"
@@ -184,13 +188,13 @@ def main() -> None:
                         "COALESCE((SELECT MAX(last_seq) FROM projection_cursors), 0)",
                     ).scalar()
 
-            worker = start_worker(url, base, tmp)
+            workers = [start_worker(url, base, tmp) for _ in range(args.workers)]
             started = time.perf_counter()
             while lag() > 0:
                 time.sleep(0.2)
             drain_s = time.perf_counter() - started
             print(
-                f"worker: {loaded:,} statements projected and evaluated against "
+                f"{args.workers} worker(s): {loaded:,} statements projected and evaluated against "
                 f"{LEARNERS:,} open objectives in {drain_s:.0f} s ({loaded / drain_s:,.0f}/s)"
             )
 
@@ -242,7 +246,8 @@ def main() -> None:
                     time.sleep(0.005)
                 met_ms.append((met or 30) * 1000)
                 graded_ms.append((graded or 30) * 1000)
-            stop(worker)
+            for worker in workers:
+                stop(worker)
             print(
                 f"commit -> objective met: p50 {statistics.median(met_ms):.0f} ms, "
                 f"p95 {percentile(met_ms, 0.95):.0f} ms; commit -> grade in the LMS: "

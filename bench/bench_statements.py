@@ -249,7 +249,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen, str, str, str]:
+def start_server(
+    database_url: str, workers: int, queue_worker: bool = True
+) -> tuple[subprocess.Popen, str, str, str]:
     env = dict(os.environ, LEARNLOOP_DATABASE_URL=database_url)
     subprocess.run(
         [sys.executable, "-m", "learnloop.cli", "db", "upgrade"],
@@ -287,6 +289,7 @@ def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen, str
             str(port),
             "--workers",
             str(workers),
+            *([] if queue_worker else ["--no-worker"]),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -318,6 +321,11 @@ def main() -> None:
     parser.add_argument("--key", default=None)
     parser.add_argument("--secret", default=None)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve without the queue worker (the write path alone, as before the queue)",
+    )
     args = parser.parse_args()
 
     tmp = None
@@ -327,7 +335,7 @@ def main() -> None:
     else:
         tmp = tempfile.mkdtemp(prefix="learnloop-bench-")
         database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-        server, base, key, secret = start_server(database_url, args.workers)
+        server, base, key, secret = start_server(database_url, args.workers, not args.no_worker)
     try:
         print(f"server: {base} ({args.workers} workers); client threads: {args.threads}")
         loaded = 0

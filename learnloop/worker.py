@@ -107,8 +107,11 @@ class Worker:
         self.stopping.set()
 
 
-def wait_until_idle(app: Flask, timeout: float = 10.0) -> bool:
-    """True once no job is due or running (tests and ``demo`` use this); False on timeout."""
+def wait_until_idle(app: Flask, timeout: float = 10.0, horizon_ms: int = 1_000) -> bool:
+    """True once no job is running or due within ``horizon_ms`` (a worker must be running).
+
+    Jobs retried later (backoff) do not count. False on timeout.
+    """
     from lrs.db import read_transaction
     from lrs.sql import run
 
@@ -121,7 +124,7 @@ def wait_until_idle(app: Flask, timeout: float = 10.0) -> bool:
                     session,
                     "SELECT COUNT(*) FROM jobs WHERE state = 'running' OR "
                     "(state = 'pending' AND run_at_ms <= ?)",
-                    [runtime.clock()],
+                    [runtime.clock() + horizon_ms],
                 ).scalar()
             if not left:
                 return True

@@ -33,7 +33,7 @@ from tests.lti.platform import INSTRUCTOR, LmsPlatform, User
 from tests.lti.support import serve, serve_tool
 
 LEARNERS_MEETING, LEARNERS_SHORT = 15, 5
-EACH, SHORT, NEEDED = 640, 40, 50
+EACH, SHORT, NEEDED = 654, 40, 50  # 15 x 654 + 5 x 40 = 10,010 statements
 START = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
 
 

@@ -5,8 +5,8 @@ every learner an open objective from a template placed as a graded item in an LM
 ``lti1p3platform``-based test LMS, on loopback), then prints:
 
 * worker throughput: a fresh ``learnloop worker`` over the whole backlog, statements/s;
-* keeping up: ingest at full speed in this process while a worker process runs beside it
-  (ingest statements/s, and how far behind the worker was when ingest stopped);
+* keeping up: ingest paced at --rate (default 5,000 statements/s) in this process while a
+  worker process runs beside it: how far behind the worker falls;
 * latency, p50/p95 over the samples: a learner's deciding statement is POSTed over HTTP to the
   running tool; time from its 200 until the objective is met (``satisfied_at``) and until the
   LMS has received the score — nobody reads a page in between.
@@ -90,6 +90,7 @@ def main() -> None:
     )
     parser.add_argument("--statements", type=int, default=1_000_000)
     parser.add_argument("--ingest", type=int, default=100_000, help="statements ingested live")
+    parser.add_argument("--rate", type=int, default=5_000, help="live ingest, statements/s")
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (several need PostgreSQL)"
@@ -97,6 +98,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     os.environ["LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK"] = "1"
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
 
     import requests
 
@@ -199,21 +203,30 @@ def main() -> None:
             )
 
             started = time.perf_counter()
-            ingested = 0
+            ingested, worst = 0, 0
+            next_sample = started + 1.0
             while ingested < args.ingest:
-                batch = background(rng, 1000, now)
+                due = started + ingested / args.rate  # paced: batches of 100 at --rate
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                batch = background(rng, 100, now)
                 with write_transaction(sessions) as session:
                     api.write_statements(session, principal, batch)
                 ingested += len(batch)
+                if time.perf_counter() >= next_sample:
+                    worst = max(worst, lag())
+                    next_sample += 1.0
             ingest_s = time.perf_counter() - started
             behind = lag()
             started = time.perf_counter()
             while lag() > 0:
                 time.sleep(0.05)
             print(
-                f"live ingest {ingested:,} statements at {ingested / ingest_s:,.0f}/s with the "
-                f"worker running: {behind:,} behind when ingest stopped, caught up "
-                f"{time.perf_counter() - started:.1f} s later"
+                f"live ingest of {ingested:,} statements at {ingested / ingest_s:,.0f}/s "
+                f"(paced at {args.rate:,}/s) with the worker running: at most {worst:,} "
+                f"statements behind (sampled each second), {behind:,} when ingest stopped, "
+                f"caught up {time.perf_counter() - started:.1f} s later"
             )
 
             met_ms, graded_ms = [], []

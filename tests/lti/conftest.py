@@ -4,16 +4,20 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+import requests
 from flask import Flask, jsonify
 from sqlalchemy import select
 
 from learnloop import create_app
 from learnloop.cli import upgrade_database
-from lrs.db import write_transaction
+from lrs.db import read_transaction, write_transaction
 from lrs.models import Store
 from lti import registrations
+from lti.models import Registration
 from tests.conftest import XapiClient, make_credential
-from tests.lti.support import DEPLOYMENT, ISSUER, PlatformKeys, serve
+from tests.lti.harness import ACTIVITY, Harness
+from tests.lti.platform import INSTRUCTOR, LEARNER, LmsPlatform, User
+from tests.lti.support import DEPLOYMENT, ISSUER, PlatformKeys, serve, serve_tool
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +87,44 @@ def register_platform(app, key_set_url, *, issuer=ISSUER, deployments=(DEPLOYMEN
 @pytest.fixture
 def platform(app, jwks_server):
     return register_platform(app, jwks_server["url"])
+
+
+@pytest.fixture(scope="module")
+def harness(app):
+    """The tool and a platform that registered it, served on 127.0.0.1; one per test module."""
+    lms = LmsPlatform(page_size=2)
+    with serve_tool(app) as tool, serve(lms.app) as base:
+        lms.start(base, tool)
+        _, key, secret = make_credential(app)
+        created = requests.post(
+            tool + "/api/admin/lti/registrations",
+            json=lms.registration_payload(),
+            auth=(key, secret),
+            timeout=10,
+        )
+        assert created.status_code == 201, created.text
+        for user in (
+            User("u1", "Ann Learner", "ann@example.com", [LEARNER]),
+            User("u2", "Ian Instructor", "ian@example.com", [INSTRUCTOR]),
+            User("u3", "Bo Learner", "bo@example.com", [LEARNER]),
+            User("u4", "Cy Learner", "cy@example.com", [LEARNER]),
+            User("u5", "Tia Assistant", "tia@example.com", [LEARNER, INSTRUCTOR + "#x"]),
+        ):
+            lms.add_user(user)
+        xapi = XapiClient(app, key, secret)
+        xapi.post(
+            "/statements",
+            json={
+                "actor": {"mbox": "mailto:someone@example.com"},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                "object": {
+                    "id": ACTIVITY,
+                    "definition": {"name": {"en-US": "Threat modelling"}},
+                },
+            },
+        )
+        with read_transaction(app.extensions["learnloop"].sessions) as session:
+            store_id = session.scalar(
+                select(Registration.store_id).where(Registration.client_id == lms.client_id)
+            )
+        yield Harness(app, lms, tool, xapi, store_id)

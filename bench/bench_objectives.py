@@ -24,6 +24,9 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from lrs.vocabulary import BADGE  # noqa: E402
+from lrs.vocabulary import PULL_REQUEST as PR_TYPE  # noqa: E402
+
 LEARNERS = 1000
 REPORTS = 50
 COURSES = [f"https://lms.example.com/courses/{n}" for n in range(200)]
@@ -51,7 +54,6 @@ SOURCES = {
     "code_review": "connector:github:1",
     "microlearning": "import:microlearning",
 }
-PR_TYPE = "https://learnloop.dev/xapi/activities/pull-request"
 
 
 def statements(rng: random.Random, kind: str, count: int) -> list[dict]:
@@ -73,7 +75,7 @@ def statements(rng: random.Random, kind: str, count: int) -> list[dict]:
             trail = rng.choice(["cloud", "data", "security", "ai"])
             obj = {
                 "id": f"{BADGES}{trail}/badge-{rng.randrange(40)}",
-                "definition": {"type": "https://w3id.org/xapi/cmi5/activitytype/badge"},
+                "definition": {"type": BADGE},
             }
         statement = {
             "actor": {"mbox": f"mailto:learner{learner}@example.com"},

@@ -77,7 +77,7 @@ DEFAULT_COLUMNS = {
 _RECIPE = {
     MODULE_COMPLETED: (p.COMPLETED, p.MODULE, "modules", p.TRAIL),
     UNIT_COMPLETED: (p.COMPLETED, p.UNIT, "units", p.MODULE),
-    BADGE_EARNED: (p.EARNED, p.BADGE, "badges", None),
+    BADGE_EARNED: (p.EARNED, p.BADGE, "badges", p.TRAIL),  # parent: the badge's trail
     POINTS_AWARDED: (p.EARNED, p.POINTS, "items", None),
     RANK_REACHED: (p.ACHIEVED, p.RANK, "ranks", None),
 }

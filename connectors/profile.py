@@ -1,4 +1,4 @@
-"""The vocabulary of the connectors: IRIs of our two xAPI Profiles and the registry terms reused.
+"""The connectors' two xAPI Profiles: their documents, and the terms they use (``lrs.vocabulary``).
 
 The profiles themselves are JSON-LD documents next to this module (``profiles/*.jsonld``),
 served by every installation at ``/profiles/<name>``. Their IRIs are fixed, not derived from
@@ -16,62 +16,50 @@ import json
 from functools import cache
 from pathlib import Path
 
-BASE = "https://w3id.org/learnloop/profiles"
+from lrs import vocabulary as v
+from lrs.vocabulary import (  # noqa: F401  (the connectors' terms, defined in lrs.vocabulary)
+    ACHIEVED,
+    APPROVED,
+    AUTHORED,
+    BADGE,
+    CODE_REVIEW,
+    COMMENTED,
+    COMPLETED,
+    EARNED,
+    EXT_BODY_LENGTH,
+    EXT_FILES,
+    EXT_LINES_CHANGED,
+    EXT_REVIEW_LATENCY,
+    EXT_SOURCE_ACCOUNT,
+    EXT_VERDICT,
+    MERGED,
+    MICRO_LEARNING,
+    MODULE,
+    POINTS,
+    PULL_REQUEST,
+    RANK,
+    REPOSITORY,
+    REQUESTED_CHANGES,
+    REVIEW_COMMENT,
+    REVIEWED,
+    REVISED,
+    ROLE_AUTHOR,
+    TRAIL,
+)
+from lrs.vocabulary import LESSON as UNIT  # noqa: F401
 
-# ---- Code review ------------------------------------------------------------------------
-CODE_REVIEW = f"{BASE}/code-review"
 CODE_REVIEW_V1 = f"{CODE_REVIEW}/v1"
-
-REVIEWED = "http://id.tincanapi.com/verb/reviewed"
-APPROVED = "http://activitystrea.ms/schema/1.0/approve"
-REQUESTED_CHANGES = f"{CODE_REVIEW}/verbs/requested-changes"
-COMMENTED = "http://adlnet.gov/expapi/verbs/commented"
-AUTHORED = "http://activitystrea.ms/schema/1.0/author"
-REVISED = "http://activitystrea.ms/schema/1.0/update"
-MERGED = f"{CODE_REVIEW}/verbs/merged"
+MICRO_LEARNING_V1 = f"{MICRO_LEARNING}/v1"
 
 VERB_DISPLAY = {
-    REVIEWED: "reviewed",
-    APPROVED: "approved",
-    REQUESTED_CHANGES: "requested changes",
-    COMMENTED: "commented",
-    AUTHORED: "authored",
-    REVISED: "revised",
-    MERGED: "merged",
+    iri: v.name_of(iri)
+    for iri in (REVIEWED, APPROVED, REQUESTED_CHANGES, COMMENTED, AUTHORED, REVISED, MERGED)
 }
-
-PULL_REQUEST = f"{CODE_REVIEW}/activity-types/pull-request"
-REPOSITORY = f"{CODE_REVIEW}/activity-types/repository"
-REVIEW_COMMENT = f"{CODE_REVIEW}/activity-types/review-comment"
-ROLE_AUTHOR = f"{CODE_REVIEW}/roles/author"
-
-EXT_LINES_CHANGED = f"{CODE_REVIEW}/extensions/lines-changed"
-EXT_FILES = f"{CODE_REVIEW}/extensions/files"
-EXT_SOURCE_ACCOUNT = f"{CODE_REVIEW}/extensions/source-account"
-EXT_VERDICT = f"{CODE_REVIEW}/extensions/verdict"
-EXT_BODY_LENGTH = f"{CODE_REVIEW}/extensions/body-length"
-EXT_REVIEW_LATENCY = f"{CODE_REVIEW}/extensions/review-latency"
+MICRO_VERB_DISPLAY = {iri: v.name_of(iri) for iri in (COMPLETED, EARNED, ACHIEVED)}
 
 VERDICT_APPROVED = "approved"
 VERDICT_CHANGES_REQUESTED = "changes-requested"
 VERDICT_COMMENTED = "commented"
-
-# ---- Micro-learning ---------------------------------------------------------------------
-MICRO_LEARNING = f"{BASE}/micro-learning"
-MICRO_LEARNING_V1 = f"{MICRO_LEARNING}/v1"
-
-COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
-EARNED = "http://id.tincanapi.com/verb/earned"
-ACHIEVED = "https://w3id.org/xapi/dod-isd/verbs/achieved"
-
-MODULE = "http://adlnet.gov/expapi/activities/module"
-UNIT = "http://adlnet.gov/expapi/activities/lesson"
-TRAIL = "http://adlnet.gov/expapi/activities/course"
-BADGE = "http://activitystrea.ms/schema/1.0/badge"
-POINTS = f"{MICRO_LEARNING}/activity-types/points"
-RANK = f"{MICRO_LEARNING}/activity-types/rank"
-
-MICRO_VERB_DISPLAY = {COMPLETED: "completed", EARNED: "earned", ACHIEVED: "achieved"}
 
 # ---- The documents ----------------------------------------------------------------------
 PROFILE_FILES = {"code-review": "code-review.jsonld", "micro-learning": "micro-learning.jsonld"}

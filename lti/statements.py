@@ -22,14 +22,15 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
+from lrs import vocabulary as v
 from lti import claims as c
 
 NAMESPACE = uuid.UUID("5b0f6d2e-3c51-5a8e-9f6e-6c7c2d1e4a10")
-LAUNCHED = {"id": "http://adlnet.gov/expapi/verbs/launched", "display": {"en-US": "launched"}}
+LAUNCHED = {"id": v.LAUNCHED, "display": {"en-US": v.name_of(v.LAUNCHED)}}
 CMI5_SESSION_ID = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
-LINK_TYPE = "http://adlnet.gov/expapi/activities/link"
-COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
-PLATFORM_TYPE = "http://id.tincanapi.com/activitytype/lms"
+LINK_TYPE = v.LINK
+COURSE_TYPE = v.COURSE
+PLATFORM_TYPE = v.LMS
 #: Custom parameters of a placement (set by our Deep Linking response).
 CUSTOM_ACTIVITY = "learnloop_activity"
 CUSTOM_OBJECTIVE_TEMPLATE = "learnloop_objective_template"

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SOURCE_WORDS = {
-    "any": "anywhere",
-    "lms": "in the LMS",
-    "code_review": "in code review",
-    "microlearning": "in micro-learning",
-    "xapi": "in other xAPI tools",
-}
+from lrs.vocabulary import SOURCES, name_of
+
+SOURCE_WORDS = {"any": "anywhere", **SOURCES}
 
 
 @dataclass(frozen=True)
@@ -27,6 +23,8 @@ class Criterion:
     activity_ids: tuple[str, ...] = ()
     activity_prefix: str | None = None
     activity_type: str | None = None
+    #: Activities inside these (their statement's ``contextActivities.parent``): a trail, a course.
+    parent_ids: tuple[str, ...] = ()
     source: str = "any"
     min_count: int = 1
     count: str = "statements"
@@ -41,7 +39,7 @@ class Criterion:
     @classmethod
     def from_dict(cls, data: dict) -> Criterion:
         values = dict(data)
-        for key in ("verbs", "activity_ids"):
+        for key in ("verbs", "activity_ids", "parent_ids"):
             values[key] = tuple(values.get(key) or ())
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in values.items() if k in known})
@@ -50,16 +48,18 @@ class Criterion:
         """The criterion in plain words, for pages and reviews."""
         if self.label:
             return self.label
-        verbs = " or ".join(v.rstrip("/").rsplit("/", 1)[-1] for v in self.verbs) or "any verb"
+        verbs = " or ".join(name_of(v) for v in self.verbs) or "any verb"
         if self.activity_ids:
             names = ", ".join(a.rstrip("/").rsplit("/", 1)[-1] for a in self.activity_ids)
             target = f"of: {names}" if self.count == "activities" else f"on {names}"
         elif self.activity_prefix:
             target = f"on activities under {self.activity_prefix}"
         elif self.activity_type:
-            target = f"on {self.activity_type.rstrip('/').rsplit('/', 1)[-1]} activities"
+            target = f"on {name_of(self.activity_type)} activities"
         else:
             target = "on any activity"
+        if self.parent_ids:
+            target += " in " + " or ".join(name_of(p) for p in self.parent_ids)
         if self.count == "activities":
             amount = f"{self.min_count} different activit{'y' if self.min_count == 1 else 'ies'}"
         else:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from lrs import vocabulary as v
 from lrs.core import statements as st
 from lrs.core.agents import ifi_string
 
-# The code-review profile records a review's length, never its text (connectors.profile).
-BODY_LENGTH = "https://w3id.org/learnloop/profiles/code-review/extensions/body-length"
+# The code-review profile records a review's length, never its text.
+BODY_LENGTH = v.EXT_BODY_LENGTH
 
 SOURCES = ("lms", "code_review", "microlearning", "xapi")
 DERIVED = "objectives"  # statements Learnloop derives (satisfied objectives): never evidence
@@ -104,6 +105,7 @@ def fact_of(statement: dict, stored_ms: int) -> dict:
     at_ms = _timestamp_ms(statement.get("timestamp")) or stored_ms
     result = statement.get("result") or {}
     verb_id = statement["verb"]["id"]
+    parents = ((statement.get("context") or {}).get("contextActivities") or {}).get("parent") or []
     fingerprint = int.from_bytes(
         hashlib.blake2b(f"{verb_id}\x1f{activity_id}\x1f{at_ms}".encode(), digest_size=8).digest(),
         "big",
@@ -114,6 +116,7 @@ def fact_of(statement: dict, stored_ms: int) -> dict:
         "verb_id": cap(verb_id),
         "activity_id": cap(activity_id),
         "activity_type": cap(activity_type),
+        "parent_id": cap(parents[0].get("id")) if parents else None,
         "source": classify_source(statement),
         "at_ms": at_ms,
         "score": _score(result),

@@ -196,6 +196,9 @@ class LearningFact(Base):
     verb_id: Mapped[str] = mapped_column(Text)
     activity_id: Mapped[str | None] = mapped_column(Text)
     activity_type: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[str | None] = mapped_column(
+        Text, comment="the first contextActivities.parent: a trail, a course"
+    )
     source: Mapped[str] = mapped_column(String(30), comment="lms, code_review, microlearning, xapi")
     at_ms: Mapped[int] = mapped_column(BigInteger, comment="timestamp, ms since the epoch")
     score: Mapped[float | None] = mapped_column(Float, comment="scaled score, or raw/max")

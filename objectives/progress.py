@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lrs import api
+from lrs import vocabulary as v
 from lrs.core import jsontext
 from lrs.core import statements as st
 from lrs.core.agents import ifi_string
@@ -34,6 +35,7 @@ FACT_COLUMNS = (
     "verb_id",
     "activity_id",
     "activity_type",
+    "parent_id",
     "source",
     "at_ms",
     "score",
@@ -45,8 +47,8 @@ FACT_COLUMNS = (
 CHUNK = 5000
 # Voided statements are few: one small set per query (a partial index) instead of a join.
 NOT_VOIDED = "f.seq NOT IN (SELECT seq FROM statements WHERE store_id = ? AND voided)"
-SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
-OBJECTIVE_TYPE = "http://adlnet.gov/expapi/activities/objective"
+SATISFIED = v.SATISFIED
+OBJECTIVE_TYPE = v.OBJECTIVE
 NAMESPACE = uuid.UUID("6f0c9a52-3b1e-4f4e-9d55-0c1f2d7b8e11")
 
 
@@ -58,6 +60,7 @@ class NewFact:
     verb_id: str
     activity_id: str | None
     activity_type: str | None
+    parent_id: str | None
     source: str
     score: float | None
 
@@ -98,6 +101,7 @@ def project_next(session: Session, store_id: int, now_ms: int, limit: int = CHUN
                 fact["verb_id"],
                 fact["activity_id"],
                 fact["activity_type"],
+                fact["parent_id"],
                 fact["source"],
                 fact["score"],
             )
@@ -175,6 +179,9 @@ def criterion_filter(
     if criterion.activity_type:
         where.append("f.activity_type = ?")
         params.append(cap(criterion.activity_type))
+    if criterion.parent_ids:
+        where.append(f"f.parent_id IN ({marks(len(criterion.parent_ids))})")
+        params.extend(cap(a) for a in criterion.parent_ids)
     if criterion.source != "any":
         where.append("f.source = ?")
         params.append(criterion.source)

@@ -97,6 +97,8 @@ def could_match(criterion: Criterion, fact: pg.NewFact) -> bool:
         return False
     if criterion.activity_type and fact.activity_type != cap(criterion.activity_type):
         return False
+    if criterion.parent_ids and fact.parent_id not in {cap(a) for a in criterion.parent_ids}:
+        return False
     if criterion.source == "any":
         return fact.source != DERIVED
     return fact.source == criterion.source

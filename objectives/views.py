@@ -352,3 +352,14 @@ def openapi():
     from objectives.openapi import document
 
     return jsonify(document(_base_url()))
+
+
+@api.get("/vocabulary")
+def vocabulary():
+    """Sources, verbs and activity types with their names: what criteria are written in.
+
+    Public, like the xAPI Profiles: clients and the pages' pickers read the IRIs here.
+    """
+    from lrs.vocabulary import as_json
+
+    return jsonify(as_json())

@@ -32,6 +32,7 @@ class CriterionSchema(Strict):
     activity_ids = fields.List(fields.String(validate=_iri), load_default=list)
     activity_prefix = fields.String(load_default=None, validate=validate.Length(min=1))
     activity_type = fields.String(load_default=None, validate=_iri)
+    parent_ids = fields.List(fields.String(validate=_iri), load_default=list)
     source = fields.String(load_default="any", validate=validate.OneOf(SOURCES))
     min_count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     count = fields.String(
@@ -52,9 +53,11 @@ class CriterionSchema(Strict):
             or data["activity_ids"]
             or data["activity_prefix"]
             or data["activity_type"]
+            or data["parent_ids"]
         ):
             raise ValidationError(
-                "a criterion needs verbs, activity_ids, activity_prefix or activity_type"
+                "a criterion needs verbs, activity_ids, activity_prefix, activity_type or "
+                "parent_ids"
             )
         if (
             data["count"] == "activities"

@@ -15,21 +15,25 @@ from lrs import api
 from lrs.auth import get_or_create_store
 from lrs.db import write_transaction
 from lrs.people.services import ensure_person
+from lrs.vocabulary import (
+    BADGE,
+    COMMENTED,
+    COMPLETED,
+    COURSE,
+    EARNED,
+    PASSED,
+    PULL_REQUEST,
+    REVIEWED,
+)
+from lrs.vocabulary import TRAIL as TRAIL_TYPE
 from objectives import accounts
 from objectives import services as svc
 from objectives.models import Review, ReviewCycle, ReviewGrant
 from schemas.objectives import TemplateSchema
 
-COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
-PASSED = "http://adlnet.gov/expapi/verbs/passed"
-REVIEWED = "http://id.tincanapi.com/verb/reviewed"
-COMMENTED = "http://adlnet.gov/expapi/verbs/commented"
-EARNED = "http://id.tincanapi.com/verb/earned"
-PULL_REQUEST = "https://learnloop.dev/xapi/activities/pull-request"
-BADGE = "https://w3id.org/xapi/cmi5/activitytype/badge"
-COURSE = "http://adlnet.gov/expapi/activities/course"
+# The sample's own activities (example.com): not vocabulary, just where its learning happened.
 SECURE_CODING = "https://lms.example.com/courses/secure-coding"
-TRAIL = "https://trailhead.example.com/trails/cloud/"
+TRAIL = "https://trailhead.example.com/trails/cloud"
 
 TEMPLATES = [
     {
@@ -59,7 +63,13 @@ TEMPLATES = [
     {
         "title": "Earn 3 badges in the Cloud trail",
         "criteria": [
-            {"verbs": [EARNED], "activity_prefix": TRAIL, "source": "microlearning", "min_count": 3}
+            {
+                "verbs": [EARNED],
+                "activity_type": BADGE,
+                "parent_ids": [TRAIL],
+                "source": "microlearning",
+                "min_count": 3,
+            }
         ],
     },
 ]
@@ -116,7 +126,15 @@ def learning_history(who: str, now: dt.datetime, rng: random.Random, intensity: 
             {
                 "actor": mbox,
                 "verb": {"id": EARNED, "display": {"en-US": "earned"}},
-                "object": {"id": f"{TRAIL}badge-{n}", "definition": {"type": BADGE}},
+                "object": {
+                    "id": f"https://trailhead.example.com/badges/cloud-{n}",
+                    "definition": {"type": BADGE, "name": {"en-US": f"Cloud badge {n + 1}"}},
+                },
+                "context": {
+                    "contextActivities": {
+                        "parent": [{"id": TRAIL, "definition": {"type": TRAIL_TYPE}}]
+                    }
+                },
                 "timestamp": _at(5 + n * 9, now),
             }
         )

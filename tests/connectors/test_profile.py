@@ -12,6 +12,7 @@ import pytest
 from pyld import jsonld
 
 from connectors import profile as p
+from lrs import vocabulary
 from tests.connectors.conftest import FIXTURES
 
 CONTEXT = json.loads((FIXTURES / "xapi-profiles-context.jsonld").read_text())
@@ -66,12 +67,11 @@ def test_extension_schemas_are_json_schema_text(name):
 def test_every_minted_iri_the_code_uses_is_a_concept_of_its_profile():
     minted = {
         value
-        for key, value in vars(p).items()
+        for key, value in vars(vocabulary).items()
         if key.isupper()
         and isinstance(value, str)
-        and value.startswith(p.BASE + "/")
-        and "/v1" not in value
-        and value not in (p.CODE_REVIEW, p.MICRO_LEARNING)
+        and value.startswith(vocabulary.PROFILES + "/")
+        and value not in (vocabulary.CODE_REVIEW, vocabulary.MICRO_LEARNING)
     }
     concepts = {c["id"] for name in NAMES for c in p.profile_document(name)["concepts"]}
     assert minted and minted <= concepts, minted - concepts

@@ -10,12 +10,10 @@ overrides the path), never a downloaded browser. Module-scoped: Playwright's syn
 one instance per thread, and tests/web keeps its own for the session once these are done.
 """
 
-import os
-import shutil
-
 import pytest
 
 from tests.journeys.support import Demo, free_port
+from tests.support.browser import chromium
 
 
 @pytest.fixture(scope="module")
@@ -27,40 +25,10 @@ def demo(tmp_path_factory):
         server.stop()
 
 
-def chromium_path() -> str:
-    path = (
-        os.environ.get("LEARNLOOP_CHROMIUM")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
-    if not path:
-        raise RuntimeError(
-            "Debian's chromium is required for the journey tests (apt-get install chromium); "
-            "scripts/test installs it"
-        )
-    return path
-
-
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import pytest
 
+from lrs.vocabulary import PULL_REQUEST
 from objectives.criteria import Criterion, CriterionProgress, combine
 from objectives.facts import classify_source, fact_of
 
@@ -64,7 +65,7 @@ def statement(**extra):
         "verb": {"id": "http://id.tincanapi.com/verb/reviewed"},
         "object": {
             "id": "https://github.com/o/r/pull/1",
-            "definition": {"type": "https://learnloop.dev/xapi/activities/pull-request"},
+            "definition": {"type": PULL_REQUEST},
         },
         "timestamp": "2026-03-01T10:00:00Z",
     }
@@ -94,7 +95,7 @@ def test_fact_of_reads_time_score_and_result():
     assert fact["at_ms"] == 1772359200000
     assert fact["score"] == pytest.approx(0.9)
     assert fact["success"] is True and fact["has_response"] is True
-    assert fact["activity_type"] == "https://learnloop.dev/xapi/activities/pull-request"
+    assert fact["activity_type"] == PULL_REQUEST
 
 
 def test_same_event_twice_has_one_fingerprint():

@@ -8,15 +8,19 @@ import uuid
 
 import pytest
 
-COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
-PASSED = "http://adlnet.gov/expapi/verbs/passed"
-REVIEWED = "http://id.tincanapi.com/verb/reviewed"
-COMMENTED = "http://adlnet.gov/expapi/verbs/commented"
-EARNED = "http://id.tincanapi.com/verb/earned"
-VOIDED = "http://adlnet.gov/expapi/verbs/voided"
-SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
-PULL_REQUEST = "https://learnloop.dev/xapi/activities/pull-request"
-BADGE = "https://w3id.org/xapi/cmi5/activitytype/badge"
+from lrs.vocabulary import (
+    BADGE,
+    COMMENTED,
+    COMPLETED,
+    EARNED,
+    PASSED,
+    PULL_REQUEST,
+    REVIEWED,
+    SATISFIED,
+)
+
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"  # xAPI's own, not our vocabulary
+
 SECURE_CODING = "https://lms.example.com/courses/secure-coding"
 COURSES = [f"https://lms.example.com/courses/c{n}" for n in range(4)]
 

@@ -4,8 +4,6 @@ Browser tests use Playwright's Python package with the system's ``chromium`` exe
 (``LEARNLOOP_CHROMIUM`` overrides the path); no browser is downloaded.
 """
 
-import os
-import shutil
 import threading
 
 import pytest
@@ -14,6 +12,7 @@ from werkzeug.serving import make_server
 from learnloop import create_app
 from learnloop.cli import upgrade_database
 from learnloop.worker import Worker, WorkerSettings
+from tests.support.browser import chromium
 from web import sample
 
 PASSWORD = "correct-horse-battery-staple"
@@ -40,40 +39,10 @@ def site(tmp_path_factory):
     app.extensions["learnloop"].engine.dispose()
 
 
-def chromium_path() -> str:
-    path = (
-        os.environ.get("LEARNLOOP_CHROMIUM")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
-    if not path:
-        raise RuntimeError(
-            "Debian's chromium is required for the browser tests (apt-get install chromium); "
-            "scripts/test installs it"
-        )
-    return path
-
-
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

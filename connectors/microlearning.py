@@ -353,4 +353,4 @@ def map_row(row: Any, mapping: ColumnMapping) -> list[dict]:
             earned = {"score": {"raw": points}}
             out.append(statement(1, p.EARNED, points_activity, earned, copy.deepcopy(item)))
         return out
-    return [statement(0, verb, item, None, None)]
+    return [statement(0, verb, item, None, parent)]  # a badge's parent: its trail

@@ -105,7 +105,9 @@ class Demo:
 
     @property
     def env(self) -> dict[str, str]:
-        return instance_environment(self.instance)
+        """The instance's environment; its public URL is where it serves (set by the operator
+        who runs it on a port other than 8080, so that printed URLs point at it)."""
+        return {**instance_environment(self.instance), "LEARNLOOP_PUBLIC_URL": self.base_url}
 
     @property
     def base_url(self) -> str:

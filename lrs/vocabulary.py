@@ -37,6 +37,13 @@ SOURCES = {
     "microlearning": "in micro-learning",
     "xapi": "in other xAPI tools",
 }
+SOURCE_LABELS = {
+    "lms": "LMS",
+    "code_review": "Code review",
+    "microlearning": "Micro-learning",
+    "xapi": "xAPI",
+    "objectives": "Learnloop",
+}
 SOURCE_NAMES = {
     "lms": "LMS (LTI launches and course statements)",
     "code_review": "Code review (GitHub, GitLab, Gerrit)",

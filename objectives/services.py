@@ -409,6 +409,90 @@ def identities_of_people(
     return out
 
 
+def _language_text(language_map) -> str | None:
+    if not isinstance(language_map, dict) or not language_map:
+        return None
+    for tag in ("en-US", "en-GB", "en", "und"):
+        if language_map.get(tag):
+            return language_map[tag]
+    return next(iter(language_map.values()))
+
+
+def describe_evidence(session: Session, store_id: int, statement_ids: list[str]) -> dict[str, dict]:
+    """What a reader needs of each evidence statement: when, what (by name), how, from where.
+
+    The activity's name comes from the statement, else the store's canonical definition of the
+    activity, else its IRI; the verb's from our vocabulary, else the statement's display.
+    """
+    from lrs.vocabulary import SOURCE_LABELS, name_of
+
+    if not statement_ids:
+        return {}
+    rows = run(
+        session,
+        "SELECT s.statement_id, s.payload, f.at_ms, f.source, f.score FROM statements s "
+        "JOIN learning_facts f ON f.seq = s.seq WHERE s.store_id = ? AND s.statement_id IN "
+        f"({marks(len(statement_ids))})",
+        [store_id, *statement_ids],
+    ).all()
+    statements = {r[0]: (json.loads(r[1]), r[2], r[3], r[4]) for r in rows}
+    unnamed = {
+        st["object"].get("id")
+        for st, *_ in statements.values()
+        if not _language_text((st["object"].get("definition") or {}).get("name"))
+    } - {None}
+    canonical: dict[str, str] = {}
+    if unnamed:
+        for activity_id, definition in run(
+            session,
+            "SELECT activity_id, definition FROM activities WHERE store_id = ? AND activity_id "
+            f"IN ({marks(len(unnamed))})",
+            [store_id, *sorted(unnamed)],
+        ).all():
+            name = _language_text((json.loads(definition) or {}).get("name"))
+            if name:
+                canonical[activity_id] = name
+    out = {}
+    for statement_id, (st, at_ms, source, score) in statements.items():
+        obj = st["object"]
+        verb = st["verb"]
+        activity = obj.get("id", "")
+        out[statement_id] = {
+            "statement_id": statement_id,
+            "date": dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC).date().isoformat(),
+            "activity": _language_text((obj.get("definition") or {}).get("name"))
+            or canonical.get(activity)
+            or activity,
+            "activity_id": activity,
+            "verb": name_of(verb["id"])
+            if name_of(verb["id"]) != verb["id"].rstrip("/").rsplit("/", 1)[-1]
+            else (_language_text(verb.get("display")) or name_of(verb["id"])),
+            "source": SOURCE_LABELS.get(source, source),
+            "score": None if score is None else round(score * 100),
+        }
+    return out
+
+
+def with_evidence(session: Session, store_id: int, objectives: list[dict]) -> list[dict]:
+    """``measured_json`` objectives, each criterion's evidence described (``evidence_items``)."""
+    ids = [e for o in objectives for c in o["criteria"] for e in c["evidence"]]
+    described = describe_evidence(session, store_id, ids)
+    for o in objectives:
+        for c in o["criteria"]:
+            c["evidence_items"] = [described[e] for e in c["evidence"] if e in described]
+    return objectives
+
+
+def progress_text(m: pg.Measured) -> str:
+    """Progress in words: "6 of 15" for one criterion, "2 of 3 criteria met" for several."""
+    criteria = m.progress.criteria
+    if len(criteria) == 1:
+        return f"{min(criteria[0].count, criteria[0].required)} of {criteria[0].required}"
+    needed = {"any": 1, "k_of_n": m.objective.k or 1}.get(m.objective.rule, len(criteria))
+    met = sum(c.met for c in criteria)
+    return f"{met} of {len(criteria)} criteria met ({needed} needed)"
+
+
 def measured_json(m: pg.Measured) -> dict:
     o = m.objective
     return {
@@ -422,6 +506,7 @@ def measured_json(m: pg.Measured) -> dict:
         "k": o.k,
         "percent": round(m.progress.percent, 1),
         "met": m.progress.met,
+        "progress_text": progress_text(m),
         "satisfied_at": o.satisfied_at.isoformat() if o.satisfied_at else None,
         "satisfied_statement_id": o.satisfied_statement_id,
         "criteria": [
@@ -550,6 +635,45 @@ def learner_record(
         for sid, source, verb, activity, at, score, success in recent
     ]
     return record
+
+
+def review_csv(person_name: str, objectives: list[dict]) -> str:
+    """A review as CSV: a row per piece of evidence (or per criterion without evidence)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "person",
+            "objective",
+            "progress",
+            "met on",
+            "criterion",
+            "count",
+            "required",
+            "evidence date",
+            "activity",
+            "what",
+            "source",
+            "score %",
+        ]
+    )
+    for o in objectives:
+        met_on = (o["satisfied_at"] or "")[:10]
+        for c in o["criteria"]:
+            head = [person_name, o["title"], o["progress_text"], met_on, c["description"]]
+            head += [c["count"], c["required"]]
+            items = c.get("evidence_items") or [None]
+            for e in items:
+                tail = (
+                    [e["date"], e["activity"], e["verb"], e["source"], e["score"]]
+                    if e
+                    else [""] * 5
+                )
+                writer.writerow(head + ["" if v is None else v for v in tail])
+    return out.getvalue()
 
 
 def record_csv(record: dict) -> str:

@@ -34,6 +34,7 @@ def main() -> None:
 
     from learnloop import create_app
     from learnloop.cli import upgrade_database
+    from learnloop.worker import Worker, WorkerSettings, wait_until_idle
     from web import sample
 
     tmp = tempfile.mkdtemp(prefix="learnloop-shots-")
@@ -41,6 +42,9 @@ def main() -> None:
     upgrade_database(url)
     app = create_app({"database_url": url, "instance_path": tmp})
     org = sample.seed(app.extensions["learnloop"].sessions, PASSWORD, store_name="acme")
+    worker = Worker(app, WorkerSettings(poll_seconds=0.05))  # as `learnloop serve` runs one
+    threading.Thread(target=worker.run_forever, daemon=True).start()
+    wait_until_idle(app, timeout=60)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
@@ -48,7 +52,7 @@ def main() -> None:
         ("sign-in", None, "/sign-in"),
         ("team", "maya@example.com", "/team"),
         ("learner", "maya@example.com", f"/people/{org.people['ann']}"),
-        ("review", "maya@example.com", f"/reviews/{org.reviews['ben']}"),
+        ("review", "maya@example.com", f"/reviews/{org.reviews['chen']}"),
         ("admin", "admin@example.com", "/admin"),
         ("statements", "admin@example.com", "/admin/statements"),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import Response, abort, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -151,9 +151,11 @@ def review(review_id: int):
     with read_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in(db)
         item = svc.get_review(db, viewer, review_id)
-        measured = [
-            svc.measured_json(m) for m in svc.review_progress(db, viewer, item, evidence=10)
-        ]
+        measured = svc.with_evidence(
+            db,
+            viewer.store_id,
+            [svc.measured_json(m) for m in svc.review_progress(db, viewer, item, evidence=10)],
+        )
         person = db.get(Person, item.person_id)
         cycle = db.get(ReviewCycle, item.cycle_id)
         manages = accounts.can_manage_person(db, viewer, item.person_id)
@@ -184,6 +186,26 @@ def review(review_id: int):
             sources=schemas.SOURCES,
             field_help=forms.FIELD_HELP,
         )
+
+
+@pages.get("/reviews/<int:review_id>/export.csv")
+def review_export(review_id: int):
+    """The review for the meeting as CSV: each criterion, its count, and its named evidence."""
+    with read_transaction(lrs_runtime().sessions) as db:
+        viewer = signed_in(db)
+        item = svc.get_review(db, viewer, review_id)
+        name = db.get(Person, item.person_id).name
+        measured = svc.with_evidence(
+            db,
+            viewer.store_id,
+            [svc.measured_json(m) for m in svc.review_progress(db, viewer, item, evidence=50)],
+        )
+    body = svc.review_csv(name, measured)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=review-{review_id}.csv"},
+    )
 
 
 @pages.post("/reviews/<int:review_id>/objectives")

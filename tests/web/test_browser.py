@@ -224,3 +224,39 @@ def test_admin_makes_a_dynamic_registration_link_for_the_lms(page, site):
         .inner_text()
         .startswith(site["base"] + "/lti/register?invite=")
     )
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_review_reads_as_counts_and_named_evidence_at_any_width(browser, site, width):
+    """Issue 12: "6 of 15" beside each bar, evidence rows with date, activity name and source,
+    an export for the meeting, and no horizontal scroll on a desktop or a phone."""
+    import re
+
+    context = browser.new_context(viewport={"width": width, "height": 900}, is_mobile=width < 500)
+    page = context.new_page()
+    sign_in(page, site["base"], "maya@example.com")
+    page.wait_for_url("**/team**")
+    counts = page.locator(".team .counts").all_inner_texts()
+    assert counts and all(re.fullmatch(r"\d+ of \d+", text) for text in counts), counts
+
+    page.goto(site["base"] + f"/reviews/{site['org'].reviews['chen']}")
+    badges = page.locator("article.objective", has_text="Earn 3 badges in the Cloud trail")
+    assert re.search(r"\d+ of 3", badges.locator(".counts").inner_text())
+    rows = badges.locator("table.evidence tbody tr")
+    assert rows.count() >= 1
+    first = rows.first.locator("td").all_inner_texts()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", first[0])  # the date of the evidence
+    assert first[1].startswith("Cloud badge")  # the activity by its name, not its IRI
+    assert first[2] == "earned" and first[3] == "Micro-learning"
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+
+    export = page.get_by_role("link", name="Export as CSV").get_attribute("href")
+    answer = page.request.get(site["base"] + export)  # with the signed-in session's cookie
+    assert answer.headers["content-type"].startswith("text/csv"), answer.text()
+    exported = answer.text()
+    assert exported.splitlines()[0].startswith("person,objective,progress,met on,criterion")
+    assert "Cloud badge" in exported
+    context.close()

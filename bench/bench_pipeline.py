@@ -107,10 +107,13 @@ def main() -> None:
     from learnloop import create_app
     from learnloop.cli import upgrade_database
     from lrs import api
+    from lrs.core.versions import V200
     from lrs.db import read_transaction, write_transaction
     from lrs.people.services import ensure_person
     from lrs.sql import run
+    from lrs.statements.write import prepare_batch, store_prepared
     from objectives.models import Objective, Review, ReviewCycle
+    from schemas.xapi import validate_statements
     from tests.lti.gradebook import Tool
     from tests.lti.platform import INSTRUCTOR, LEARNER, LmsPlatform, User
     from tests.lti.support import serve, serve_tool
@@ -211,8 +214,10 @@ def main() -> None:
                 if pause > 0:
                     time.sleep(pause)
                 batch = background(rng, 100, now)
+                # As POST /xapi/statements does: validate and prepare before the write lock.
+                prepared = prepare_batch(principal, validate_statements(batch, V200), V200)
                 with write_transaction(sessions) as session:
-                    api.write_statements(session, principal, batch)
+                    store_prepared(session, principal, prepared)
                 ingested += len(batch)
                 if time.perf_counter() >= next_sample:
                     worst = max(worst, lag())

@@ -65,29 +65,33 @@ class NewFact:
     score: float | None
 
 
-def project_next(session: Session, store_id: int, now_ms: int, limit: int = CHUNK) -> list[NewFact]:
-    """Project up to ``limit`` statements stored since the cursor; returns what was new.
+@dataclass
+class Chunk:
+    """Statements read after the cursor ``after``, with their facts computed (no lock held)."""
 
-    Runs in the caller's write transaction and holds the store's cursor row until it commits
-    (``FOR UPDATE`` on PostgreSQL; SQLite has one writer), so two workers never project the same
-    statements. Statements of one store commit in ``seq`` order, so the cursor never skips one
-    that commits late.
+    after: int
+    last_seq: int
+    facts: list[tuple]
+    new: list[NewFact]
+
+
+def read_chunk(session: Session, store_id: int, limit: int = CHUNK) -> Chunk:
+    """Read and project the next statements, in any transaction.
+
+    The CPU-heavy part (parsing, facts) happens before the write lock is taken, so writers of
+    statements wait less.
     """
-    run(
-        session,
-        "INSERT INTO projection_cursors (store_id, last_seq) VALUES (?, 0) "
-        "ON CONFLICT (store_id) DO NOTHING",
-        [store_id],
+    after = (
+        run(
+            session, "SELECT last_seq FROM projection_cursors WHERE store_id = ?", [store_id]
+        ).scalar()
+        or 0
     )
-    lock = " FOR UPDATE" if session.get_bind().dialect.name == "postgresql" else ""
-    last_seq = run(
-        session, f"SELECT last_seq FROM projection_cursors WHERE store_id = ?{lock}", [store_id]
-    ).scalar()
     rows = run(
         session,
         "SELECT seq, stored_ms, payload FROM statements WHERE store_id = ? AND seq > ? "
         "ORDER BY seq LIMIT ?",
-        [store_id, last_seq, limit],
+        [store_id, after, limit],
     ).all()
     new: list[NewFact] = []
     facts = []
@@ -106,14 +110,44 @@ def project_next(session: Session, store_id: int, now_ms: int, limit: int = CHUN
                 fact["score"],
             )
         )
-    if rows:
-        insert_many(session, FACTS, FACT_COLUMNS, facts)
+    return Chunk(after, rows[-1][0] if rows else after, facts, new)
+
+
+def apply_chunk(session: Session, store_id: int, chunk: Chunk, now_ms: int) -> bool:
+    """Store a chunk's facts and move the cursor, in the caller's write transaction.
+
+    False, storing nothing, when the cursor moved since the chunk was read (another worker
+    projected it). The cursor row stays locked until the caller commits (``FOR UPDATE`` on
+    PostgreSQL; SQLite has one writer). Statements of one store commit in ``seq`` order, so
+    the cursor never skips one that commits late.
+    """
+    run(
+        session,
+        "INSERT INTO projection_cursors (store_id, last_seq) VALUES (?, 0) "
+        "ON CONFLICT (store_id) DO NOTHING",
+        [store_id],
+    )
+    lock = " FOR UPDATE" if session.get_bind().dialect.name == "postgresql" else ""
+    last_seq = run(
+        session, f"SELECT last_seq FROM projection_cursors WHERE store_id = ?{lock}", [store_id]
+    ).scalar()
+    if last_seq != chunk.after:
+        return False
+    if chunk.facts:
+        insert_many(session, FACTS, FACT_COLUMNS, chunk.facts)
     run(
         session,
         "UPDATE projection_cursors SET last_seq = ?, updated_ms = ? WHERE store_id = ?",
-        [rows[-1][0] if rows else last_seq, now_ms, store_id],
+        [chunk.last_seq, now_ms, store_id],
     )
-    return new
+    return True
+
+
+def project_next(session: Session, store_id: int, now_ms: int, limit: int = CHUNK) -> list[NewFact]:
+    """Read and apply the next chunk in the caller's one write transaction; returns what was new."""
+    chunk = read_chunk(session, store_id, limit)
+    apply_chunk(session, store_id, chunk, now_ms)
+    return chunk.new
 
 
 def refresh_facts(session: Session, store_id: int, now_ms: int = 0) -> int:

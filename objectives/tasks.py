@@ -21,7 +21,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lrs.db import write_transaction
+from lrs.db import read_transaction, write_transaction
 from lrs.queue import ClaimedJob
 from lrs.runtime import lrs_runtime
 from lrs.sql import marks, run
@@ -170,13 +170,21 @@ def after_activity_facts(
 
 
 def catch_up(sessions, store_id: int, base_url: str, clock) -> int:
-    """Project and evaluate everything new in a store now (``learnloop objectives refresh``)."""
+    """Project and evaluate everything new in a store now; returns how many statements.
+
+    The worker's job, and ``learnloop objectives refresh``. Each chunk is read and projected
+    before the write lock is taken; the facts, the cursor and what they decide commit together.
+    """
     done = 0
     while True:
+        with read_transaction(sessions) as session:
+            chunk = pg.read_chunk(session, store_id)
+        if not chunk.facts:
+            return done
         with write_transaction(sessions) as session:
-            new = pg.project_next(session, store_id, clock())
-            if new:
-                evaluate_new_facts(session, store_id, new, base_url, clock())
-        done += len(new)
-        if len(new) < pg.CHUNK:
+            if not pg.apply_chunk(session, store_id, chunk, clock()):
+                continue  # another worker got there first: read again after its cursor
+            evaluate_new_facts(session, store_id, chunk.new, base_url, clock())
+        done += len(chunk.facts)
+        if len(chunk.facts) < pg.CHUNK:
             return done

@@ -266,32 +266,17 @@ def post_score(
     session: Session,
     link: ResourceLink,
     user_sub: str,
-    score_given: float | None,
-    score_maximum: float | None,
-    activity_progress: str = "Completed",
-    grading_progress: str = "FullyGraded",
-    comment: str | None = None,
-    *,
-    line_item_url: str | None = None,
+    *score: Any,
     runtime: LtiRuntime | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
     """Prepare and send one score in the caller's write transaction (admin API, tests).
 
-    Returns ``{"line_item": url, "timestamp": iso, "status": http status}``; the worker uses
-    ``prepare_score`` and ``send_score`` apart, so no write lock waits on the platform.
+    Takes ``prepare_score``'s arguments. Returns ``{"line_item": url, "timestamp": iso,
+    "status": http status}``; the worker uses ``prepare_score`` and ``send_score`` apart, so no
+    write lock waits on the platform.
     """
-    call = prepare_score(
-        session,
-        link,
-        user_sub,
-        score_given,
-        score_maximum,
-        activity_progress,
-        grading_progress,
-        comment,
-        line_item_url=line_item_url,
-        runtime=runtime,
-    )
+    call = prepare_score(session, link, user_sub, *score, runtime=runtime, **options)
     status = send_score(session, call, runtime=runtime)
     return {"line_item": call.line_item, "timestamp": call.timestamp, "status": status}
 

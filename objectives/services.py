@@ -637,6 +637,84 @@ def learner_record(
     return record
 
 
+def suggestions(
+    session: Session, store_id: int, template_ids: list[int], limit: int = 5
+) -> dict[int, list[dict]]:
+    """Per template: the activities that people who met an objective from it did most often.
+
+    Read from the projection (the met people's facts within their objectives' cycles are not
+    needed: what they did at all is the path), named like evidence. No external service.
+    """
+    from lrs.people.models import Identity
+    from lrs.vocabulary import name_of
+
+    out: dict[int, list[dict]] = {}
+    for template_id in template_ids:
+        person_ids = list(
+            session.scalars(
+                select(Review.person_id)
+                .join(Objective, Objective.review_id == Review.id)
+                .where(
+                    Objective.store_id == store_id,
+                    Objective.template_id == template_id,
+                    Objective.satisfied_at.is_not(None),
+                )
+                .distinct()
+            )
+        )
+        if not person_ids:
+            continue
+        agents = [
+            json.loads(a)
+            for a in session.scalars(
+                select(Identity.agent).where(
+                    Identity.store_id == store_id, Identity.person_id.in_(person_ids)
+                )
+            )
+        ]
+        keys = pg.actor_keys(agents)
+        if not keys:
+            continue
+        rows = run(
+            session,
+            "SELECT f.activity_id, f.activity_type, COUNT(DISTINCT f.actor_key) AS people, "
+            "COUNT(*) AS times FROM learning_facts f WHERE f.store_id = ? AND f.actor_key IN "
+            f"({marks(len(keys))}) AND f.activity_id IS NOT NULL AND f.source <> ? "
+            f"AND {pg.NOT_VOIDED} GROUP BY f.activity_id, f.activity_type "
+            "ORDER BY people DESC, times DESC, f.activity_id LIMIT ?",
+            [store_id, *keys, DERIVED, store_id, limit],
+        ).all()
+        names = _activity_names(session, store_id, [r[0] for r in rows])
+        out[template_id] = [
+            {
+                "activity_id": activity,
+                "activity": names.get(activity) or activity,
+                "type": name_of(activity_type) if activity_type else "",
+                "people": people,
+                "times": times,
+            }
+            for activity, activity_type, people, times in rows
+        ]
+    return out
+
+
+def _activity_names(session: Session, store_id: int, activity_ids: list[str]) -> dict[str, str]:
+    """The canonical names of these activities in the store (from statements that named them)."""
+    if not activity_ids:
+        return {}
+    names = {}
+    for activity_id, definition in run(
+        session,
+        "SELECT activity_id, definition FROM activities WHERE store_id = ? AND activity_id IN "
+        f"({marks(len(activity_ids))})",
+        [store_id, *activity_ids],
+    ).all():
+        name = _language_text((json.loads(definition) or {}).get("name"))
+        if name:
+            names[activity_id] = name
+    return names
+
+
 def review_csv(person_name: str, objectives: list[dict]) -> str:
     """A review as CSV: a row per piece of evidence (or per criterion without evidence)."""
     import csv

@@ -115,3 +115,15 @@ def make_credential(app, scopes=None, store=None):
 def lrs(app):
     _, key, secret = make_credential(app)
     return XapiClient(app, key, secret)
+
+
+# ==== Headless Chromium (tests/support/browser.py) ==========================================
+# One per test process for the whole session: Playwright's sync API allows one at a time per
+# thread, and the browser tests of tests/web and tests/journeys may share a process.
+from tests.support.browser import chromium  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with chromium() as launched:
+        yield launched

@@ -171,8 +171,10 @@ def review(review_id: int):
             if manages
             else []
         )
+        suggested = svc.suggestions(db, viewer.store_id, [t.id for t in templates])
         return render_template(
             "review.html",
+            suggested=suggested,
             freshness=svc.freshness(db, viewer.store_id),
             review=item,
             person=person,

@@ -5,15 +5,13 @@ own instance folder (LEARNLOOP_INSTANCE_PATH), stopped with its process group af
 ``demo.printed`` holds what it printed (endpoint, credential, organisation, accounts,
 password); ``demo.learnloop(...)`` runs other commands against the same instance.
 
-`browser`: Playwright's Python package driving the system's ``chromium`` (LEARNLOOP_CHROMIUM
-overrides the path), never a downloaded browser. Module-scoped: Playwright's sync API allows
-one instance per thread, and tests/web keeps its own for the session once these are done.
+`browser` (tests/conftest.py): Playwright's Python package driving the system's ``chromium``
+(LEARNLOOP_CHROMIUM overrides the path), never a downloaded browser; one per test process.
 """
 
 import pytest
 
 from tests.journeys.support import Demo, free_port
-from tests.support.browser import chromium
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +21,6 @@ def demo(tmp_path_factory):
         yield server.start()
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

@@ -124,9 +124,10 @@ class LmsPlatform:
         self.links: dict[str, Link] = {"rl-1": Link("rl-1", "Welcome")}
         self.line_items: dict[str, dict] = {}
         self.scores: list[dict] = []
-        #: Statuses the score service answers before it accepts scores again (then ``refuse``).
-        self.score_failures: list[int] = []
-        self.refuse_scores: int | None = None
+        #: Per LMS user id: statuses the score service answers before it accepts their scores,
+        #: and a status it answers for them for good (``refuse_scores``).
+        self.score_failures: dict[str, list[int]] = {}
+        self.refuse_scores: dict[str, int] = {}
         self.score_attempts = 0
         self.results: dict[tuple[str, str], dict] = {}
         self.token_requests: list[dict] = []
@@ -330,10 +331,11 @@ class LmsPlatform:
             key = (item_id, score["userId"])
             with platform.lock:
                 platform.score_attempts += 1
-                if platform.score_failures:
-                    return Response("try later", status=platform.score_failures.pop(0))
-                if platform.refuse_scores:
-                    return Response("no", status=platform.refuse_scores)
+                failures = platform.score_failures.get(score["userId"])
+                if failures:
+                    return Response("try later", status=failures.pop(0))
+                if score["userId"] in platform.refuse_scores:
+                    return Response("no", status=platform.refuse_scores[score["userId"]])
                 last = platform.results.get(key)
                 if last is not None and score["timestamp"] <= last["timestamp"]:
                     return Response("stale timestamp", status=409)

@@ -12,7 +12,6 @@ from werkzeug.serving import make_server
 from learnloop import create_app
 from learnloop.cli import upgrade_database
 from learnloop.worker import Worker, WorkerSettings
-from tests.support.browser import chromium
 from web import sample
 
 PASSWORD = "correct-horse-battery-staple"
@@ -37,12 +36,6 @@ def site(tmp_path_factory):
     worker_thread.join(10)
     server.shutdown()
     app.extensions["learnloop"].engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

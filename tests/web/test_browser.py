@@ -253,6 +253,11 @@ def test_the_review_reads_as_counts_and_named_evidence_at_any_width(browser, sit
     )
     assert overflow <= 0
 
+    paths = page.locator("details.suggestions")  # what people who met a template did most
+    paths.locator("summary").click()
+    assert paths.locator("h3").count() >= 1
+    assert re.search(r"\d+ (person|people), \d+ times?", paths.locator("li").first.inner_text())
+
     export = page.get_by_role("link", name="Export as CSV").get_attribute("href")
     answer = page.request.get(site["base"] + export)  # with the signed-in session's cookie
     assert answer.headers["content-type"].startswith("text/csv"), answer.text()

@@ -135,6 +135,11 @@ EXT_REVIEW_LATENCY = f"{CODE_REVIEW}/extensions/review-latency"
 _NAMES = {t.iri: t.name for t in (*VERBS, *ACTIVITY_TYPES)}
 
 
+def known_name(iri: str) -> str | None:
+    """The name of a term of this vocabulary; None for any other IRI."""
+    return _NAMES.get(iri)
+
+
 def name_of(iri: str | None) -> str:
     """A term's name for people; an unknown IRI's last path segment."""
     if not iri:

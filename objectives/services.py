@@ -20,6 +20,7 @@ from lrs import queue
 from lrs.people.models import Person
 from lrs.people.services import identities
 from lrs.sql import marks, run
+from lti.statements import display
 from objectives import progress as pg
 from objectives.accounts import (
     Viewer,
@@ -409,22 +410,13 @@ def identities_of_people(
     return out
 
 
-def _language_text(language_map) -> str | None:
-    if not isinstance(language_map, dict) or not language_map:
-        return None
-    for tag in ("en-US", "en-GB", "en", "und"):
-        if language_map.get(tag):
-            return language_map[tag]
-    return next(iter(language_map.values()))
-
-
 def describe_evidence(session: Session, store_id: int, statement_ids: list[str]) -> dict[str, dict]:
     """What a reader needs of each evidence statement: when, what (by name), how, from where.
 
     The activity's name comes from the statement, else the store's canonical definition of the
     activity, else its IRI; the verb's from our vocabulary, else the statement's display.
     """
-    from lrs.vocabulary import SOURCE_LABELS, name_of
+    from lrs.vocabulary import SOURCE_LABELS, known_name, name_of
 
     if not statement_ids:
         return {}
@@ -439,19 +431,9 @@ def describe_evidence(session: Session, store_id: int, statement_ids: list[str])
     unnamed = {
         st["object"].get("id")
         for st, *_ in statements.values()
-        if not _language_text((st["object"].get("definition") or {}).get("name"))
+        if not display((st["object"].get("definition") or {}).get("name"))
     } - {None}
-    canonical: dict[str, str] = {}
-    if unnamed:
-        for activity_id, definition in run(
-            session,
-            "SELECT activity_id, definition FROM activities WHERE store_id = ? AND activity_id "
-            f"IN ({marks(len(unnamed))})",
-            [store_id, *sorted(unnamed)],
-        ).all():
-            name = _language_text((json.loads(definition) or {}).get("name"))
-            if name:
-                canonical[activity_id] = name
+    canonical = _activity_names(session, store_id, sorted(unnamed))
     out = {}
     for statement_id, (st, at_ms, source, score) in statements.items():
         obj = st["object"]
@@ -460,17 +442,21 @@ def describe_evidence(session: Session, store_id: int, statement_ids: list[str])
         out[statement_id] = {
             "statement_id": statement_id,
             "date": dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC).date().isoformat(),
-            "activity": _language_text((obj.get("definition") or {}).get("name"))
+            "activity": display((obj.get("definition") or {}).get("name"))
             or canonical.get(activity)
             or activity,
             "activity_id": activity,
-            "verb": name_of(verb["id"])
-            if name_of(verb["id"]) != verb["id"].rstrip("/").rsplit("/", 1)[-1]
-            else (_language_text(verb.get("display")) or name_of(verb["id"])),
+            "verb": known_name(verb["id"]) or display(verb.get("display")) or name_of(verb["id"]),
             "source": SOURCE_LABELS.get(source, source),
             "score": None if score is None else round(score * 100),
         }
     return out
+
+
+def described_review(session: Session, viewer: Viewer, review: Review, evidence: int) -> list[dict]:
+    """A review's measured objectives as JSON, each criterion's evidence described."""
+    measured = review_progress(session, viewer, review, evidence=evidence)
+    return with_evidence(session, review.store_id, [measured_json(m) for m in measured])
 
 
 def with_evidence(session: Session, store_id: int, objectives: list[dict]) -> list[dict]:
@@ -709,7 +695,7 @@ def _activity_names(session: Session, store_id: int, activity_ids: list[str]) ->
         f"({marks(len(activity_ids))})",
         [store_id, *activity_ids],
     ).all():
-        name = _language_text((json.loads(definition) or {}).get("name"))
+        name = display((json.loads(definition) or {}).get("name"))
         if name:
             names[activity_id] = name
     return names

@@ -151,11 +151,7 @@ def review(review_id: int):
     with read_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in(db)
         item = svc.get_review(db, viewer, review_id)
-        measured = svc.with_evidence(
-            db,
-            viewer.store_id,
-            [svc.measured_json(m) for m in svc.review_progress(db, viewer, item, evidence=10)],
-        )
+        measured = svc.described_review(db, viewer, item, evidence=10)
         person = db.get(Person, item.person_id)
         cycle = db.get(ReviewCycle, item.cycle_id)
         manages = accounts.can_manage_person(db, viewer, item.person_id)
@@ -197,11 +193,7 @@ def review_export(review_id: int):
         viewer = signed_in(db)
         item = svc.get_review(db, viewer, review_id)
         name = db.get(Person, item.person_id).name
-        measured = svc.with_evidence(
-            db,
-            viewer.store_id,
-            [svc.measured_json(m) for m in svc.review_progress(db, viewer, item, evidence=50)],
-        )
+        measured = svc.described_review(db, viewer, item, evidence=50)
     body = svc.review_csv(name, measured)
     return Response(
         body,

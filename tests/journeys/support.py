@@ -34,14 +34,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def instance_environment(instance: Path) -> dict[str, str]:
-    """The environment of a user who points Learnloop at one instance folder (SQLite in it).
+def instance_environment(instance: Path, database_url: str | None = None) -> dict[str, str]:
+    """The environment of a user who points Learnloop at one instance folder.
 
     Any LEARNLOOP_* configuration of the test run itself is left out, so the instance folder
-    alone decides where the data lives. Unbuffered output, as on a terminal.
+    alone decides where the data lives (SQLite in it) unless ``database_url`` names a database
+    (LEARNLOOP_DATABASE_URL, e.g. PostgreSQL). Unbuffered output, as on a terminal.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEARNLOOP_")}
     env["LEARNLOOP_INSTANCE_PATH"] = str(instance)
+    if database_url:
+        env["LEARNLOOP_DATABASE_URL"] = database_url
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -91,10 +94,14 @@ def read_demo_output(text: str) -> DemoOutput:
 
 @dataclass
 class Demo:
-    """A `learnloop demo` process serving one instance folder on a free port."""
+    """A `learnloop demo` process serving one instance folder on a free port.
+
+    Its data lives in the instance folder (SQLite), or in ``database_url`` when one is given.
+    """
 
     instance: Path
     port: int
+    database_url: str | None = None
     process: subprocess.Popen | None = None
     printed: DemoOutput | None = None
     logs: Path = field(init=False)
@@ -107,7 +114,10 @@ class Demo:
     def env(self) -> dict[str, str]:
         """The instance's environment; its public URL is where it serves (set by the operator
         who runs it on a port other than 8080, so that printed URLs point at it)."""
-        return {**instance_environment(self.instance), "LEARNLOOP_PUBLIC_URL": self.base_url}
+        return {
+            **instance_environment(self.instance, self.database_url),
+            "LEARNLOOP_PUBLIC_URL": self.base_url,
+        }
 
     @property
     def base_url(self) -> str:

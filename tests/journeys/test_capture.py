@@ -24,6 +24,7 @@ import requests
 
 from tests.journeys.support import Api, printed_admin
 
+DATABASES = ("sqlite", "postgresql")  # each test runs on both (tests/journeys/conftest.py)
 RECORDED = Path(__file__).parents[1] / "connectors" / "fixtures"  # real forge payloads
 CODE_REVIEW_OBJECTIVE = "Give 15 code reviews with comments"
 BADGE_OBJECTIVE = "Earn 3 badges in the Cloud trail"

@@ -8,6 +8,7 @@ what the counts mean: percent complete, met or not, and the objective's rule (al
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lrs.vocabulary import SOURCES, name_of
@@ -44,14 +45,19 @@ class Criterion:
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in values.items() if k in known})
 
-    def describe(self) -> str:
-        """The criterion in plain words, for pages and reviews."""
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        """The criterion in plain words, for pages and reviews.
+
+        ``names``: the activities' names (from the statements that defined them); an activity
+        without one is named by the last segment of its IRI.
+        """
         if self.label:
             return self.label
+        names = names or {}
         verbs = " or ".join(name_of(v) for v in self.verbs) or "any verb"
         if self.activity_ids:
-            names = ", ".join(a.rstrip("/").rsplit("/", 1)[-1] for a in self.activity_ids)
-            target = f"of: {names}" if self.count == "activities" else f"on {names}"
+            named = ", ".join(names.get(a) or name_of(a) for a in self.activity_ids)
+            target = f"of: {named}" if self.count == "activities" else f"on {named}"
         elif self.activity_prefix:
             target = f"on activities under {self.activity_prefix}"
         elif self.activity_type:
@@ -59,7 +65,7 @@ class Criterion:
         else:
             target = "on any activity"
         if self.parent_ids:
-            target += " in " + " or ".join(name_of(p) for p in self.parent_ids)
+            target += " in " + " or ".join(names.get(p) or name_of(p) for p in self.parent_ids)
         if self.count == "activities":
             amount = f"{self.min_count} different activit{'y' if self.min_count == 1 else 'ies'}"
         else:

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections import Counter, defaultdict
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from lrs import queue
 from lrs.people.models import Person
 from lrs.people.services import identities
 from lrs.sql import marks, run
+from lrs.vocabulary import OBJECTIVE, name_of
 from lti.statements import display
 from objectives import progress as pg
 from objectives.accounts import (
@@ -416,7 +418,7 @@ def describe_evidence(session: Session, store_id: int, statement_ids: list[str])
     The activity's name comes from the statement, else the store's canonical definition of the
     activity, else its IRI; the verb's from our vocabulary, else the statement's display.
     """
-    from lrs.vocabulary import SOURCE_LABELS, known_name, name_of
+    from lrs.vocabulary import SOURCE_LABELS, known_name
 
     if not statement_ids:
         return {}
@@ -463,9 +465,19 @@ def with_evidence(session: Session, store_id: int, objectives: list[dict]) -> li
     """``measured_json`` objectives, each criterion's evidence described (``evidence_items``)."""
     ids = [e for o in objectives for c in o["criteria"] for e in c["evidence"]]
     described = describe_evidence(session, store_id, ids)
+    named = [
+        a
+        for o in objectives
+        for c in o["criteria"]
+        for key in ("activity_ids", "parent_ids")
+        for a in c["definition"].get(key) or ()
+    ]
+    names = _activity_names(session, store_id, list(dict.fromkeys(named)))
     for o in objectives:
         for c in o["criteria"]:
             c["evidence_items"] = [described[e] for e in c["evidence"] if e in described]
+            if names:  # the activities a criterion names, by the names statements gave them
+                c["description"] = Criterion.from_dict(c["definition"]).describe(names)
     return objectives
 
 
@@ -632,7 +644,6 @@ def suggestions(
     needed: what they did at all is the path), named like evidence. No external service.
     """
     from lrs.people.models import Identity
-    from lrs.vocabulary import name_of
 
     out: dict[int, list[dict]] = {}
     for template_id in template_ids:
@@ -699,6 +710,48 @@ def _activity_names(session: Session, store_id: int, activity_ids: list[str]) ->
         if name:
             names[activity_id] = name
     return names
+
+
+def activity_names(session: Session, store_id: int, activity_ids: list[str]) -> dict[str, str]:
+    """Names for the criteria form's picked activities (an activity without one: its IRI)."""
+    names = _activity_names(session, store_id, list(dict.fromkeys(activity_ids)))
+    return {a: names.get(a, a) for a in activity_ids}
+
+
+def find_activities(session: Session, store_id: int, text: str, limit: int = 15) -> list[dict]:
+    """Activities whose canonical name (or IRI) contains ``text``, for the criteria form.
+
+    Reads the canonical definitions the LRS keeps (the Activities Resource's), so anything a
+    statement named can be found by that name. Case-insensitive; the shortest names first.
+    """
+    text = " ".join(text.split())[:100]
+    if len(text) < 2:
+        return []
+    pattern = "%" + re.sub(r"([!%_])", r"!\1", text.lower()) + "%"
+    rows = run(
+        session,
+        "SELECT activity_id, definition FROM activities WHERE store_id = ? AND "
+        "(lower(definition) LIKE ? ESCAPE '!' OR lower(activity_id) LIKE ? ESCAPE '!') "
+        "ORDER BY length(activity_id) LIMIT 200",
+        [store_id, pattern, pattern],
+    ).all()
+    found = []
+    for activity_id, raw in rows:
+        definition = json.loads(raw) or {}
+        if definition.get("type") == OBJECTIVE:
+            continue  # Learnloop's own record of objectives met, not learning to count
+        name = display(definition.get("name")) or ""
+        if text.lower() not in name.lower() and text.lower() not in activity_id.lower():
+            continue  # the text matched the description or another language only
+        found.append(
+            {
+                "id": activity_id,
+                "name": name or activity_id,
+                "type": name_of(definition.get("type")) if definition.get("type") else "",
+            }
+        )
+    found.sort(key=lambda a: (text.lower() not in a["name"].lower(), len(a["name"]), a["name"]))
+    return found[:limit]
 
 
 def review_csv(person_name: str, objectives: list[dict]) -> str:

@@ -1,84 +1,252 @@
-"""From HTML forms to the payloads the services take (validated by ``schemas.objectives``)."""
+"""From HTML forms to the payloads the services take (validated by ``schemas.objectives``).
+
+The criteria form names its fields ``c<N>-<field>``, one set per criterion: pickers (source,
+verbs, activity type, activities found by name) and, under "advanced", raw IRIs. Errors come
+back keyed by those field names, in plain words, to be shown next to the field.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 
 from marshmallow import ValidationError
 
 from schemas import objectives as schemas
+from schemas.fields import is_iri
 
 FIELD_HELP = {
     "title": "What the employee should achieve, in a sentence.",
-    "verbs": "xAPI verb IRIs that count, one per line "
-    "(e.g. http://adlnet.gov/expapi/verbs/completed).",
-    "activity_ids": "Activity IRIs that count, one per line. "
-    "Leave empty to use a prefix or a type.",
-    "activity_prefix": "Count activities whose IRI starts with this (e.g. a trail, a repository).",
-    "activity_type": "Count activities of this type IRI (e.g. pull requests, badges, courses).",
-    "source": "Where the learning must come from.",
+    "source": "Where the learning must come from. Choosing one narrows the verbs and types.",
+    "verbs": "What the learner does that counts.",
+    "activity_type": "Count any activity of this kind, or leave it open.",
+    "activity_search": "Type part of a course, badge or pull request name, then pick it.",
     "min_count": "How many distinct learning events (or activities) are needed.",
     "count": 'Count events, or different activities ("any two of these four courses").',
-    "min_score": "Lowest scaled score that counts, as a percentage (e.g. 80). Empty: any score.",
-    "success": "Only results marked successful count.",
-    "with_response": "Only events with a written response count (e.g. review comments).",
+    "min_score": "Lowest score that counts, as a percentage (e.g. 80). Empty: any score.",
+    "verb_iris": "Verb IRIs, one per line, for verbs not in the list above.",
+    "activity_iris": "Activity IRIs, one per line.",
+    "activity_prefix": "Count activities whose IRI starts with this (e.g. a repository).",
+    "type_iri": "An activity type IRI not in the list above.",
+    "parent_iris": "Count only activities inside these (a trail, a course): their IRIs.",
+    "rule": "How the criteria combine.",
     "due_on": "When the objective is due.",
 }
 BROWSER_FIELDS = ("agent", "verb", "activity", "registration", "since", "until", "limit")
+CRITERION = re.compile(r"^c(\d+)-source$")
+MAX_CRITERIA = 20
+#: Marshmallow's messages, as a manager would say them.
+PLAIN = {
+    "Missing data for required field.": "fill this in",
+    "Not a valid integer.": "enter a whole number",
+    "Not a valid number.": "enter a number",
+    "Not a valid date.": "pick a date",
+    "Field may not be null.": "fill this in",
+}
+FIELD_WORDS = {
+    "title": {"Shorter than minimum length 1.": "write a title"},
+    "min_count": {
+        "Must be greater than or equal to 1 and less than or equal to 100000.": (
+            "enter a whole number from 1 to 100,000"
+        )
+    },
+}
 
 
 def _lines(value: str) -> list[str]:
     return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
+def criterion_indices(form) -> list[int]:
+    """The criteria the form holds, in order (a removed one leaves a gap, which is fine)."""
+    found = sorted({int(m.group(1)) for key in form for m in [CRITERION.match(key)] if m})
+    return found[:MAX_CRITERIA] or [0]
+
+
+class FormInvalid(Exception):
+    """The form's errors, {field name: message in plain words}, to show next to each field."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def field_title(name: str) -> str:
+    """How the error summary names a field: ``c1-verbs`` is "Criterion 2, verbs"."""
+    match = re.match(r"^c(\d+)(?:-(.+))?$", name)
+    if not match:
+        return name.replace("_", " ")
+    words = (match.group(2) or "").replace("_iris", " IRIs").replace("_", " ")
+    return f"Criterion {int(match.group(1)) + 1}" + (f", {words}" if words else "")
+
+
 def objective_from_form(form) -> dict:
-    """The payload of ObjectiveFromTemplateSchema or ObjectiveSchema; ValidationError if bad."""
+    """The payload of ObjectiveFromTemplateSchema or ObjectiveSchema; FormInvalid if bad."""
     if form.get("template_id"):
-        return schemas.ObjectiveFromTemplateSchema().load(
-            {"template_id": form.get("template_id"), "due_on": form.get("due_on") or None}
+        try:
+            return schemas.ObjectiveFromTemplateSchema().load(
+                {"template_id": form.get("template_id"), "due_on": form.get("due_on") or None}
+            )
+        except ValidationError as exc:
+            raise FormInvalid(_plain(exc.messages, [])) from None
+    errors: dict[str, str] = {}
+    indices = criterion_indices(form)
+    criteria = [_criterion(form, i, errors) for i in indices]
+    title = (form.get("title") or "").strip()
+    if not title:
+        errors["title"] = "write a title"
+    payload = {
+        "title": title,
+        "description": (form.get("description") or "").strip(),
+        "due_on": form.get("due_on") or None,
+        "rule": form.get("rule") or "all",
+        "criteria": criteria,
+    }
+    if payload["rule"] == "k_of_n":
+        k = _whole(form.get("k"), "k", errors, "say how many of the criteria must be met")
+        if k is not None and not 1 <= k <= len(criteria):
+            errors["k"] = (
+                f"choose a number from 1 to {len(criteria)}, the number of criteria"
+                if len(criteria) > 1
+                else "with one criterion, choose \u201cevery criterion\u201d"
+            )
+        payload["k"] = k
+    if errors:
+        raise FormInvalid(errors)
+    try:
+        return schemas.ObjectiveSchema().load(payload)
+    except ValidationError as exc:
+        raise FormInvalid(_plain(exc.messages, indices)) from None
+
+
+def _whole(value, name: str, errors: dict, missing: str) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        errors[name] = missing
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        errors[name] = "enter a whole number"
+        return None
+
+
+def _iris(text: str, name: str, errors: dict) -> list[str]:
+    lines = _lines(text)
+    for n, line in enumerate(lines, 1):
+        if not is_iri(line):
+            where = f"line {n} " if len(lines) > 1 else ""
+            errors[name] = (
+                f"{where}\u201c{line[:80]}\u201d is not an IRI; an IRI looks like "
+                "https://example.com/verbs/reviewed"
+            )
+            break
+    return lines
+
+
+def _criterion(form, i: int, errors: dict) -> dict:
+    """One criterion's payload from its pickers and advanced fields; errors collected."""
+    p = f"c{i}-"
+
+    def text(name: str) -> str:
+        return (form.get(p + name) or "").strip()
+
+    verbs = [v for v in form.getlist(p + "verbs") if v] + _iris(
+        text("verb_iris"), p + "verb_iris", errors
+    )
+    if not verbs and p + "verb_iris" not in errors:
+        errors[p + "verbs"] = "choose at least one verb"
+    activity_ids = [a for a in form.getlist(p + "activity_ids") if a]
+    activity_ids += _iris(text("activity_iris"), p + "activity_iris", errors)
+    if text("activity_search") and not activity_ids:
+        errors[p + "activity_search"] = (
+            "pick one of the activities found, or clear the search to count any activity"
         )
     criterion: dict = {
-        "verbs": _lines(form.get("verbs", "")),
-        "activity_ids": _lines(form.get("activity_ids", "")),
-        "source": form.get("source") or "any",
-        "count": form.get("count") or "statements",
-        "min_count": form.get("min_count") or 1,
+        "verbs": list(dict.fromkeys(verbs)),
+        "activity_ids": list(dict.fromkeys(activity_ids)),
+        "parent_ids": _iris(text("parent_iris"), p + "parent_iris", errors),
+        "source": text("source") or "any",
+        "count": text("count") or "statements",
     }
-    for key in ("activity_prefix", "activity_type"):
-        if form.get(key, "").strip():
-            criterion[key] = form[key].strip()
-    if form.get("min_score", "").strip():
+    min_count = _whole(form.get(p + "min_count") or "1", p + "min_count", errors, "")
+    if min_count is not None:
+        criterion["min_count"] = min_count
+        if (
+            criterion["count"] == "activities"
+            and len(activity_ids)
+            and min_count > len(activity_ids)
+        ):
+            errors[p + "min_count"] = (
+                f"you picked {len(activity_ids)} activit"
+                f"{'y' if len(activity_ids) == 1 else 'ies'}; "
+                "count events instead, or pick more activities"
+            )
+    type_iri = _iris(text("type_iri"), p + "type_iri", errors)
+    if type_iri or text("activity_type"):
+        criterion["activity_type"] = (type_iri or [text("activity_type")])[0]
+    if text("activity_prefix"):
+        criterion["activity_prefix"] = text("activity_prefix")
+    if text("min_score"):
         try:
-            criterion["min_score"] = float(form["min_score"]) / 100
+            percent = float(text("min_score"))
         except ValueError:
-            raise ValidationError({"min_score": ["must be a number between 0 and 100"]}) from None
-    if form.get("success"):
+            percent = -1.0
+        if not 0 <= percent <= 100:
+            errors[p + "min_score"] = "enter a percentage from 0 to 100"
+        else:
+            criterion["min_score"] = percent / 100
+    if form.get(p + "success"):
         criterion["success"] = True
-    if form.get("with_response"):
+    if form.get(p + "with_response"):
         criterion["with_response"] = True
-    return schemas.ObjectiveSchema().load(
-        {
-            "title": form.get("title", "").strip(),
-            "description": form.get("description", "").strip(),
-            "due_on": form.get("due_on") or None,
-            "criteria": [criterion],
-        }
-    )
+    return criterion
 
 
-def flat_errors(messages, prefix: str = "") -> dict[str, str]:
-    """Marshmallow messages as {field: message} for showing next to form fields."""
+#: The payload's criterion fields, by the form field a manager sees.
+FORM_FIELD = {"activity_ids": "activity_search", "parent_ids": "parent_iris"}
+
+
+def _plain(messages, indices: list[int]) -> dict[str, str]:
+    """Marshmallow's messages as {form field: plain words}."""
     out: dict[str, str] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = str(key)
-            if name == "criteria" and isinstance(value, dict):
-                out.update(flat_errors(next(iter(value.values()), {}), ""))
-            elif isinstance(value, dict):
-                out.update(flat_errors(value, name))
-            else:
-                out["form" if name == "_schema" else name] = "; ".join(map(str, value))
+    for key, value in (messages or {}).items():
+        if key == "criteria" and isinstance(value, dict):
+            for position, fields in value.items():
+                index = indices[int(position)] if int(position) < len(indices) else 0
+                for name, words in (fields if isinstance(fields, dict) else {}).items():
+                    field = (
+                        f"c{index}"
+                        if name == "_schema"
+                        else f"c{index}-" + FORM_FIELD.get(name, name)
+                    )
+                    out[field] = _words(name, words)
+        else:
+            out["form" if key == "_schema" else str(key)] = _words(str(key), value)
     return out
+
+
+def _words(name: str, value) -> str:
+    if isinstance(value, dict):  # per list item: {0: ["must be an IRI"]}
+        value = [m for item in value.values() for m in item]
+    if isinstance(value, str):
+        value = [value]
+    special = FIELD_WORDS.get(name, {})
+    return "; ".join(special.get(m) or PLAIN.get(m) or str(m) for m in value)
+
+
+def rebuild(form, add: bool = False, remove: int | None = None) -> dict[str, list[str]]:
+    """The form's values (for showing it again), with a criterion added or removed."""
+    values = {k: [v for v in form.getlist(k)] for k in form}
+    values.pop("csrf_token", None)
+    for key in ("add_criterion", "remove_criterion", "find"):
+        values.pop(key, None)
+    indices = criterion_indices(form)
+    if remove is not None and len(indices) > 1:
+        values = {k: v for k, v in values.items() if not k.startswith(f"c{remove}-")}
+    if add and len(indices) < MAX_CRITERIA:
+        values[f"c{max(indices) + 1}-source"] = ["any"]
+    return values
 
 
 def statement_query(filters: dict[str, str]) -> dict[str, str]:

@@ -5,10 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Response, abort, redirect, render_template, request, session, url_for
-from marshmallow import ValidationError
+from flask import (
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
+from lrs import vocabulary
 from lrs.auth import SCOPES, create_credential
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import LrsError
@@ -179,11 +189,37 @@ def review(review_id: int):
             manages=manages,
             reviewer=reviewer,
             templates=templates,
-            errors=session.pop("form_errors", None),
-            form=session.pop("form_values", {}),
-            sources=schemas.SOURCES,
-            field_help=forms.FIELD_HELP,
+            **criteria_form(db, viewer.store_id),
         )
+
+
+def criteria_form(db, store_id: int) -> dict:
+    """What the criteria form shows: the vocabulary's pickers; if it was refused, its values.
+
+    The values come back with the activities picked (by name) or found by the search.
+    """
+    form = MultiDict(session.pop("form_values", {}))
+    indices = forms.criterion_indices(form)
+    picked = [a for i in indices for a in form.getlist(f"c{i}-activity_ids")]
+    errors = session.pop("form_errors", None)
+    return {
+        "errors": errors,
+        "form": form,
+        "criteria": indices,
+        "picked_names": svc.activity_names(db, store_id, picked),
+        "found": {
+            i: svc.find_activities(db, store_id, form.get(f"c{i}-activity_search", ""))
+            for i in indices
+        },
+        "vocabulary": vocabulary,
+        "field_help": forms.FIELD_HELP,
+        "field_title": forms.field_title,
+        "open_advanced": lambda prefix: [  # fields filled in or refused: show them
+            k.removeprefix(prefix)
+            for k in [*(k for k in form if "".join(form.getlist(k)).strip()), *(errors or {})]
+            if k.startswith(prefix)
+        ],
+    }
 
 
 @pages.get("/reviews/<int:review_id>/export.csv")
@@ -206,16 +242,38 @@ def review_export(review_id: int):
 def attach(review_id: int):
     """Attach an objective from a template, or written with the criteria form."""
     check_csrf()
+    form = request.form
+    again = url_for("web.review", review_id=review_id) + "#criteria"
+    if "add_criterion" in form or "remove_criterion" in form or "find" in form:
+        # Without JavaScript, adding, removing and finding go through the server.
+        remove = form.get("remove_criterion")
+        session["form_values"] = forms.rebuild(
+            form, add="add_criterion" in form, remove=int(remove) if remove else None
+        )
+        return redirect(again)
     try:
-        data = forms.objective_from_form(request.form)
-    except ValidationError as exc:
-        session["form_errors"] = forms.flat_errors(exc.messages)
-        session["form_values"] = request.form.to_dict()
-        return redirect(url_for("web.review", review_id=review_id) + "#attach")
+        data = forms.objective_from_form(form)
+    except forms.FormInvalid as exc:
+        if form.get("template_id"):
+            words = "; ".join(f"{forms.field_title(k)}: {m}" for k, m in exc.errors.items())
+            session["form_errors"] = {"template_id": words}
+            return redirect(url_for("web.review", review_id=review_id) + "#attach")
+        session["form_errors"] = exc.errors
+        session["form_values"] = forms.rebuild(form)
+        return redirect(again)
     with write_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in(db)
         svc.attach_objective(db, viewer, review_id, data)
     return redirect(url_for("web.review", review_id=review_id))
+
+
+@pages.get("/activities/search")
+def search_activities():
+    """Activities of the organisation found by name, for the criteria form's search."""
+    with read_transaction(lrs_runtime().sessions) as db:
+        viewer = signed_in(db)
+        found = svc.find_activities(db, viewer.store_id, request.args.get("q", ""))
+    return jsonify(found)
 
 
 @pages.post("/reviews/<int:review_id>/comments")

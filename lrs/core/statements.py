@@ -17,8 +17,7 @@ from functools import lru_cache
 from lrs.core.agents import ifi_string, members
 from lrs.core.versions import V200, default_statement_version
 from schemas.fields import truncate_duration
-
-VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
+from schemas.xapi import VOIDED_VERB
 
 # Index term kinds; a term is (kind, value) hashed to a signed 64-bit key.
 AGENT = "agent"

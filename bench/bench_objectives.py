@@ -24,6 +24,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from lrs import vocabulary as v  # noqa: E402
 from lrs.vocabulary import BADGE  # noqa: E402
 from lrs.vocabulary import PULL_REQUEST as PR_TYPE  # noqa: E402
 
@@ -33,21 +34,9 @@ COURSES = [f"https://lms.example.com/courses/{n}" for n in range(200)]
 PRS = "https://github.com/acme/app/pull/"
 BADGES = "https://trailhead.example.com/trails/"
 VERBS = {
-    "lms": [
-        "http://adlnet.gov/expapi/verbs/completed",
-        "http://adlnet.gov/expapi/verbs/passed",
-        "http://adlnet.gov/expapi/verbs/attempted",
-        "http://adlnet.gov/expapi/verbs/launched",
-    ],
-    "code_review": [
-        "http://id.tincanapi.com/verb/reviewed",
-        "http://adlnet.gov/expapi/verbs/commented",
-        "http://activitystrea.ms/schema/1.0/approve",
-    ],
-    "microlearning": [
-        "http://id.tincanapi.com/verb/earned",
-        "http://adlnet.gov/expapi/verbs/completed",
-    ],
+    "lms": [v.COMPLETED, v.PASSED, v.ATTEMPTED, v.LAUNCHED],
+    "code_review": [v.REVIEWED, v.COMMENTED, v.APPROVED],
+    "microlearning": [v.EARNED, v.COMPLETED],
 }
 SOURCES = {
     "lms": "lti",
@@ -67,7 +56,7 @@ def statements(rng: random.Random, kind: str, count: int) -> list[dict]:
         if kind == "lms":
             obj = {
                 "id": rng.choice(COURSES),
-                "definition": {"type": "http://adlnet.gov/expapi/activities/course"},
+                "definition": {"type": v.COURSE},
             }
         elif kind == "code_review":
             obj = {"id": PRS + str(rng.randrange(20000)), "definition": {"type": PR_TYPE}}

@@ -34,14 +34,12 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from lrs import vocabulary as v  # noqa: E402
+
 LEARNERS = 1000
 COURSE = "https://lms.example.com/courses/secure-coding"
-PASSED = "http://adlnet.gov/expapi/verbs/passed"
-OTHER_VERBS = [
-    "http://adlnet.gov/expapi/verbs/completed",
-    "http://adlnet.gov/expapi/verbs/experienced",
-    "http://id.tincanapi.com/verb/reviewed",
-]
+PASSED = v.PASSED
+OTHER_VERBS = [v.COMPLETED, v.EXPERIENCED, v.REVIEWED]
 
 
 def background(rng: random.Random, count: int, day: dt.datetime) -> list[dict]:

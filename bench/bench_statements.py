@@ -31,11 +31,15 @@ import time
 import urllib.parse
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from lrs import vocabulary as v  # noqa: E402
+
 ACTORS = 1_000
 ACTIVITIES = 10_000
 VERBS = 20
 REGISTRATIONS = 5_000
-VERB_IDS = [f"http://adlnet.gov/expapi/verbs/v{n}" for n in range(VERBS)]
+VERB_IDS = [f"http://verbs.example.com/v{n}" for n in range(VERBS)]  # made up, none of ADL's
 
 
 def actor(n: int) -> dict:
@@ -71,7 +75,7 @@ class StatementFactory:
                     "id": activity_id(act),
                     "definition": {
                         "name": {"en-US": f"Activity {act}"},
-                        "type": "http://adlnet.gov/expapi/activities/lesson",
+                        "type": v.LESSON,
                     },
                 },
                 "result": {

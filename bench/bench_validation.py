@@ -26,6 +26,7 @@ import uuid
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lrs import vocabulary as v  # noqa: E402
 from schemas import fields  # noqa: E402
 from schemas.xapi import _STATEMENT_SCHEMAS, validate_statements  # noqa: E402
 
@@ -39,7 +40,7 @@ FALLBACK_TYPICAL = {
         "name": "Learner's Name",
         "account": {"homePage": "http://example.org/", "name": "Learner"},
     },
-    "verb": {"id": "https://w3id.org/xapi/adl/verbs/satisfied", "display": {"en-US": "satisfied"}},
+    "verb": {"id": v.SATISFIED, "display": {"en-US": "satisfied"}},
     "object": {
         "objectType": "Activity",
         "id": "http://example.org/cmi5/lms-id/57c4917cbe43d6c230b85640e8abacdcb90e3db2",
@@ -92,7 +93,7 @@ RICH = {
         ],
     },
     "verb": {
-        "id": "http://adlnet.gov/expapi/verbs/answered",
+        "id": v.ANSWERED,
         "display": {"en-GB": "answered", "en-US": "answered", "de-DE": "beantwortet"},
     },
     "object": {

@@ -7,6 +7,7 @@ missing from it would be dropped by expansion, which the round trip below detect
 """
 
 import json
+import re
 
 import pytest
 from pyld import jsonld
@@ -75,6 +76,36 @@ def test_every_minted_iri_the_code_uses_is_a_concept_of_its_profile():
     }
     concepts = {c["id"] for name in NAMES for c in p.profile_document(name)["concepts"]}
     assert minted and minted <= concepts, minted - concepts
+
+
+def test_the_served_profiles_and_the_vocabulary_name_the_same_iris():
+    """Each IRI a profile document names is written once, in lrs.vocabulary: the profile's own
+    IRI, every concept it mints (and of the vocabulary's kind), every registry verb and activity
+    type its templates reuse, every extension its rules locate."""
+    defined = {
+        value for key, value in vars(vocabulary).items() if key.isupper() and isinstance(value, str)
+    }
+    verbs = {t.iri for t in vocabulary.VERBS}
+    types = {t.iri for t in vocabulary.ACTIVITY_TYPES} | {vocabulary.ROLE_AUTHOR}
+    served = vocabulary.as_json()["profiles"]
+    assert sorted(served) == NAMES
+    for name in NAMES:
+        document = p.profile_document(name)
+        assert document["id"] == served[name]
+        for concept in document["concepts"]:
+            assert concept["id"] in defined, concept["id"]
+            kind = {"Verb": verbs, "ActivityType": types}.get(concept["type"], defined)
+            assert concept["id"] in kind, (concept["type"], concept["id"])
+        template_verbs, template_types = p.vocabulary(name)
+        assert template_verbs <= verbs, template_verbs - verbs
+        assert template_types <= types, template_types - types
+        located = {
+            iri
+            for template in document["templates"]
+            for rule in template.get("rules", [])
+            for iri in re.findall(r"\['([^']+)'\]", rule["location"])
+        }
+        assert located <= defined, located - defined
 
 
 def test_registry_terms_are_reused_not_minted():

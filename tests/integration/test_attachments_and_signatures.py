@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from lrs import vocabulary as v
 from lrs.core import multipart
 
 SIGNATURE = "http://adlnet.gov/expapi/attachments/signature"
@@ -25,7 +26,7 @@ BOUNDARY = "abcABC0123'()+_,-./:=?"
 def statement(**extra):
     base = {
         "actor": {"mbox": "mailto:ann@example.com"},
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "verb": {"id": v.COMPLETED},
         "object": {"id": "http://example.com/essay"},
     }
     base.update(extra)

@@ -15,6 +15,8 @@ import urllib.request
 import pytest
 from sqlalchemy import create_engine, text
 
+from lrs import vocabulary as v
+
 LEARNLOOP = [sys.executable, "-m", "learnloop.cli"]
 
 
@@ -102,7 +104,7 @@ def test_migrate_create_credential_serve_and_post(database_url, tmp_path):
             data=json.dumps(
                 {
                     "actor": {"mbox": "mailto:cli@example.com"},
-                    "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                    "verb": {"id": v.EXPERIENCED},
                     "object": {"id": "http://example.com/cli"},
                 }
             ).encode(),

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from lrs import vocabulary as v
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import Conflict
 from lrs.people import services as people
@@ -74,7 +75,7 @@ def test_agents_resource_returns_every_identity_of_the_person(store):
         "/statements",
         json={
             "actor": dict(ANN_GITHUB, name="ann-codes"),
-            "verb": {"id": "http://id.tincanapi.com/verb/reviewed"},
+            "verb": {"id": v.REVIEWED},
             "object": {"id": "https://github.com/o/r/pull/1"},
         },
     )

@@ -9,7 +9,9 @@ import uuid
 
 import pytest
 
-VERB = "http://adlnet.gov/expapi/verbs/completed"
+from lrs import vocabulary as v
+
+VERB = v.COMPLETED
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 

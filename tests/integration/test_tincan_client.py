@@ -22,9 +22,10 @@ from tincan import (
 )
 from werkzeug.serving import make_server
 
+from lrs import vocabulary as v
 from tests.conftest import make_credential
 
-COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+COMPLETED = v.COMPLETED
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 

@@ -20,6 +20,7 @@ import pytest
 from learnloop import create_app
 from learnloop.cli import upgrade_database
 from lrs import api
+from lrs import vocabulary as v
 from lrs.auth import get_or_create_store
 from lrs.db import read_transaction, write_transaction
 from lrs.people.services import ensure_person
@@ -29,7 +30,7 @@ from objectives.models import Objective, Review, ReviewCycle
 pytestmark = pytest.mark.postgres
 
 STORES, PEOPLE, EACH, NEEDED = 10, 5, 1000, 100
-VERB = "http://adlnet.gov/expapi/verbs/completed"
+VERB = v.COMPLETED
 START = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
 
 
@@ -162,7 +163,7 @@ def test_three_workers_share_a_50000_statement_backlog(pg_app, postgres_url, tmp
         satisfied = run(
             session,
             "SELECT COUNT(*), COUNT(DISTINCT statement_id) FROM statements WHERE payload LIKE ?",
-            ["%/verbs/satisfied%"],
+            [f"%{v.SATISFIED}%"],
         ).one()
         assert satisfied[0] == satisfied[1] == STORES * PEOPLE
     print(f"3 workers drained {statements} statements in {took:.1f} s")  # noqa: T201

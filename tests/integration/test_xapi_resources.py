@@ -8,7 +8,9 @@ import json
 import urllib.parse
 import uuid
 
-VERB = "http://adlnet.gov/expapi/verbs/experienced"
+from lrs import vocabulary as v
+
+VERB = v.EXPERIENCED
 
 
 def statement(**extra):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from learnloop import create_app
 from learnloop.cli import upgrade_database
+from lrs import vocabulary as v
 from lrs.db import read_transaction, write_transaction
 from lrs.models import Store
 from lti import registrations
@@ -116,7 +117,7 @@ def harness(app):
             "/statements",
             json={
                 "actor": {"mbox": "mailto:someone@example.com"},
-                "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                "verb": {"id": v.EXPERIENCED},
                 "object": {
                     "id": ACTIVITY,
                     "definition": {"name": {"en-US": "Threat modelling"}},

@@ -11,13 +11,12 @@ import uuid
 import requests
 
 from lrs.db import write_transaction
+from lrs.vocabulary import EXPERIENCED
 from objectives import accounts
 from tests.conftest import make_credential
 from tests.lti.platform import LEARNER, User, form_of
 from tests.lti.support import browser
 
-EXPERIENCED = "http://adlnet.gov/expapi/verbs/experienced"
-SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"
 PASSWORD = "correct-horse-battery-staple"
 DEADLINE = 2.0  # seconds from the statement's commit to the score in the gradebook
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from lrs import vocabulary as v
 from lrs.db import read_transaction, write_transaction
 from lti.models import ResourceLink
 from tests.conftest import XapiClient
@@ -80,7 +81,7 @@ def make_template(harness, title="Ship a threat model"):
                     "title": title,
                     "criteria": [
                         {
-                            "verbs": ["http://adlnet.gov/expapi/verbs/experienced"],
+                            "verbs": [v.EXPERIENCED],
                             "activity_ids": [ACTIVITY],
                         }
                     ],

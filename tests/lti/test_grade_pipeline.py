@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from learnloop.worker import Worker, WorkerSettings
+from lrs import vocabulary as v
 from tests.lti.gradebook import (
     DEADLINE,
-    SATISFIED,
     Tool,
     experienced,
     learner,
@@ -61,7 +61,7 @@ def test_a_met_objective_reaches_the_gradebook_within_seconds_without_a_read(too
         (1.0, 1.0, "Completed")
     ]
     assert took <= DEADLINE, f"the grade took {took:.2f} s"
-    [satisfied] = tool.statements(verb=SATISFIED, agent=f'{{"mbox":"mailto:{ann.email}"}}')
+    [satisfied] = tool.statements(verb=v.SATISFIED, agent=f'{{"mbox":"mailto:{ann.email}"}}')
     assert satisfied["object"]["id"] == f"{tool.base}/objectives/{objective['id']}"
     assert satisfied["timestamp"].startswith("2026-12-01T10:30:00")  # the deciding statement's
 
@@ -77,7 +77,7 @@ def test_a_graded_learning_activity_gets_the_best_score(tool):
     tool.send(  # the store knows the activity by name, so an instructor can place it
         {
             "actor": {"mbox": "mailto:author@example.com"},
-            "verb": {"id": "http://adlnet.gov/expapi/verbs/authored"},
+            "verb": {"id": v.AUTHORED},
             "object": {"id": activity, "definition": {"name": {"en-US": "Quiz " + activity[-8:]}}},
         }
     )

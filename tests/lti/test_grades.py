@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from lrs import vocabulary as v
 from lrs.db import read_transaction, write_transaction
 from lrs.people import services as people
 from lti import grades
@@ -55,7 +56,7 @@ def test_a_met_objective_from_a_placed_template_reaches_the_gradebook(harness):
         "/statements",
         json={
             "actor": {"mbox": "mailto:ann@example.com"},
-            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "verb": {"id": v.EXPERIENCED},
             "object": {"id": ACTIVITY},
         },
     )

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import update
 
+from lrs import vocabulary as v
 from lrs.db import read_transaction, write_transaction
 from lrs.people import services as people
 from lti import claims as c
@@ -145,7 +146,7 @@ def test_a_learner_launch_is_stored_as_a_launched_statement_and_one_person(app, 
 
     [statement] = statements(flow.platform)
     assert statement["id"] == st.launch_statement_id(ISSUER, nonce)
-    assert statement["verb"]["id"] == "http://adlnet.gov/expapi/verbs/launched"
+    assert statement["verb"]["id"] == v.LAUNCHED
     assert statement["actor"] == {
         "objectType": "Agent",
         "name": "Ann Learner",

@@ -9,6 +9,7 @@ import re
 
 import requests
 
+from lrs import vocabulary as v
 from lrs.db import read_transaction
 from lrs.people import services as people
 from lti import statements as st
@@ -23,7 +24,7 @@ def test_a_learner_launch_from_the_platform_records_learning(harness):
         "/statements",
         query_string={"agent": json.dumps(st.lms_agent(harness.lms.base, "u1"))},
     ).get_json()["statements"]
-    assert statements[0]["verb"]["id"] == "http://adlnet.gov/expapi/verbs/launched"
+    assert statements[0]["verb"]["id"] == v.LAUNCHED
     assert statements[0]["actor"]["name"] == "Ann Learner"
     assert statements[0]["context"]["platform"] == "Test LMS"
     assert "launched" in page.text  # the learner sees the launch in their recent learning

@@ -18,6 +18,7 @@ import uuid
 import pytest
 import requests
 
+from lrs import vocabulary as v
 from lrs.db import read_transaction
 from lrs.sql import run
 from tests.lti.gradebook import (
@@ -142,6 +143,6 @@ def test_kill_9_mid_backlog_then_restart(app, backend, tool, tmp_path):
         assert scores_of(tool, user) == []
         progress = tool.api("GET", f"/objectives/{objectives[user.user_id]}/progress")
         assert progress["met"] is False and progress["satisfied_at"] is None
-    satisfied = tool.statements(verb="https://w3id.org/xapi/adl/verbs/satisfied", limit=100)
+    satisfied = tool.statements(verb=v.SATISFIED, limit=100)
     assert len(satisfied) == LEARNERS_MEETING
     assert len({s["object"]["id"] for s in satisfied}) == LEARNERS_MEETING

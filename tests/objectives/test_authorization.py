@@ -6,7 +6,9 @@ outside an account's reach is a 404, exactly as if it did not exist.
 
 import pytest
 
-COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+from lrs import vocabulary as v
+
+COMPLETED = v.COMPLETED
 OBJECTIVE = {"title": "One course", "criteria": [{"verbs": [COMPLETED]}]}
 
 

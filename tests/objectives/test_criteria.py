@@ -2,7 +2,8 @@
 
 import pytest
 
-from lrs.vocabulary import PULL_REQUEST
+from connectors.profile import MICRO_LEARNING_V1
+from lrs.vocabulary import COMPLETED, PULL_REQUEST, REVIEWED
 from objectives.criteria import Criterion, CriterionProgress, combine
 from objectives.facts import classify_source, fact_of
 
@@ -40,7 +41,7 @@ def test_no_criteria_is_never_met():
 def test_criteria_read_in_plain_words():
     criterion = Criterion.from_dict(
         {
-            "verbs": ["http://adlnet.gov/expapi/verbs/completed"],
+            "verbs": [COMPLETED],
             "activity_ids": ["http://lms.example.com/courses/secure-coding"],
             "source": "lms",
             "min_score": 0.8,
@@ -62,7 +63,7 @@ AUTHORITY = {
 def statement(**extra):
     base = {
         "actor": {"mbox": "mailto:ann@example.com"},
-        "verb": {"id": "http://id.tincanapi.com/verb/reviewed"},
+        "verb": {"id": REVIEWED},
         "object": {
             "id": "https://github.com/o/r/pull/1",
             "definition": {"type": PULL_REQUEST},
@@ -78,9 +79,7 @@ def test_sources_come_from_the_asserting_component_or_the_platform():
     lti = dict(AUTHORITY, account={"homePage": "x", "name": "learnloop:lti"})
     assert classify_source(statement(authority=lti)) == "lms"
     assert classify_source(statement(context={"platform": "Moodle 4.3"})) == "lms"
-    badge = {
-        "contextActivities": {"category": [{"id": "https://learnloop.dev/profiles/microlearning"}]}
-    }
+    badge = {"contextActivities": {"category": [{"id": MICRO_LEARNING_V1}]}}
     assert classify_source(statement(context=badge)) == "microlearning"
     assert classify_source(statement()) == "xapi"
 

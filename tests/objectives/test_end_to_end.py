@@ -13,10 +13,9 @@ from connectors.profile import PULL_REQUEST
 from lrs.auth import create_credential
 from lrs.db import write_transaction
 from lrs.models import Store
+from lrs.vocabulary import REVIEWED
 from tests.connectors.conftest import load_fixture
 from tests.support.worker import drain
-
-REVIEWED = "http://id.tincanapi.com/verb/reviewed"
 
 
 def admin_headers(org):

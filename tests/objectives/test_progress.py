@@ -13,6 +13,7 @@ from lrs.vocabulary import (
     COMMENTED,
     COMPLETED,
     EARNED,
+    OBJECTIVE,
     PASSED,
     PULL_REQUEST,
     REVIEWED,
@@ -335,9 +336,7 @@ def test_a_met_objective_stores_one_satisfied_statement(org, app):
     satisfied = json.loads(payloads[0])
     assert satisfied["verb"]["id"] == SATISFIED
     assert satisfied["actor"]["mbox"] == "mailto:ann@example.com"
-    assert (
-        satisfied["object"]["definition"]["type"] == "http://adlnet.gov/expapi/activities/objective"
-    )
+    assert satisfied["object"]["definition"]["type"] == OBJECTIVE
 
 
 def test_objective_from_a_template_and_the_team_view(org):

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from lrs import vocabulary as v
 from schemas.fields import flatten_messages
 from schemas.xapi import (
     VERSIONS,
@@ -417,7 +418,7 @@ INVALID = [
     ),
     *case(
         "Data 2.4.3 verb is an object",
-        stmt(verb="http://adlnet.gov/expapi/verbs/experienced"),
+        stmt(verb=v.EXPERIENCED),
         ("statement.verb", "must be an object"),
     ),
     *case(

@@ -2,6 +2,7 @@
 
 import copy
 
+from lrs import vocabulary as v
 from lrs.core import statements as st
 
 AUTHORITY = {"objectType": "Agent", "account": {"homePage": "http://lrs.example/", "name": "k1"}}
@@ -12,7 +13,7 @@ def statement(**extra):
     base = {
         "actor": {"mbox": "mailto:ann@example.com", "name": "Ann"},
         "verb": {
-            "id": "http://adlnet.gov/expapi/verbs/completed",
+            "id": v.COMPLETED,
             "display": {"en-US": "completed"},
         },
         "object": {"id": "http://example.com/course/1", "definition": {"name": {"en-US": "One"}}},
@@ -97,7 +98,7 @@ class TestIndexTerms:
         )
         terms = prepare(raw).terms
         assert terms[self.key("agent", "mbox|mailto:ann@example.com")] is True
-        assert terms[self.key("verb", "http://adlnet.gov/expapi/verbs/completed")] is True
+        assert terms[self.key("verb", v.COMPLETED)] is True
         assert terms[self.key("activity", "http://example.com/course/1")] is True
         assert terms[self.key("registration", "6fd5f4a2-0000-4000-8000-000000000000")] is True
         assert terms[self.key("agent", "mbox|mailto:teacher@example.com")] is False

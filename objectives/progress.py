@@ -261,17 +261,43 @@ def count_criterion(
     body, params = criterion_filter(store_id, keys, criterion, window)
     distinct = _distinct(criterion)
     count = run(session, f"SELECT COUNT(DISTINCT {distinct}) {body}", params).scalar() or 0
-    found: list[str] = []
-    if evidence:
-        found = list(
-            run(
-                session,
-                "SELECT s.statement_id FROM statements s WHERE s.seq IN "
-                f"(SELECT f.seq {body} ORDER BY f.at_ms DESC LIMIT ?) ORDER BY s.seq DESC",
-                [*params, evidence],
-            ).scalars()
-        )
+    found = evidence_ids(session, store_id, keys, criterion, window, evidence) if evidence else []
     return CriterionProgress(count, criterion.min_count, found)
+
+
+def evidence_ids(
+    session: Session,
+    store_id: int,
+    keys: list[int],
+    criterion: Criterion,
+    window: tuple[int, int],
+    limit: int,
+    offset: int = 0,
+) -> list[str]:
+    """The ids of the statements that count for ``criterion``, the latest first; one page."""
+    if not keys:
+        return []
+    body, params = criterion_filter(store_id, keys, criterion, window)
+    return list(
+        run(
+            session,
+            "SELECT s.statement_id FROM statements s JOIN "
+            f"(SELECT f.seq AS seq, MAX(f.at_ms) AS at_ms {body} GROUP BY f.seq "
+            "ORDER BY 2 DESC, 1 DESC LIMIT ? OFFSET ?) e ON e.seq = s.seq "
+            "ORDER BY e.at_ms DESC, e.seq DESC",
+            [*params, limit, offset],
+        ).scalars()
+    )
+
+
+def evidence_total(
+    session: Session, store_id: int, keys: list[int], criterion: Criterion, window: tuple[int, int]
+) -> int:
+    """How many statements count for ``criterion`` (resends and identities each once per seq)."""
+    if not keys:
+        return 0
+    body, params = criterion_filter(store_id, keys, criterion, window)
+    return run(session, f"SELECT COUNT(DISTINCT f.seq) {body}", params).scalar() or 0
 
 
 def met_at_ms(

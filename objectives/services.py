@@ -455,6 +455,69 @@ def describe_evidence(session: Session, store_id: int, statement_ids: list[str])
     return out
 
 
+EVIDENCE_PAGE = 50
+
+
+def criterion_evidence(
+    session: Session, viewer: Viewer, objective_id: int, index: int, page: int
+) -> dict:
+    """One criterion's evidence, a page of ``EVIDENCE_PAGE`` at a time, the latest first."""
+    objective, review = get_objective(session, viewer, objective_id)
+    definitions = json.loads(objective.criteria)
+    if not 0 <= index < len(definitions):
+        raise Hidden(f"objective {objective_id} has no criterion {index + 1}")
+    criterion = Criterion.from_dict(definitions[index])
+    cycle = session.get(ReviewCycle, review.cycle_id)
+    keys = pg.actor_keys(identities(session, review.store_id, review.person_id))
+    window = pg.cycle_window(cycle)
+    page = max(1, page)
+    ids = pg.evidence_ids(
+        session, review.store_id, keys, criterion, window, EVIDENCE_PAGE, (page - 1) * EVIDENCE_PAGE
+    )
+    described = describe_evidence(session, review.store_id, ids)
+    total = pg.evidence_total(session, review.store_id, keys, criterion, window)
+    named = [*criterion.activity_ids, *criterion.parent_ids]
+    names = _activity_names(session, review.store_id, named)
+    return {
+        "objective": objective,
+        "review": review,
+        "person": session.get(Person, review.person_id),
+        "description": criterion.describe(names),
+        "items": [described[i] for i in ids if i in described],
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // EVIDENCE_PAGE)),
+    }
+
+
+def learner_statement(session: Session, viewer: Viewer, person_id: int, statement_id: str) -> dict:
+    """A statement of a person's record, for who may read that record: described, and as JSON.
+
+    Hidden (404) unless the statement is the person's (one of their identities is its actor).
+    """
+    person = get_record_subject(session, viewer, person_id)
+    keys = pg.actor_keys(identities(session, viewer.store_id, person_id))
+    if not keys:
+        raise Hidden(f"no statement {statement_id}")
+    row = run(
+        session,
+        "SELECT s.payload FROM statements s WHERE s.store_id = ? AND s.statement_id = ? AND "
+        f"EXISTS (SELECT 1 FROM learning_facts f WHERE f.seq = s.seq AND f.actor_key IN "
+        f"({marks(len(keys))}))",
+        [viewer.store_id, statement_id.lower(), *keys],
+    ).first()
+    if row is None:
+        raise Hidden(f"no statement {statement_id}")
+    described = describe_evidence(session, viewer.store_id, [statement_id.lower()])
+    statement = json.loads(row[0])
+    return {
+        "person": person,
+        "statement": statement,
+        "described": described.get(statement_id.lower()),
+        "response": (statement.get("result") or {}).get("response"),
+    }
+
+
 def described_review(session: Session, viewer: Viewer, review: Review, evidence: int) -> list[dict]:
     """A review's measured objectives as JSON, each criterion's evidence described."""
     measured = review_progress(session, viewer, review, evidence=evidence)
@@ -619,13 +682,20 @@ def learner_record(
         "ORDER BY n DESC, f.activity_id LIMIT 8",
         params,
     ).all()
-    record["top_activities"] = [{"activity": a, "count": n} for a, n in top]
+    names = _activity_names(
+        session, viewer.store_id, list({a for a, _ in top} | {r[3] for r in recent} - {None})
+    )
+    record["top_activities"] = [
+        {"activity": a, "name": names.get(a) or a, "count": n} for a, n in top
+    ]
     record["recent"] = [
         {
             "statement_id": sid,
             "source": source,
             "verb": verb,
+            "verb_name": name_of(verb),
             "activity": activity,
+            "activity_name": names.get(activity) or activity,
             "at": dt.datetime.fromtimestamp(at / 1000, dt.UTC).isoformat().replace("+00:00", "Z"),
             "score": score,
             "success": None if success is None else bool(success),

@@ -146,6 +146,7 @@ def person(person_id: int):
                 objectives.append(
                     {"cycle": cycle.name, "review_id": review.id, **svc.measured_json(m)}
                 )
+        objectives = svc.with_evidence(db, viewer.store_id, objectives)
         return render_template(
             "person.html",
             freshness=svc.freshness(db, viewer.store_id),
@@ -220,6 +221,30 @@ def criteria_form(db, store_id: int) -> dict:
             if k.startswith(prefix)
         ],
     }
+
+
+@pages.get("/people/<int:person_id>/statements/<statement_id>")
+def learner_statement(person_id: int, statement_id: str):
+    """One piece of evidence: what it says in words, and the statement as the LRS stores it."""
+    with read_transaction(lrs_runtime().sessions) as db:
+        found = svc.learner_statement(db, signed_in(db), person_id, statement_id)
+        return render_template(
+            "statement.html",
+            person_id=person_id,
+            pretty=json.dumps(found["statement"], indent=2, ensure_ascii=False),
+            **found,
+        )
+
+
+@pages.get("/objectives/<int:objective_id>/criteria/<int:number>/evidence")
+def criterion_evidence(objective_id: int, number: int):
+    """Every statement that counts for a criterion, a page at a time (the review shows 10)."""
+    page = request.args.get("page", "1")
+    with read_transaction(lrs_runtime().sessions) as db:
+        found = svc.criterion_evidence(
+            db, signed_in(db), objective_id, number - 1, int(page) if page.isdigit() else 1
+        )
+        return render_template("evidence.html", number=number, **found)
 
 
 @pages.get("/reviews/<int:review_id>/export.csv")

@@ -359,3 +359,36 @@ def test_the_review_reads_as_counts_and_named_evidence_at_any_width(browser, sit
     assert exported.splitlines()[0].startswith("person,objective,progress,met on,criterion")
     assert "Cloud badge" in exported
     context.close()
+
+
+def test_evidence_links_to_its_statement_and_all_of_it_is_a_click_away(page, site):
+    """Issue 12, item 5: each evidence row links to the statement; long evidence is paged; the
+    learner's timeline names activities and verbs."""
+    org = site["org"]
+    sign_in(page, site["base"], "maya@example.com")
+    page.goto(site["base"] + f"/reviews/{org.reviews['ann']}")
+    row = page.locator("table.evidence tbody tr").first
+    date, activity, verb = row.locator("td").all_inner_texts()[:3]
+    row.locator("td a").first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == f"{verb} {activity}"
+    assert page.locator("dd").first.inner_text() == date
+    page.get_by_text("The statement as stored (xAPI JSON)").click()
+    statement = json.loads(page.locator("pre").inner_text())
+    assert statement["verb"]["id"].startswith("http")
+
+    page.goto(site["base"] + f"/reviews/{org.reviews['ann']}")
+    page.get_by_role("link", name="All evidence for this criterion").first.click()
+    assert page.get_by_role("heading", name=re.compile(r"Evidence for criterion \d")).is_visible()
+    summary = page.locator("main > p").nth(1).inner_text()
+    total = int(re.search(r"(\d+) statements? counts?", summary).group(1))
+    assert page.locator("table.evidence tbody tr").count() == min(total, 50)
+    assert total > 10  # more than the review shows
+
+    page.goto(site["base"] + f"/people/{org.people['ann']}")
+    timeline = page.locator("ol.timeline li a")
+    assert timeline.count() > 0
+    assert not any(t.startswith("http") for t in timeline.all_inner_texts())  # verbs by name
+    stranger = page.request.get(
+        site["base"] + f"/people/{org.people['ben']}/statements/{statement['id']}"
+    )
+    assert stranger.status == 404  # Ann's statement is not in Ben's record

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PROFILES = "https://w3id.org/learnloop/profiles"
+#: Our permanent namespace: what no registry has is minted under it.
+NAMESPACE = "https://w3id.org/learnloop"
+PROFILES = f"{NAMESPACE}/profiles"
 CODE_REVIEW = f"{PROFILES}/code-review"
 MICRO_LEARNING = f"{PROFILES}/micro-learning"
 
@@ -131,6 +133,10 @@ EXT_SOURCE_ACCOUNT = f"{CODE_REVIEW}/extensions/source-account"
 EXT_VERDICT = f"{CODE_REVIEW}/extensions/verdict"
 EXT_BODY_LENGTH = f"{CODE_REVIEW}/extensions/body-length"
 EXT_REVIEW_LATENCY = f"{CODE_REVIEW}/extensions/review-latency"
+
+# ---- Extensions of Learnloop's own statements -----------------------------------------------
+#: On a ``satisfied`` statement: the ids of the statements that met the objective.
+EXT_EVIDENCE = f"{NAMESPACE}/extensions/evidence"
 
 _NAMES = {t.iri: t.name for t in (*VERBS, *ACTIVITY_TYPES)}
 

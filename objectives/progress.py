@@ -399,7 +399,7 @@ def record_satisfaction(
             "contextActivities": {
                 "parent": [{"id": f"{base_url.rstrip('/')}/reviews/{objective.review_id}"}]
             },
-            "extensions": {f"{base_url.rstrip('/')}/xapi/extensions/evidence": evidence},
+            "extensions": {v.EXT_EVIDENCE: evidence},
         },
         "timestamp": at.astimezone(dt.UTC)
         .isoformat(timespec="milliseconds")

@@ -8,6 +8,7 @@ from flask import Flask
 
 from connectors.views import connectors_bp
 from learnloop.config import Config
+from learnloop.proxies import TrustedProxies, parse_networks
 from learnloop.services import build_services
 from learnloop.worker import TASKS
 from lrs import http, queue
@@ -32,7 +33,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     services = build_services(config)
     app.secret_key = services.instance_secret()
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Secure when served over https: by its public URL, or per request from a trusted proxy.
+        SESSION_COOKIE_SECURE=config.public_url.startswith("https://"),
+    )
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.json.compact = True
@@ -49,4 +55,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         lti_tasks.GRADE: lti_tasks.send_grade,
     }
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, config.max_request_bytes)
+    app.wsgi_app = TrustedProxies(app.wsgi_app, parse_networks(config.trusted_proxies))
     return app

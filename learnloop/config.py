@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from learnloop.proxies import parse_networks
 from schemas.errors import ConfigError
 
 
@@ -22,6 +23,8 @@ class Config:
     #: their own address.
     public_url: str = "http://localhost:8080"
     secret_key: str = ""
+    #: Proxies whose X-Forwarded-For/-Proto headers are believed: addresses or networks.
+    trusted_proxies: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
@@ -44,6 +47,10 @@ class Config:
         if not config.public_url.startswith(("http://", "https://")):
             raise ConfigError("LEARNLOOP_PUBLIC_URL must be an http:// or https:// URL")
         config = replace(config, public_url=config.public_url.rstrip("/"))
+        try:
+            parse_networks(config.trusted_proxies)
+        except ValueError as exc:
+            raise ConfigError(f"LEARNLOOP_TRUSTED_PROXIES: {exc}") from None
         if config.max_request_bytes <= 0:
             raise ConfigError("LEARNLOOP_MAX_REQUEST_BYTES must be positive")
         return config

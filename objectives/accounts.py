@@ -6,8 +6,10 @@ reviews granted to them), learner (themselves). Passwords use scrypt like creden
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
@@ -71,6 +73,39 @@ def sign_in(session: Session, store_id: int, email: str, password: str) -> Accou
 
 
 _DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
+
+
+#: How long a pages' sign-in lasts, however active; then the person signs in again.
+SESSION_LIFETIME = dt.timedelta(hours=12)
+
+
+def session_fields(account: Account, now: dt.datetime) -> dict:
+    """What a pages' session cookie holds for a sign-in (signed by the app, not secret)."""
+    return {"account_id": account.id, "epoch": account.session_epoch, "at": int(now.timestamp())}
+
+
+def session_account(
+    session: Session, cookie: Mapping, now: dt.datetime, lifetime: dt.timedelta = SESSION_LIFETIME
+) -> Account | None:
+    """The account a session cookie signs in; None once it has ended.
+
+    A sign-in ends when the account signs out anywhere, has its password reset or is disabled
+    (each bumps ``session_epoch``, so a copied cookie stops working too), or after ``lifetime``.
+    """
+    account_id, at = cookie.get("account_id"), cookie.get("at")
+    if not isinstance(account_id, int) or not isinstance(at, int):
+        return None
+    if not 0 <= now.timestamp() - at < lifetime.total_seconds():
+        return None
+    account = session.get(Account, account_id)
+    if account is None or account.disabled_at is not None:
+        return None
+    return account if cookie.get("epoch") == account.session_epoch else None
+
+
+def end_sessions(session: Session, account: Account) -> None:
+    """End every pages' sign-in of the account: sign-out, password reset, disabling."""
+    account.session_epoch += 1
 
 
 def issue_token(session: Session, account: Account, name: str = "") -> str:

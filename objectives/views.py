@@ -7,6 +7,8 @@ on bad input), calls a service, renders. The OpenAPI document is at /api/openapi
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, Response, g, jsonify, request, session
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -51,9 +53,9 @@ def _viewer(db) -> accounts.Viewer:
     if header.lower().startswith("bearer "):
         account = accounts.account_for_token(db, header[7:].strip())
     else:
-        account_id = session.get("account_id")
-        account = db.get(Account, account_id) if account_id else None
-        if account is None or session.get("epoch") != account.session_epoch or account.disabled_at:
+        now = dt.datetime.fromtimestamp(lrs_runtime().clock() / 1000, dt.UTC)
+        account = accounts.session_account(db, session, now) if session.get("account_id") else None
+        if account is None:
             raise NotSignedIn("sign in first: send a bearer token from POST /api/tokens")
     viewer = accounts.viewer_of(account)
     g.viewer = viewer

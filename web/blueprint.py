@@ -14,11 +14,16 @@ from werkzeug.exceptions import HTTPException
 from lrs.auth import SCOPES
 from lrs.errors import LrsError
 from lrs.runtime import lrs_runtime
-from web.security import csrf_token, secure_headers, session_viewer
+from web.security import SessionInterface, csrf_token, secure_headers, session_viewer
 
 pages = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
 )
+
+
+@pages.record_once
+def _sessions(state) -> None:
+    state.app.session_interface = SessionInterface()
 
 
 TITLES = {

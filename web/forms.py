@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 
 from marshmallow import ValidationError
 
@@ -247,6 +248,22 @@ def rebuild(form, add: bool = False, remove: int | None = None) -> dict[str, lis
     if add and len(indices) < MAX_CRITERIA:
         values[f"c{max(indices) + 1}-source"] = ["any"]
     return values
+
+
+def safe_next(target: str | None) -> str | None:
+    """Where to go after signing in: a path on this site, or None.
+
+    Refuses what a browser could read as another site: ``//host``, a backslash anywhere
+    (browsers treat it as ``/``), a scheme, and control characters or spaces browsers drop.
+    """
+    if not target or not target.startswith("/") or len(target) > 2000:
+        return None
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return None
+    return target
 
 
 def statement_query(filters: dict[str, str]) -> dict[str, str]:

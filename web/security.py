@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 
 from flask import Response, abort, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.orm import Session
 
-from objectives.accounts import Viewer, viewer_of
+from lrs.runtime import lrs_runtime
+from objectives.accounts import Viewer, session_account, session_fields, viewer_of
 from objectives.models import Account
 
 STALE_FORM = "This form expired or did not come from Learnloop. Reload the page and try again."
@@ -20,13 +23,23 @@ CSP = (
 )
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions; the cookie is Secure on https requests as well."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
 def sign_in_session(account: Account) -> None:
     """Start a session for the account (a fresh CSRF token, the account's session epoch)."""
     session.clear()
-    session["account_id"] = account.id
-    session["epoch"] = account.session_epoch
+    session.update(session_fields(account, _now()))
     session["csrf"] = secrets.token_urlsafe(32)
     session.permanent = False
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.fromtimestamp(lrs_runtime().clock() / 1000, dt.UTC)
 
 
 def session_viewer(db: Session) -> Viewer | None:
@@ -34,11 +47,10 @@ def session_viewer(db: Session) -> Viewer | None:
     launch_token = request.values.get("lt")
     if launch_token:
         return launch_viewer(db, launch_token)
-    account_id = session.get("account_id")
-    if not account_id:
+    if not session.get("account_id"):
         return None
-    account = db.get(Account, account_id)
-    if account is None or account.disabled_at or session.get("epoch") != account.session_epoch:
+    account = session_account(db, session, _now())
+    if account is None:
         session.clear()
         return None
     return viewer_of(account)

@@ -8,6 +8,7 @@ import json
 from flask import (
     Response,
     abort,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -27,11 +28,11 @@ from lrs.people.models import Person
 from lrs.runtime import lrs_runtime
 from objectives import accounts
 from objectives import services as svc
-from objectives.models import ObjectiveTemplate, ReviewCycle
+from objectives.models import Account, ObjectiveTemplate, ReviewCycle
 from schemas import objectives as schemas
 from web import forms
 from web.blueprint import base_url, pages, signed_in, signed_in_admin
-from web.security import check_csrf, sign_in_session
+from web.security import check_csrf, session_viewer, sign_in_session
 
 WEEK = dt.timedelta(days=7)
 
@@ -54,16 +55,18 @@ def sign_in():
                 error = "That email and password do not match an account of this organisation."
             else:
                 sign_in_session(account)
-                target = request.args.get("next") or url_for("web.home")
-                return redirect(
-                    target if target.startswith("/") and not target.startswith("//") else "/"
-                )
+                return redirect(forms.safe_next(request.args.get("next")) or url_for("web.home"))
     return render_template("sign_in.html", error=error, form=request.form), 401 if error else 200
 
 
 @pages.post("/sign-out")
 def sign_out():
+    """End the sign-in here and everywhere else: a copied cookie stops working too."""
     check_csrf()
+    with write_transaction(lrs_runtime().sessions) as db:
+        viewer = session_viewer(db)
+        if viewer is not None and not g.get("launch_token"):
+            accounts.end_sessions(db, db.get(Account, viewer.account_id))
     session.clear()
     return redirect(url_for("web.sign_in"))
 

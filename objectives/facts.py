@@ -1,7 +1,10 @@
 """Projection of a statement to the learning fact that criteria filter on (pure).
 
 Source: which kind of system the learning came from, told by who asserted the statement (the
-authority Learnloop's own components write with) or by the platform the statement names.
+authority Learnloop's own components write with), by the platform the statement names, or by
+an LMS among its context activities: every LTI launch's context has the platform as an
+activity of type LMS, and course content that reuses its launch's context (as cmi5 content
+does) is LMS learning on any platform, whatever its name.
 """
 
 from __future__ import annotations
@@ -43,7 +46,12 @@ def classify_source(statement: dict) -> str:
     platform = str(context.get("platform") or "").lower()
     if any(name in platform for name in LMS_PLATFORMS):
         return "lms"
-    categories = (context.get("contextActivities") or {}).get("category") or []
+    activities = context.get("contextActivities") or {}
+    for kind in ("grouping", "parent", "other"):
+        for activity in activities.get(kind) or []:
+            if (activity.get("definition") or {}).get("type") == v.LMS:
+                return "lms"
+    categories = activities.get("category") or []
     for category in categories:
         iri = category.get("id", "").lower()
         if any(mark in iri for mark in CODE_REVIEW_MARKS):

@@ -168,8 +168,13 @@ SAMPLE_STORE = "acme-sample"
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--no-worker", is_flag=True, help="Run no queue worker beside the web workers.")
 def demo(host: str, port: int, no_worker: bool) -> None:
-    """Migrate the database, make sure a demo credential exists, print it, and serve."""
+    """Migrate the database, make sure a demo credential exists, print it, and serve.
+
+    A local demo also accepts LMS platforms on http://127.0.0.1 or localhost (a test LMS beside
+    it) unless LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK says otherwise; ``serve`` never does.
+    """
     _default_public_url(host, port)
+    os.environ.setdefault("LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK", "true")
     from sqlalchemy import select
 
     from lrs.auth import create_credential
@@ -217,13 +222,20 @@ def _sample_organisation(config: Config) -> str:
         with read_transaction(sessions) as session:
             seeded = session.scalar(select(Store.id).where(Store.name == SAMPLE_STORE))
         if seeded is None:
+            from learnloop.services import instance_secret
             from web import sample
 
             password = secrets.token_urlsafe(12)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
                 out.write(password)
-            sample.seed(sessions, password, store_name=SAMPLE_STORE)
+            sample.seed(
+                sessions,
+                password,
+                store_name=SAMPLE_STORE,
+                instance_secret=config.secret_key or instance_secret(config.instance_path),
+                public_url=config.public_url,
+            )
         with open(path) as handle:
             return handle.read().strip()
     finally:

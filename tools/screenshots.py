@@ -41,7 +41,10 @@ def main() -> None:
     url = f"sqlite:///{tmp}/shots.sqlite3"
     upgrade_database(url)
     app = create_app({"database_url": url, "instance_path": tmp})
-    org = sample.seed(app.extensions["learnloop"].sessions, PASSWORD, store_name="acme")
+    services = app.extensions["learnloop"]
+    org = sample.seed(
+        services.sessions, PASSWORD, store_name="acme", instance_secret=services.instance_secret()
+    )
     worker = Worker(app, WorkerSettings(poll_seconds=0.05))  # as `learnloop serve` runs one
     threading.Thread(target=worker.run_forever, daemon=True).start()
     wait_until_idle(app, timeout=60)

@@ -22,7 +22,10 @@ def site(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.sqlite3'}"
     upgrade_database(url)
     app = create_app({"database_url": url, "instance_path": str(tmp_path_factory.mktemp("inst"))})
-    org = sample.seed(app.extensions["learnloop"].sessions, PASSWORD, store_name="acme")
+    services = app.extensions["learnloop"]
+    org = sample.seed(
+        services.sessions, PASSWORD, store_name="acme", instance_secret=services.instance_secret()
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     app.extensions["lrs"].public_url = base  # LEARNLOOP_PUBLIC_URL: where it is served

@@ -682,20 +682,20 @@ def learner_record(
         "ORDER BY n DESC, f.activity_id LIMIT 8",
         params,
     ).all()
-    names = _activity_names(
-        session, viewer.store_id, list({a for a, _ in top} | {r[3] for r in recent} - {None})
-    )
+    names = _activity_names(session, viewer.store_id, [a for a, _ in top])
     record["top_activities"] = [
         {"activity": a, "name": names.get(a) or a, "count": n} for a, n in top
     ]
+    # Named as the evidence is: by the statement, else the canonical definition, else the IRI.
+    described = describe_evidence(session, viewer.store_id, [r[0] for r in recent])
     record["recent"] = [
         {
             "statement_id": sid,
             "source": source,
             "verb": verb,
-            "verb_name": name_of(verb),
+            "verb_name": described[sid]["verb"] if sid in described else name_of(verb),
             "activity": activity,
-            "activity_name": names.get(activity) or activity,
+            "activity_name": described[sid]["activity"] if sid in described else activity,
             "at": dt.datetime.fromtimestamp(at / 1000, dt.UTC).isoformat().replace("+00:00", "Z"),
             "score": score,
             "success": None if success is None else bool(success),

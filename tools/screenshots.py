@@ -56,6 +56,7 @@ def main() -> None:
         ("team", "maya@example.com", "/team"),
         ("learner", "maya@example.com", f"/people/{org.people['ann']}"),
         ("review", "maya@example.com", f"/reviews/{org.reviews['chen']}"),
+        ("criteria", "maya@example.com", f"/reviews/{org.reviews['ben']}"),
         ("admin", "admin@example.com", "/admin"),
         ("statements", "admin@example.com", "/admin/statements"),
     ]
@@ -94,7 +95,11 @@ def main() -> None:
                     page.goto(base + path)
                     page.wait_for_load_state("networkidle")
                     target = os.path.join(args.out, f"{name}-{width_name}.png")
-                    page.screenshot(path=target, full_page=width_name == "desktop")
+                    if name == "criteria":
+                        write_criteria(page)
+                        page.locator("#attach").screenshot(path=target)
+                    else:
+                        page.screenshot(path=target, full_page=width_name == "desktop")
                     print(target)
                 context.close()
             browser.close()
@@ -102,6 +107,28 @@ def main() -> None:
         server.shutdown()
         app.extensions["learnloop"].engine.dispose()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_criteria(page) -> None:
+    """The criteria form as a manager fills it: two criteria, one found by name, 2 of 2."""
+    page.get_by_text("Or write one with criteria").click()
+    page.get_by_label("Title", exact=True).fill("Ship secure code")
+    first = page.locator("fieldset.criterion").nth(0)
+    first.get_by_label("Source", exact=True).select_option("code_review")
+    first.get_by_label("reviewed", exact=True).check()
+    first.get_by_label("commented", exact=True).check()
+    first.get_by_label("At least", exact=True).fill("10")
+    page.get_by_role("button", name="Add a criterion").click()
+    second = page.locator("fieldset.criterion").nth(1)
+    second.get_by_label("Source", exact=True).select_option("lms")
+    second.get_by_label("passed", exact=True).check()
+    second.get_by_label("Activities, found by name").fill("secure")
+    found = second.locator(".found label").first
+    found.wait_for()
+    found.locator("input").check()
+    second.get_by_label("Minimum score (%)").fill("80")
+    page.get_by_label("a number of them is met:").check()
+    page.get_by_label("How many criteria must be met").fill("2")
 
 
 if __name__ == "__main__":

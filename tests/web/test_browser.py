@@ -385,6 +385,8 @@ def test_evidence_links_to_its_statement_and_all_of_it_is_a_click_away(page, sit
     assert total > 10  # more than the review shows
 
     page.goto(site["base"] + f"/people/{org.people['ann']}")
+    page.locator("[data-drawn=true]").wait_for()  # the chart replaced its table
+    assert no_horizontal_scroll(page)  # the hidden table once widened this page to 1,403 px
     timeline = page.locator("ol.timeline li a")
     assert timeline.count() > 0
     assert not any(t.startswith("http") for t in timeline.all_inner_texts())  # verbs by name

@@ -65,7 +65,7 @@
           weekly(container, record.weeks);
           container.setAttribute("data-drawn", "true");
           var table = document.getElementById(container.getAttribute("aria-describedby"));
-          if (table) table.classList.add("visually-hidden");
+          if (table) (table.closest(".weekly-data") || table).classList.add("visually-hidden");
         })
         .catch(function () { /* the table below stays as the fallback */ });
     });

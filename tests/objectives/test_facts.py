@@ -1,11 +1,10 @@
 """What a statement counts as: the source of its learning fact (objectives/facts.py)."""
 
+from lrs.vocabulary import COMPLETED
 from lti import claims as c
 from lti.statements import launch_statement
 from objectives.facts import classify_source
 from tests.lti.support import launch_claims
-
-COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
 
 
 def content_statement(context: dict) -> dict:

@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 
 from learnloop.worker import wait_until_idle
+from lrs import vocabulary as v
 from tests.web.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -77,7 +78,7 @@ def test_attach_from_template_then_progress_changes_as_statements_arrive(page, s
     assert objective.get_by_role("progressbar").get_attribute("aria-valuenow") == "0"
     statement = {
         "actor": {"mbox": "mailto:chen@example.com"},
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"},
+        "verb": {"id": v.PASSED},
         "object": {"id": "https://lms.example.com/courses/secure-coding"},
         "result": {"score": {"scaled": 0.9}},
         "context": {"platform": "Moodle 4.3"},
@@ -206,7 +207,7 @@ def test_admin_creates_and_revokes_a_credential(page, site):
     secret = page.locator("#created code.secret").inner_text()
     statement = {
         "actor": {"mbox": "mailto:ann@example.com"},
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+        "verb": {"id": v.EXPERIENCED},
         "object": {"id": "https://example.com/video/1"},
     }
     assert post_statement(site["base"], key, secret, statement) == 200

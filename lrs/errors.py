@@ -24,10 +24,12 @@ __all__ = [
     "Forbidden",
     "LrsError",
     "NotFound",
+    "OutboundFailed",
     "PayloadTooLarge",
     "PreconditionFailed",
     "StatementConflict",
     "Unauthorized",
+    "UnsafeUrl",
     "invalid",
     "required_parameter",
     "unknown_parameters",
@@ -46,6 +48,30 @@ class StatementConflict(Conflict):
             [FieldError(path, "differs from the stored statement with this id")] if path else [],
         )
         self.statement_id = statement_id
+
+
+class UnsafeUrl(BadRequest):
+    """A URL Learnloop would call points inside: loopback, private, link-local, ... (400).
+
+    Raised where the URL is given (naming the field) and again when the call connects
+    (``lrs.outbound``); the message says which address and why, never a secret.
+    """
+
+    code = "unsafe_url"
+
+
+class OutboundFailed(LrsError):
+    """An outbound HTTP call failed: unreachable, too slow, too large (502).
+
+    ``upstream_status`` is the peer's HTTP status, 0 when it did not answer.
+    """
+
+    status = 502
+    code = "outbound_failed"
+
+    def __init__(self, message: str, upstream_status: int = 0) -> None:
+        super().__init__(message)
+        self.upstream_status = upstream_status
 
 
 def unknown_parameters(given, allowed) -> None:

@@ -8,7 +8,7 @@ through the LRS write path.
 Layout:
 
 * pure protocol rules: ``claims``, ``jose``, ``launch``, ``oidc``, ``statements``,
-  ``deep_linking``, ``ags``, ``nrps``, ``dynreg`` and ``urls``;
+  ``deep_linking``, ``ags``, ``nrps`` and ``dynreg``;
 * database work, one module per concern, each beside the rules it applies (callers own the
   session and the transaction; nothing commits):
 
@@ -23,8 +23,8 @@ Layout:
   - ``rosters``: NRPS (fetch, apply and sync a course's roster);
 
 * tables (and the ``get_or_create`` and ``utc`` row helpers) in ``models``; errors in
-  ``errors``; settings in ``config``; outbound HTTP in ``outbound``; Flask in ``views``;
-  wiring in ``runtime``; commands in ``cli``.
+  ``errors``; settings in ``config``; outbound HTTP in ``outbound`` (over the guard of
+  ``lrs.outbound``); Flask in ``views``; wiring in ``runtime``; commands in ``cli``.
 
 Imports go one way, without circles (``.importlinter`` checks it): ``views`` uses the database
 modules; they use the rules, ``models`` and, where a platform is called, ``runtime``.

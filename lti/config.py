@@ -7,6 +7,14 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from lrs.errors import ConfigError
+from lrs.outbound import (
+    LOOPBACK_NETWORKS,
+    Limits,
+    OutboundGuard,
+    Resolver,
+    parse_networks,
+    system_resolver,
+)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -16,12 +24,18 @@ _FALSE = {"0", "false", "no", "off", ""}
 class LtiConfig:
     """Everything the LTI tool can be configured with (see the README's LTI section)."""
 
-    #: Allow ``http://127.0.0.1`` / ``http://localhost`` for platform URLs. Tests and local
-    #: demos only: a production platform is always https.
+    #: Allow platforms on loopback (``127.0.0.0/8``, ``::1``), over http too: the test
+    #: platforms and local demos only; a production platform is always https.
     allow_http_loopback: bool = False
+    #: Networks the tool may call although they are not public, e.g. ``10.2.0.0/16`` for an
+    #: LMS inside the company network (comma-separated addresses or networks; https only).
+    #: Empty by default: every address of a platform's host must be public.
+    allowed_networks: str = ""
     #: Seconds to connect to a platform, and to wait for each read from it.
     connect_timeout: float = 3.05
     read_timeout: float = 10.0
+    #: Seconds one call to a platform may take in all, however slowly it answers.
+    total_timeout: float = 15.0
     #: How long a fetched platform key set is trusted before it is fetched again.
     jwks_cache_seconds: float = 600.0
     #: The shortest time between two fetches of one key set (an unknown kid cannot make us
@@ -70,4 +84,29 @@ class LtiConfig:
             value = getattr(config, f.name)
             if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
                 raise ConfigError(f"LEARNLOOP_LTI_{f.name.upper()} must be positive")
+        try:
+            parse_networks(config.allowed_networks)
+        except ValueError:
+            raise ConfigError(
+                "LEARNLOOP_LTI_ALLOWED_NETWORKS must list IP addresses or networks, "
+                "e.g. 10.2.0.0/16"
+            ) from None
         return config
+
+    def outbound_guard(self, resolver: Resolver = system_resolver) -> OutboundGuard:
+        """The guard of every call to a platform (``lrs.outbound``), from these settings."""
+        loopback = LOOPBACK_NETWORKS if self.allow_http_loopback else ()
+        return OutboundGuard(
+            allowed_networks=parse_networks(self.allowed_networks),
+            http_networks=loopback,
+            resolver=resolver,
+        )
+
+    def limits(self) -> Limits:
+        """Time and size limits of one call to a platform."""
+        return Limits(
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            total_timeout=self.total_timeout,
+            max_response_bytes=self.max_response_bytes,
+        )

@@ -10,6 +10,7 @@ handler.
 from __future__ import annotations
 
 from lrs.errors import FieldError, LrsError
+from lrs.errors import UnsafeUrl as UnsafeUrl  # raised by lrs.outbound for every outbound call
 
 
 class LtiError(LrsError):
@@ -277,12 +278,7 @@ class DeepLinkingRejected(LaunchError):
 
 
 # ---- registrations, dynamic registration, outbound calls ------------------------------------
-
-
-class UnsafeUrl(LtiError):
-    """A URL the tool would call is not https (or allowed loopback http)."""
-
-    code = "unsafe_url"
+# A URL the tool may not call is ``UnsafeUrl`` (400, ``unsafe_url``), imported from lrs.errors.
 
 
 class InviteInvalid(LtiError):

@@ -210,7 +210,7 @@ def prepare_score(
         )
     _require_scope(link, ags.SCOPE_SCORE)
     registration = registration_of(session, link.store_id, link.registration_id)
-    rt.http.check(target, "line item URL")
+    rt.http.check(target, "lineitem")
     mark, created = get_or_create(
         session,
         ScoreMark,

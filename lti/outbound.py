@@ -1,9 +1,14 @@
-"""Calls from the tool to platforms: one HTTP client with timeouts, a key-set cache, a token cache.
+"""Calls from the tool to platforms: one guarded HTTP client, a key-set cache, a token cache.
 
-Every call checks the URL (``lti.urls``), sets connect and read timeouts, refuses redirects
-(a redirect could lead past the URL check) and reads at most ``max_response_bytes``. Failures
-become ``PlatformServiceError`` with the platform's status; the platform's body is logged at
-debug level only, because it may echo tokens (trap 4 of STYLE.md).
+Every call goes through ``lrs.outbound`` (issue 13: "the same guard for every outbound call
+(LTI, dynamic registration, AGS/NRPS, forwarding)"): the URL's form is checked, its host is
+resolved once at connect time, any loopback, private, link-local, multicast or reserved
+address is refused, and the connection goes to the address that was checked. Connect and
+read timeouts apply, and a total deadline per call (``LEARNLOOP_LTI_TOTAL_TIMEOUT``);
+redirects are refused (a redirect could lead past the check) and at most
+``max_response_bytes`` are read. Failures become ``PlatformServiceError`` with the platform's
+status; the platform's body is logged at debug level only, because it may echo tokens (trap 4
+of STYLE.md).
 """
 
 from __future__ import annotations
@@ -16,11 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
+from lrs import outbound
+from lrs.errors import OutboundFailed
 from lti.config import LtiConfig
 from lti.errors import JwksUnavailable, PlatformServiceError, UnsafeUrl
-from lti.urls import check_outbound_url
 
 log = logging.getLogger("learnloop.lti.outbound")
 
@@ -48,13 +52,26 @@ class Answer:
 
 
 class PlatformHttp:
-    """The one way the tool talks HTTP to platforms."""
+    """The one way the tool talks HTTP to platforms.
 
-    def __init__(self, config: LtiConfig) -> None:
+    ``guard`` decides where the tool may connect (``LtiConfig.outbound_guard``); pass a
+    ``resolver`` to answer for the DNS (tests of rebinding do).
+    """
+
+    def __init__(
+        self, config: LtiConfig, resolver: outbound.Resolver = outbound.system_resolver
+    ) -> None:
         self._config = config
+        self.guard = config.outbound_guard(resolver)
+        self.limits = config.limits()
 
-    def check(self, url: str, what: str) -> str:
-        return check_outbound_url(url, self._config.allow_http_loopback, what)
+    def check(self, url: str, field: str) -> str:
+        """``url`` if the tool may call it; UnsafeUrl (400) naming ``field`` otherwise.
+
+        For URLs as they are given (registrations, dynamic registration, launch claims): the
+        host is resolved and every address checked; the call checks again when it connects.
+        """
+        return self.guard.check_url(url, field)
 
     def request(
         self,
@@ -67,44 +84,30 @@ class PlatformHttp:
         json_body: Any = None,
         content_type: str | None = None,
     ) -> Answer:
-        """Send one request and read the answer; PlatformServiceError if unreachable."""
-        self.check(url, what)
+        """Send one request and read the answer.
+
+        UnsafeUrl if the URL or an address of its host is refused; PlatformServiceError if
+        the platform is unreachable, too slow or answers too much.
+        """
         headers = dict(headers or {})
-        body: bytes | None = None
+        body: bytes | dict[str, str] | None = data
         if json_body is not None:
             body = json.dumps(json_body, separators=(",", ":")).encode()
             headers["Content-Type"] = content_type or "application/json"
-        timeout = (self._config.connect_timeout, self._config.read_timeout)
         try:
-            with requests.request(
+            reply = outbound.send(
+                self.guard,
+                self.limits,
                 method,
                 url,
+                name=f"platform's {what}",
                 headers=headers,
-                data=body if body is not None else data,
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            ) as response:
-                chunks, size = [], 0
-                for chunk in response.iter_content(64 * 1024):
-                    size += len(chunk)
-                    if size > self._config.max_response_bytes:
-                        raise PlatformServiceError(
-                            f"the platform's {what} answer is larger than "
-                            f"{self._config.max_response_bytes} bytes",
-                            response.status_code,
-                        )
-                    chunks.append(chunk)
-                answer = Answer(
-                    response.status_code, dict(response.headers), b"".join(chunks), what
-                )
-        except requests.Timeout:
-            raise PlatformServiceError(
-                f"the platform's {what} did not answer within {self._config.read_timeout:g} s"
-            ) from None
-        except requests.RequestException as exc:
-            log.info("platform %s unreachable: %s", what, type(exc).__name__)
-            raise PlatformServiceError(f"the platform's {what} could not be reached") from None
+                data=body,
+            )
+        except OutboundFailed as exc:
+            log.info("platform %s failed: %s", what, exc.message)
+            raise PlatformServiceError(exc.message, exc.upstream_status) from None
+        answer = Answer(reply.status, reply.headers, reply.body, what)
         if not answer.ok:
             log.debug("platform %s answered %s: %.500r", what, answer.status, answer.body)
         return answer

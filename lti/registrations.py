@@ -53,11 +53,15 @@ class RegistrationData:
 
 
 def check_registration_urls(data: RegistrationData, runtime: LtiRuntime) -> None:
-    """Every platform URL must pass the outbound policy (https, or allowed loopback http)."""
+    """Every platform URL must pass the outbound guard; UnsafeUrl (400) names the field.
+
+    The hosts are resolved and every address checked now, where the URL is given; each call
+    checks again when it connects (``lrs.outbound``).
+    """
     http = runtime.http
-    http.check(data.auth_login_url, "login URL")
-    http.check(data.auth_token_url, "token URL")
-    http.check(data.key_set_url, "key set URL")
+    http.check(data.auth_login_url, "auth_login_url")
+    http.check(data.auth_token_url, "auth_token_url")
+    http.check(data.key_set_url, "key_set_url")
 
 
 def create_registration(
@@ -262,7 +266,7 @@ def fetch_platform_configuration(url: str, runtime: LtiRuntime) -> dynreg.Platfo
         )
     platform = dynreg.check_configuration(url, answer.json())
     for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint"):
-        runtime.http.check(getattr(platform, name), name.replace("_", " "))
+        runtime.http.check(getattr(platform, name), name)
     return platform
 
 

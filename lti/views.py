@@ -477,7 +477,7 @@ def deep_link():
             now,
             message=f"Placed: {placement.title}",
         )
-    rt.http.check(return_url, "Deep Linking return URL")
+    rt.http.check(return_url, "deep_link_return_url")
     return _page(
         "lti/deep_link_return.html",
         frame_origins=g.get("lti_frame_origins"),
@@ -523,6 +523,7 @@ def register():
     with read_transaction(_sessions()) as session:
         invite = registrations.check_invite(session, request.args.get("invite"), now)
         invite_pk = invite.id
+    rt.http.check(config_url, "openid_configuration")
     platform = registrations.fetch_platform_configuration(config_url, rt)
     g.lti_frame_origins = [origin(platform.issuer)]
     client_id, deployment_id = registrations.register_with_platform(
@@ -605,7 +606,7 @@ def change_registration(registration_id: int):
     rt = runtime()
     for name in ("auth_login_url", "auth_token_url", "key_set_url"):
         if name in changes:
-            rt.http.check(changes[name], name.replace("_", " "))
+            rt.http.check(changes[name], name)
     with write_transaction(_sessions()) as session:
         row = registrations.get_registration(session, principal.store_id, registration_id)
         registrations.update_registration(session, row, changes)

@@ -87,8 +87,8 @@ def test_each_store_sees_only_its_own_registrations(app):
         ({**GOOD, "deployment_ids": "1"}, "deployment_ids", "bad_request"),
         ({**GOOD, "surprise": 1}, "surprise", "bad_request"),
         ({**GOOD, "client_id": "a\x00b"}, "client_id", "bad_request"),
-        ({**GOOD, "key_set_url": "http://moodle.example.edu/certs"}, "", "unsafe_url"),
-        ({**GOOD, "auth_token_url": "https://192.168.1.4/token"}, "", "unsafe_url"),
+        ({**GOOD, "key_set_url": "http://moodle.example.edu/certs"}, "key_set_url", "unsafe_url"),
+        ({**GOOD, "auth_token_url": "https://192.168.1.4/token"}, "auth_token_url", "unsafe_url"),
     ],
 )
 def test_invalid_registrations_are_400_naming_the_field(app, payload, path, code):

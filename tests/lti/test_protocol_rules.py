@@ -23,7 +23,6 @@ from lti.errors import (
     UnsafeUrl,
 )
 from lti.outbound import Answer, JwksCache, TokenCache
-from lti.urls import check_outbound_url
 from schemas.xapi import validate_statements
 from tests.lti.support import ISSUER, launch_claims
 
@@ -105,17 +104,26 @@ def test_state_cookies_are_per_login_and_secrets_are_fresh():
 )
 def test_unsafe_platform_urls_are_refused(url):
     with pytest.raises(UnsafeUrl):
-        check_outbound_url(url)
+        guard().check_url(url, "key_set_url")
+
+
+def guard(loopback=False):
+    """The tool's guard as configured, with a resolver that knows two names (no DNS)."""
+
+    def resolve(host, port):
+        return ["127.0.0.1", "::1"] if host == "localhost" else ["93.184.216.34"]
+
+    return LtiConfig(allow_http_loopback=loopback).outbound_guard(resolve)
 
 
 def test_https_hosts_pass_and_loopback_http_only_with_the_override():
-    assert check_outbound_url("https://moodle.example.edu/mod/lti/certs.php")
+    assert guard().check_url("https://moodle.example.edu/mod/lti/certs.php", "key_set_url")
     with pytest.raises(UnsafeUrl):
-        check_outbound_url("http://127.0.0.1:8000/jwks")
-    assert check_outbound_url("http://127.0.0.1:8000/jwks", allow_http_loopback=True)
-    assert check_outbound_url("http://localhost:8000/jwks", allow_http_loopback=True)
+        guard().check_url("http://127.0.0.1:8000/jwks", "key_set_url")
+    assert guard(loopback=True).check_url("http://127.0.0.1:8000/jwks", "key_set_url")
+    assert guard(loopback=True).check_url("http://localhost:8000/jwks", "key_set_url")
     with pytest.raises(UnsafeUrl):
-        check_outbound_url("http://10.1.1.1/jwks", allow_http_loopback=True)
+        guard(loopback=True).check_url("http://10.1.1.1/jwks", "key_set_url")
 
 
 # ---- AGS ----------------------------------------------------------------------------------------
@@ -426,6 +434,8 @@ def test_settings_come_from_the_environment_and_bad_values_name_the_variable():
         ("LEARNLOOP_LTI_LEEWAY_SECONDS", "soon"),
         ("LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK", "maybe"),
         ("LEARNLOOP_LTI_READ_TIMEOUT", "0"),
+        ("LEARNLOOP_LTI_TOTAL_TIMEOUT", "-1"),
+        ("LEARNLOOP_LTI_ALLOWED_NETWORKS", "intranet"),
     ):
         with pytest.raises(ConfigError) as raised:
             LtiConfig.from_env({name: value})

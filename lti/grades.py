@@ -210,7 +210,8 @@ def prepare_score(
         )
     _require_scope(link, ags.SCOPE_SCORE)
     registration = registration_of(session, link.store_id, link.registration_id)
-    rt.http.check(target, "lineitem")
+    # The form only: no DNS under the write lock; the call resolves and checks as it connects.
+    rt.http.check(target, "lineitem", resolve=False)
     mark, created = get_or_create(
         session,
         ScoreMark,

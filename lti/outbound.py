@@ -65,12 +65,16 @@ class PlatformHttp:
         self.guard = config.outbound_guard(resolver)
         self.limits = config.limits()
 
-    def check(self, url: str, field: str) -> str:
+    def check(self, url: str, field: str, *, resolve: bool = True) -> str:
         """``url`` if the tool may call it; UnsafeUrl (400) naming ``field`` otherwise.
 
         For URLs as they are given (registrations, dynamic registration, launch claims): the
         host is resolved and every address checked; the call checks again when it connects.
+        ``resolve=False`` checks the form and IP literals only (no DNS, e.g. under a lock).
         """
+        if not resolve:
+            self.guard.target(url, field)
+            return url
         return self.guard.check_url(url, field)
 
     def request(

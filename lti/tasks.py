@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from lrs import queue
 from lrs.db import read_transaction, write_transaction
-from lrs.errors import NotFound
+from lrs.errors import LrsError, NotFound, UnsafeUrl
 from lrs.queue import ClaimedJob, JobFailed
 from lrs.runtime import lrs_runtime
 from lti.errors import LtiError, PlatformServiceError, ServiceNotGranted
@@ -124,7 +124,7 @@ def send_grade(job: ClaimedJob) -> None:
                 comment=payload["comment"],
                 runtime=rt,
             )
-        except (ServiceNotGranted, NotFound) as refusal:
+        except (ServiceNotGranted, NotFound, UnsafeUrl) as refusal:
             _log(session, job, link, user_sub, "failed", 0, refusal.message)
             raise JobFailed(_granted_message(refusal), permanent=True) from None
     try:
@@ -148,7 +148,7 @@ def send_grade(job: ClaimedJob) -> None:
                 message,
             )
         raise JobFailed(message, permanent=permanent) from None
-    except LtiError as error:
+    except (LtiError, UnsafeUrl) as error:  # a line item URL the guard refuses, ...
         with write_transaction(sessions) as session:
             _log(session, job, link, user_sub, "failed", 0, error.message)
         raise JobFailed(error.message, permanent=True) from None
@@ -156,7 +156,7 @@ def send_grade(job: ClaimedJob) -> None:
         _log(session, job, link, user_sub, "sent", status, f"HTTP {status}", call.timestamp)
 
 
-def _granted_message(refusal: LtiError) -> str:
+def _granted_message(refusal: LrsError) -> str:
     if isinstance(refusal, ServiceNotGranted):
         return f"{REFUSALS[403]} ({refusal.message})"
     return refusal.message

@@ -119,6 +119,30 @@ def connectors_rotate(connector_id: int, store_name: str) -> None:
         click.echo(f"secret:    {secret}")
 
 
+@connectors.command("reseal-secrets")
+def connectors_reseal() -> None:
+    """Seal every connector secret with a new LEARNLOOP_SECRET_KEY (see docs/secrets.md).
+
+    The new key is the configured one; the key the secrets are sealed with now is read from
+    LEARNLOOP_OLD_SECRET_KEY. Secrets the new key already opens are left alone.
+    """
+    import os
+
+    from connectors import services as svc
+    from lrs.db import write_transaction
+
+    old = os.environ.get("LEARNLOOP_OLD_SECRET_KEY", "")
+    if not old:
+        raise click.ClickException(
+            "set LEARNLOOP_OLD_SECRET_KEY to the sealing key the secrets are sealed with now"
+        )
+    with _database() as (runtime, sessions):
+        new = svc.secret_box(runtime.instance_secret())
+        with write_transaction(sessions) as session:
+            resealed, kept = svc.reseal_secrets(session, svc.secret_box(old), new)
+        click.echo(f"connectors resealed: {resealed}; already sealed with the new key: {kept}")
+
+
 # ---- learnloop people --------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ a message and the paths of the offending fields.
 
 from __future__ import annotations
 
-from lrs.errors import BadRequest, FieldError, LrsError, NotFound, Unauthorized
+from lrs.errors import BadRequest, FieldError, NotFound, Unauthorized
+from lrs.errors import SecretsUnavailable as SecretsUnavailable  # raised by lrs.sealing
 
 
 class SignatureInvalid(Unauthorized):
@@ -33,18 +34,6 @@ class ConnectorNotFound(NotFound):
     """No connector with this id and kind (in this store, for the admin API) (404)."""
 
     code = "connector_not_found"
-
-
-class SecretsUnavailable(LrsError):
-    """Connector secrets cannot be encrypted or decrypted with the configured key (503).
-
-    Raised when ``LEARNLOOP_SECRET_KEY`` is unset, or differs from the key that encrypted the
-    stored secrets. An operator's problem, not the client's, so never a 4xx; the message
-    names the setting and never a value.
-    """
-
-    status = 503
-    code = "secrets_unavailable"
 
 
 class RowRejected(Exception):

@@ -18,7 +18,7 @@ from connectors import gerrit, github, gitlab
 from connectors import profile as p
 from connectors.common import Event, Mapped, WebhookRequest, account_agent
 from connectors.crypto import SecretBox, new_secret
-from connectors.errors import ConnectorNotFound, RowRejected
+from connectors.errors import ConnectorNotFound, RowRejected, SecretsUnavailable
 from connectors.models import Connector, Delivery
 from lrs.api import source_principal, write_statements
 from lrs.auth import Principal
@@ -145,6 +145,39 @@ def rotate_secret(session: Session, store_id: int, connector_id: int, box: Secre
     connector.secret = box.seal(secret, _context(connector))
     session.flush()
     return secret
+
+
+def reseal_secrets(session: Session, old: SecretBox, new: SecretBox) -> tuple[int, int]:
+    """Seal every connector's secrets with ``new`` instead of ``old``; (resealed, kept).
+
+    Connectors whose secrets ``new`` already opens are kept as they are, so it can run again.
+    Raises SecretsUnavailable naming the connectors that neither key opens, and changes
+    nothing then.
+    """
+    changes, kept, lost = [], 0, []
+    for connector in session.scalars(select(Connector).order_by(Connector.id)):
+        fields = [("secret", _context(connector))]
+        if connector.signing_token:
+            fields.append(("signing_token", _context(connector) + ":signing"))
+        values = [(name, getattr(connector, name), context) for name, context in fields]
+        if all(new.opens(stored, context) for _, stored, context in values):
+            kept += 1
+        elif all(old.opens(stored, context) for _, stored, context in values):
+            changes.append(
+                (connector, [(n, old.open(s, context), context) for n, s, context in values])
+            )
+        else:
+            lost.append(str(connector.id))
+    if lost:
+        raise SecretsUnavailable(
+            f"the secrets of connector(s) {', '.join(lost)} open with neither the old nor the "
+            "new LEARNLOOP_SECRET_KEY; nothing was changed"
+        )
+    for connector, opened in changes:
+        for name, secret, context in opened:
+            setattr(connector, name, new.seal(secret, context))
+    session.flush()
+    return len(changes), kept
 
 
 def connector_secrets(

@@ -27,6 +27,7 @@ __all__ = [
     "OutboundFailed",
     "PayloadTooLarge",
     "PreconditionFailed",
+    "SecretsUnavailable",
     "StatementConflict",
     "Unauthorized",
     "UnsafeUrl",
@@ -72,6 +73,18 @@ class OutboundFailed(LrsError):
     def __init__(self, message: str, upstream_status: int = 0) -> None:
         super().__init__(message)
         self.upstream_status = upstream_status
+
+
+class SecretsUnavailable(LrsError):
+    """Sealed secrets cannot be sealed or opened with the configured key (503).
+
+    Raised when ``LEARNLOOP_SECRET_KEY`` is unset, or differs from the key that sealed what is
+    stored. An operator's problem, not the client's, so never a 4xx; the message names the
+    setting and never a value.
+    """
+
+    status = 503
+    code = "secrets_unavailable"
 
 
 def unknown_parameters(given, allowed) -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import click
+
+#: Where ``reseal-keys`` reads the sealing key the keys are sealed with now (never argv).
+OLD_SECRET_KEY = "LEARNLOOP_OLD_SECRET_KEY"  # noqa: S105 (the name of a variable)
 
 
 def _sessions():
@@ -83,18 +88,54 @@ def register(
 def rotate_keys(grace_days: float | None) -> None:
     """Sign with a new tool key; keep the old one in /lti/jwks for the grace period."""
     from lrs.db import write_transaction
+    from lrs.runtime import for_command
     from lti.config import LtiConfig
+    from lti.keys import key_box, seal_plaintext_keys
     from lti.keys import rotate_keys as rotate
 
     config = LtiConfig.from_env()
     grace = int(grace_days * 86400) if grace_days is not None else config.key_grace_seconds
     engine, sessions = _sessions()
     try:
+        box = key_box(for_command().instance_secret())
         with write_transaction(sessions) as session:
-            key, retired = rotate(session, _now_ms(), grace)
+            seal_plaintext_keys(session, box)
+            key, retired = rotate(session, _now_ms(), grace, box)
             click.echo(f"signing key: {key.kid}")
             for kid in retired:
                 click.echo(f"retired (published {grace / 86400:g} more days): {kid}")
+    finally:
+        engine.dispose()
+
+
+@lti_group.command("reseal-keys")
+def reseal_keys() -> None:
+    """Seal the tool's private keys with a new LEARNLOOP_SECRET_KEY (see docs/secrets.md).
+
+    The new key is the configured one (LEARNLOOP_SECRET_KEY, else the instance's key file);
+    the key they are sealed with now is read from LEARNLOOP_OLD_SECRET_KEY. Keys the new key
+    already opens are left alone, so it can run again; if a key opens with neither, nothing
+    changes and the command says which.
+    """
+    from lrs.db import write_transaction
+    from lrs.errors import LrsError
+    from lrs.runtime import for_command
+    from lti.keys import key_box
+    from lti.keys import reseal_keys as reseal
+
+    old = os.environ.get(OLD_SECRET_KEY, "")
+    if not old:
+        raise click.ClickException(
+            f"set {OLD_SECRET_KEY} to the sealing key the tool's keys are sealed with now"
+        )
+    engine, sessions = _sessions()
+    try:
+        new = key_box(for_command().instance_secret())
+        with write_transaction(sessions) as session:
+            resealed, kept = reseal(session, key_box(old), new)
+        click.echo(f"LTI tool keys resealed: {resealed}; already sealed with the new key: {kept}")
+    except LrsError as exc:
+        raise click.ClickException(exc.message) from None
     finally:
         engine.dispose()
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from lrs.api import source_principal, write_statements
 from lrs.errors import Conflict
 from lrs.people import services as people
+from lrs.sealing import SecretBox
 from lti import claims as c
 from lti import jose
 from lti import statements as st
@@ -352,8 +353,13 @@ def launch_settings(launch: Launch) -> dict[str, Any]:
 # ==== the launch token of the pages after a launch ===============================================
 
 
-def issue_launch_token(session: Session, launch: Launch, now_ms: int, ttl: int) -> str:
-    """A short-lived signed token naming the launch; pages carry it instead of a cookie."""
+def issue_launch_token(
+    session: Session, launch: Launch, now_ms: int, ttl: int, *, box: SecretBox
+) -> str:
+    """A short-lived signed token naming the launch; pages carry it instead of a cookie.
+
+    Signed with the tool's current key, opened with ``box`` (``LtiRuntime.key_box()``).
+    """
     now = now_ms // 1000
     claims = {
         "aud": LAUNCH_TOKEN_AUDIENCE,
@@ -362,7 +368,7 @@ def issue_launch_token(session: Session, launch: Launch, now_ms: int, ttl: int) 
         "exp": now + ttl,
         "jti": uuid.uuid4().hex,
     }
-    return sign_with_tool_key(session, claims, now_ms, LAUNCH_TOKEN_TYPE)
+    return sign_with_tool_key(session, claims, now_ms, box, LAUNCH_TOKEN_TYPE)
 
 
 def open_launch_token(session: Session, token: str | None, now_ms: int) -> Launch:

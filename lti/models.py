@@ -41,7 +41,9 @@ class ToolKey(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kid: Mapped[str] = mapped_column(String(100), unique=True)
-    private_jwk: Mapped[str] = mapped_column(Text, comment="private RSA JWK, JSON")
+    private_jwk: Mapped[str] = mapped_column(
+        Text, comment="private RSA JWK (JSON), AES-GCM sealed under LEARNLOOP_SECRET_KEY (lti.keys)"
+    )
     public_jwk: Mapped[str] = mapped_column(Text, comment="public RSA JWK, JSON")
     created_ms: Mapped[int] = mapped_column(BigInteger)
     retired_ms: Mapped[int | None] = mapped_column(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lrs.models import Activity
+from lrs.sealing import SecretBox
 from lti import claims as c
 from lti import statements as st
 from lti.deep_linking import Placement, response_claims
@@ -76,8 +77,13 @@ def deep_linking_response(
     items: list[dict[str, Any]],
     now_ms: int,
     message: str | None = None,
+    *,
+    box: SecretBox,
 ) -> tuple[str, str]:
-    """The platform's return URL and the signed ``LtiDeepLinkingResponse`` for ``items``."""
+    """The platform's return URL and the signed ``LtiDeepLinkingResponse`` for ``items``.
+
+    Signed with the tool's current key, opened with ``box`` (``LtiRuntime.key_box()``).
+    """
     if launch.message_type != c.DEEP_LINKING_REQUEST:
         raise DeepLinkingRejected("this launch was not a Deep Linking request")
     settings = launch_settings(launch).get("deep_linking_settings") or {}
@@ -94,4 +100,4 @@ def deep_linking_response(
         now=now_ms // 1000,
         message=message,
     )
-    return settings["deep_link_return_url"], sign_with_tool_key(session, claims, now_ms)
+    return settings["deep_link_return_url"], sign_with_tool_key(session, claims, now_ms, box)

@@ -57,6 +57,7 @@ def access_token(
             "jti": uuid.uuid4().hex,
         },
         now_ms,
+        runtime.key_box(),
     )
     answer = runtime.http.request(
         "POST",

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from lrs import queue
 from lrs.db import read_transaction, write_transaction
-from lrs.errors import LrsError, NotFound, UnsafeUrl
+from lrs.errors import LrsError, NotFound, SecretsUnavailable, UnsafeUrl
 from lrs.queue import ClaimedJob, JobFailed
 from lrs.runtime import lrs_runtime
 from lti.errors import LtiError, PlatformServiceError, ServiceNotGranted
@@ -114,7 +114,8 @@ def send_grade(job: ClaimedJob) -> None:
         if already_delivered(session, link.id, user_sub, payload):
             return
         try:
-            current_key(session, rt.now())  # the token assertion's key exists before we call
+            # the client assertion's key exists before the platform is called
+            current_key(session, rt.now(), rt.key_box())
             call = prepare_score(
                 session,
                 link,
@@ -148,6 +149,10 @@ def send_grade(job: ClaimedJob) -> None:
                 message,
             )
         raise JobFailed(message, permanent=permanent) from None
+    except SecretsUnavailable as error:  # the operator's key: retried once it is fixed
+        with write_transaction(sessions) as session:
+            _log(session, job, link, user_sub, "error", 0, error.message)
+        raise JobFailed(error.message) from None
     except (LtiError, UnsafeUrl) as error:  # a line item URL the guard refuses, ...
         with write_transaction(sessions) as session:
             _log(session, job, link, user_sub, "failed", 0, error.message)

@@ -281,7 +281,9 @@ def launch():
 def _landing(session, launch, now: int, notice: str | None = None, status: int = 200):
     """The page for a launch: content picker, instructor's course page or learner's page."""
     rt = runtime()
-    token = launches.issue_launch_token(session, launch, now, rt.config.launch_token_seconds)
+    token = launches.issue_launch_token(
+        session, launch, now, rt.config.launch_token_seconds, box=rt.key_box()
+    )
     registration = session.get(Registration, launch.registration_id)
     frame_origins = registrations.platform_origins(registration)
     roles = json.loads(launch.roles)
@@ -476,6 +478,7 @@ def deep_link():
             [item],
             now,
             message=f"Placed: {placement.title}",
+            box=rt.key_box(),
         )
     rt.http.check(return_url, "deep_link_return_url")
     return _page(
@@ -494,12 +497,13 @@ def deep_link():
 @lti.get("/jwks")
 def jwks():
     """The tool's public keys: the current key and retired keys still in their grace period."""
-    now = runtime().now()
+    rt = runtime()
+    now = rt.now()
     with read_transaction(_sessions()) as session:
         keys = tool_keys.published_keys(session, now)
     if not keys:
         with write_transaction(_sessions()) as session:
-            tool_keys.current_key(session, now)
+            tool_keys.current_key(session, now, rt.key_box())
             keys = tool_keys.published_keys(session, now)
     response = jsonify({"keys": keys})
     response.headers["Cache-Control"] = "public, max-age=300"

@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from connectors import profile as p
-from learnloop.cli import main
+from learnloop.cli import main, upgrade_database
 from tests.connectors.conftest import FIXTURES, load_fixture
 from tests.connectors.test_receivers import create_connector, post_github, statements
+from tests.support.databases import fresh_database
 
 TRAILHEAD_CSV = str(FIXTURES / "microlearning" / "trailhead.csv")
 TRAILHEAD_MAPPING = str(FIXTURES / "microlearning" / "trailhead.toml")
@@ -296,3 +297,58 @@ def test_an_export_without_the_mapped_columns_is_a_usage_error(run, store):
     assert "the export has no column 'event' nor 'email' or 'account'" in result.output
     assert "Event Id, User Email" in result.output
     assert statements(store) == []
+
+
+class TestResealSecrets:
+    """``learnloop connectors reseal-secrets``: every secret moves to a new sealing key."""
+
+    @pytest.fixture
+    def fresh(self, request, backend, tmp_path):
+        with fresh_database(request, backend, tmp_path) as url:
+            upgrade_database(url)
+            yield url
+
+    def test_every_secret_opens_with_the_new_key_and_nothing_changes_on_a_wrong_old_key(
+        self, fresh
+    ):
+        from connectors import services as svc
+        from connectors.models import Connector
+        from lrs.auth import get_or_create_store
+        from lrs.db import make_engine, make_session_factory, write_transaction
+
+        engine = make_engine(fresh)
+        sessions = make_session_factory(engine)
+        old = svc.secret_box("old key")
+        with write_transaction(sessions) as session:
+            store = get_or_create_store(session, "reseal")
+            github, github_secret = svc.create_connector(session, store.id, "github", old)
+            gitlab, gitlab_secret = svc.create_connector(
+                session, store.id, "gitlab", old, signing_token="signing token"
+            )
+            ids = [github.id, gitlab.id]
+
+        def reseal(new, previous=None):
+            env = {"LEARNLOOP_DATABASE_URL": fresh, "LEARNLOOP_SECRET_KEY": new}
+            if previous is not None:
+                env["LEARNLOOP_OLD_SECRET_KEY"] = previous
+            return CliRunner().invoke(main, ["connectors", "reseal-secrets"], env=env)
+
+        def secrets_with(key):
+            with write_transaction(sessions) as session:
+                rows = [session.get(Connector, i) for i in ids]
+                return [svc.connector_secrets(row, svc.secret_box(key)) for row in rows]
+
+        try:
+            result = reseal("new key", "old key")
+            assert result.exit_code == 0, result.output
+            assert "connectors resealed: 2; already sealed with the new key: 0" in result.output
+            expected = [(github_secret, None), (gitlab_secret, "signing token")]
+            assert secrets_with("new key") == expected
+            assert (
+                "resealed: 0; already sealed with the new key: 2" in reseal("new key", "x").output
+            )
+            lost = reseal("newest key", "not the key")
+            assert lost.exit_code == 1 and "open with neither" in lost.output
+            assert secrets_with("new key") == expected
+        finally:
+            engine.dispose()

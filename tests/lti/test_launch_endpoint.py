@@ -223,7 +223,8 @@ def test_a_launch_token_signed_before_a_key_rotation_still_opens(app, flow):
     page = flow.launch(flow.token(nonce), state).get_data(as_text=True)
     token = re.search(r"/lti/home\?lt=([^\"&]+)", page).group(1)
     with write_transaction(app.extensions["learnloop"].sessions) as session:
-        keys.rotate_keys(session, app.extensions["lti"].now(), grace_seconds=600)
+        rt = app.extensions["lti"]
+        keys.rotate_keys(session, rt.now(), grace_seconds=600, box=rt.key_box())
     assert app.test_client().get(f"/lti/home?lt={token}").status_code == 200
 
 

@@ -38,12 +38,14 @@ EACH, SHORT, NEEDED = 654, 40, 50  # 15 x 654 + 5 x 40 = 10,010 statements
 START = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
 
 
-def worker(backend, base, tmp_path, name):
+def worker(app, backend, base, tmp_path, name):
     env = {
         **os.environ,
         "LEARNLOOP_DATABASE_URL": backend,
         "LEARNLOOP_PUBLIC_URL": base,
         "LEARNLOOP_INSTANCE_PATH": str(tmp_path),
+        # the tool's private keys are sealed with the app's key: every process shares it
+        "LEARNLOOP_SECRET_KEY": app.extensions["learnloop"].instance_secret(),
         "LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK": "1",
     }
     with open(tmp_path / f"{name}.log", "w") as log:
@@ -106,7 +108,7 @@ def test_kill_9_mid_backlog_then_restart(app, backend, tool, tmp_path):
         assert answer.status_code == 200, answer.text
     backlog_end = newest_seq(app, tool.store_id)
 
-    first = worker(backend, tool.base, tmp_path, "first")
+    first = worker(app, backend, tool.base, tmp_path, "first")
     try:
         assert wait_for(lambda: (cursor(app, tool.store_id) or 0) > 0, 60), "no chunk committed"
         first.send_signal(signal.SIGKILL)
@@ -117,7 +119,7 @@ def test_kill_9_mid_backlog_then_restart(app, backend, tool, tmp_path):
     assert killed_at < backlog_end, "the worker finished before it could be killed mid-backlog"
     assert all(scores_of(tool, user) == [] for user in meeting)
 
-    second = worker(backend, tool.base, tmp_path, "second")
+    second = worker(app, backend, tool.base, tmp_path, "second")
     try:
         done = wait_for(
             lambda: (

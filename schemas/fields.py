@@ -25,7 +25,7 @@ import re
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 VERSION_103 = "1.0.3"
 VERSION_200 = "2.0.0"
@@ -84,6 +84,43 @@ def flatten_messages(messages: Any, path: str = "") -> Errors:
             out.extend(flatten_messages(value, sub))
         return out
     return [(path, str(messages))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Integers that reach the database
+# ---------------------------------------------------------------------------------------------
+
+#: Largest value of a BIGINT column (statement positions, times in milliseconds).
+MAX_BIGINT = 2**63 - 1
+#: Largest row id: primary keys are INTEGER columns (PostgreSQL's int4; SQLite's hold 64 bits).
+#: A bigger id cannot name a row, and PostgreSQL refuses to compare it with one.
+MAX_ID = 2**31 - 1
+_ID_MESSAGE = f"must be an id: a whole number from 1 to {MAX_ID}"
+
+
+def id_parameter(text: str) -> int:
+    """A row id written in a URL (path segment or query parameter); ValueError otherwise.
+
+    Only ASCII digits: ``int`` also reads other scripts' digits, signs, spaces and underscores.
+    0 is accepted (it names no row: the caller answers 404).
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        raise ValueError(_ID_MESSAGE)
+    value = int(text)
+    if value > MAX_ID:
+        raise ValueError(_ID_MESSAGE)
+    return value
+
+
+class Id(fields.Integer):
+    """A row id in a JSON body: a JSON integer from 1 to :data:`MAX_ID`, not ``"3"`` or ``3.0``."""
+
+    default_error_messages = {"invalid": _ID_MESSAGE}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            strict=True, validate=validate.Range(min=1, max=MAX_ID, error=_ID_MESSAGE), **kwargs
+        )
 
 
 # ---------------------------------------------------------------------------------------------

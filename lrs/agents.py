@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session
 from lrs.auth import require
 from lrs.core import statements as st
 from lrs.core.agents import IFI_KEYS, ifi_string
+from lrs.core.versions import V103
 from lrs.db import read_transaction
 from lrs.errors import BadRequest, FieldError, invalid, required_parameter, unknown_parameters
 from lrs.models import Statement, StatementIndex
 from lrs.people.services import find_person, identities
 from lrs.runtime import lrs_runtime
 from lrs.xapi import xapi
+from schemas.jsoninput import read_json
 
 READ_SCOPES = ("all/read", "statements/read", "profile", "state", "define")
 STATEMENTS = Statement.__table__
@@ -76,8 +78,12 @@ def get_agents():
     unknown_parameters(request.args, {"agent"})
     raw = required_parameter(request.args, "agent")
     try:
-        agent = validate_agent(json.loads(raw), g.xapi_version, path="agent")
-    except (ValueError, TypeError):
+        agent = validate_agent(
+            read_json(raw, root="agent", unique_keys=g.xapi_version != V103),
+            g.xapi_version,
+            path="agent",
+        )
+    except TypeError:
         raise BadRequest(
             "agent: must be an Agent as JSON", [FieldError("agent", "must be JSON")]
         ) from None

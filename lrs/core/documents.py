@@ -21,8 +21,9 @@ from typing import Any
 
 from lrs.core.agents import ifi_string
 from lrs.core.timefmt import to_ms
-from lrs.core.versions import V103
+from lrs.core.versions import V103, V200
 from lrs.errors import BadRequest, Conflict, FieldError, PreconditionFailed, invalid, uuid_parameter
+from schemas.jsoninput import JsonInputError, read_json
 
 STATE = "state"
 ACTIVITY_PROFILE = "activity_profile"
@@ -152,10 +153,7 @@ def parse_request(
             raise invalid(exc.errors) from None
     agent_ifi = None
     if "agent" in values:
-        try:
-            agent: Any = json.loads(values["agent"])
-        except ValueError:
-            raise _fail("agent", "must be an Agent or Identified Group as JSON") from None
+        agent: Any = read_json(values["agent"], root="agent", unique_keys=version != V103)
         try:
             validate_agent(agent, version, path="agent")
         except StatementValidationError as exc:
@@ -351,18 +349,15 @@ def is_json(content_type: str | None) -> bool:
     return media_type(content_type) == JSON_MEDIA_TYPE
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+def parse_json_object(content: bytes, what: str, unique_keys: bool = True) -> dict[str, Any]:
+    """The JSON object a document holds; BadRequest if it is not one.
 
-
-def parse_json_object(content: bytes, what: str) -> dict[str, Any]:
-    """The JSON object a document holds; BadRequest if it is not UTF-8 JSON or not an object."""
+    Read strictly (``schemas.jsoninput``): UTF-8, finite numbers, bounded depth, no NUL.
+    """
     try:
-        value = json.loads(content.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequest(
-            f"{what} is not valid JSON: {exc}", [FieldError("document", "is not valid JSON")]
-        ) from None
+        value = read_json(content, root="document", unique_keys=unique_keys)
+    except JsonInputError as exc:
+        raise BadRequest(f"{what} is not valid JSON: {exc.message}", exc.errors) from None
     if not isinstance(value, dict):
         raise BadRequest(
             f"{what} is not a JSON object", [FieldError("document", "must be a JSON object")]
@@ -370,14 +365,15 @@ def parse_json_object(content: bytes, what: str) -> dict[str, Any]:
     return value
 
 
-def check_posted(content: bytes, content_type: str) -> dict[str, Any] | None:
+def check_posted(content: bytes, content_type: str, version: str = V200) -> dict[str, Any] | None:
     """Check a POSTed document before any storage is touched; return its object if JSON.
 
     A POST declared ``application/json`` must hold a JSON object, whether or not a document
-    exists (Communication 2.2; CTS XAPI-00314: invalid JSON with that type is a 400).
+    exists (Communication 2.2; CTS XAPI-00314: invalid JSON with that type is a 400). Duplicate
+    keys are refused under 2.0.0 and, as 1.0.3 clients may send them, kept (the last) under 1.0.3.
     """
     if is_json(content_type):
-        return parse_json_object(content, "the posted document")
+        return parse_json_object(content, "the posted document", unique_keys=version != V103)
     return None
 
 
@@ -391,11 +387,11 @@ def check_put(version: str, content: bytes, content_type: str) -> None:
     if version != V103 or not is_json(content_type):
         return
     try:
-        json.loads(content.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
+        read_json(content, root="document", unique_keys=False)
+    except JsonInputError as exc:
         raise BadRequest(
-            f"the document is declared application/json but is not valid JSON: {exc}",
-            [FieldError("document", "is not valid JSON")],
+            f"the document is declared application/json but is not valid JSON: {exc.message}",
+            exc.errors,
         ) from None
 
 
@@ -420,7 +416,7 @@ def merge(
             " so a POST cannot merge into it; use PUT to replace it",
             [FieldError("document", "the stored document is not application/json")],
         )
-    merged = parse_json_object(stored, "the stored document")
+    merged = parse_json_object(stored, "the stored document", unique_keys=False)
     merged.update(posted)
     return json.dumps(merged, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

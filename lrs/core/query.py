@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from lrs.core import statements as st
 from lrs.core.agents import ifi_string
 from lrs.core.timefmt import to_ms
+from lrs.core.versions import V103
 from lrs.errors import BadRequest, FieldError, invalid, uuid_parameter
+from schemas.fields import MAX_BIGINT
+from schemas.jsoninput import JsonInputError, read_json
 
 PARAMETERS = frozenset(
     {
@@ -38,6 +41,8 @@ PARAMETERS = frozenset(
 SINGLE_PARAMETERS = frozenset({"statementId", "voidedStatementId", "attachments", "format"})
 FORMATS = ("exact", "ids", "canonical")
 MAX_LIMIT = 500
+#: A ``more`` token holds the query's parameters and a position: a few hundred bytes.
+MAX_MORE_BYTES = 16 * 1024
 DEFAULT_LIMIT = 100
 
 
@@ -139,8 +144,12 @@ def parse_statement_query(params: Mapping[str, str], version: str) -> StatementQ
         )
     if "agent" in params:
         try:
-            agent = validate_agent(json.loads(params["agent"]), version, path="agent")
-        except (ValueError, TypeError):
+            agent = validate_agent(
+                read_json(params["agent"], root="agent", unique_keys=version != V103),
+                version,
+                path="agent",
+            )
+        except TypeError:
             raise _fail("agent", "must be an Agent or Identified Group as JSON") from None
         except StatementValidationError as exc:
             raise invalid(exc.errors) from None
@@ -157,9 +166,10 @@ def parse_statement_query(params: Mapping[str, str], version: str) -> StatementQ
             setattr(query, f"{name}_ms", to_ms(moment))
     if "limit" in params:
         raw = params["limit"]
-        if not raw.isdigit():
+        # ASCII digits only: str.isdigit() also holds for "²", which int() refuses.
+        if not (raw.isascii() and raw.isdigit()):
             raise _fail("limit", "must be a non-negative integer")
-        limit = int(raw)
+        limit = int(raw) if len(raw) < 10 else MAX_LIMIT
         query.limit = MAX_LIMIT if limit == 0 else min(limit, MAX_LIMIT)
     return query
 
@@ -171,14 +181,27 @@ def encode_more(query: StatementQuery, last: tuple[int, int]) -> str:
 
 
 def decode_more(token: str, version: str) -> StatementQuery:
-    """Rebuild the query a ``more`` token continues; BadRequest if the token is not ours."""
+    """Rebuild the query a ``more`` token continues; BadRequest if the token is not ours.
+
+    Tokens are not signed, so one is read like any input: strict JSON, string parameters and
+    a position of two integers that fit the BIGINT columns it is compared with.
+    """
+    not_ours = _fail("more", "is not a cursor issued by this LRS")
     try:
         padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        params = {str(k): str(v) for k, v in data["p"].items()}
-        stored_ms, seq = (int(x) for x in data["c"])
-    except (ValueError, KeyError, TypeError, binascii.Error, AttributeError):
-        raise _fail("more", "is not a cursor issued by this LRS") from None
+        data = read_json(
+            base64.urlsafe_b64decode(padded.encode()), root="more", max_bytes=MAX_MORE_BYTES
+        )
+        params = data["p"]
+        stored_ms, seq = data["c"]
+    except (JsonInputError, ValueError, KeyError, TypeError, binascii.Error):
+        raise not_ours from None
+    if (
+        not isinstance(params, dict)
+        or not all(isinstance(v, str) for v in params.values())
+        or not all(type(x) is int and 0 <= x <= MAX_BIGINT for x in (stored_ms, seq))
+    ):
+        raise not_ours
     query = parse_statement_query(params, version)
     query.cursor = (stored_ms, seq)
     return query

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -19,7 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from lrs.core.attachments import SIGNATURE_USAGE
 from lrs.core.statements import same_statement
+from lrs.core.versions import V103
 from lrs.errors import BadRequest, FieldError
+from schemas.jsoninput import JsonInputError, read_json
 
 ALGORITHMS = {"RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
 
@@ -49,11 +50,15 @@ def verify(statement: dict, jws: bytes, version: str, path: str) -> None:
     try:
         text = bytes(jws).decode("ascii").strip()
         header_b64, payload_b64, signature_b64 = text.split(".")
-        header = json.loads(_b64url(header_b64))
-        payload = json.loads(_b64url(payload_b64))
+        header_json, payload_json = _b64url(header_b64), _b64url(payload_b64)
         signature = _b64url(signature_b64)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise fail("the signature is not a JWS in compact serialization") from None
+    try:
+        header = read_json(header_json, root="header")
+        payload = read_json(payload_json, root="payload", unique_keys=version != V103)
+    except JsonInputError as exc:
+        raise fail(f"the JWS {exc.message}") from None
     if not isinstance(header, dict) or header.get("alg") not in ALGORITHMS:
         raise fail("the JWS algorithm must be RS256, RS384 or RS512")
     if not isinstance(payload, dict):

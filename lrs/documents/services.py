@@ -124,7 +124,7 @@ def write_document(
     """
     posted = None
     if method == "POST":
-        posted = rules.check_posted(content, content_type)
+        posted = rules.check_posted(content, content_type, version)
     else:
         rules.check_put(version, content, content_type)
     row = _find(session, store_id, request, lock=True)

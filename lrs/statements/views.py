@@ -7,28 +7,34 @@ import json
 from flask import Response, g, request
 
 from lrs.auth import READ_STATEMENTS, WRITE_STATEMENTS, require
-from lrs.core import jsontext, multipart, signatures
+from lrs.core import multipart, signatures
 from lrs.core.attachments import AttachmentData, match_parts, require_file_urls
 from lrs.core.formats import parse_accept_language
 from lrs.core.query import decode_more, parse_statement_query
 from lrs.core.timefmt import http_date
+from lrs.core.versions import V103
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest, Conflict, FieldError, invalid, unknown_parameters
 from lrs.runtime import lrs_runtime
 from lrs.statements.read import attachment_parts, get_statement, query_statements
 from lrs.statements.write import ConcurrentWrite, prepare_batch, store_prepared
 from lrs.xapi import xapi
+from schemas.jsoninput import read_json
 
 JSON = "application/json"
 
 
 def _parse_json(raw: bytes | memoryview):
+    """The statements of a body, read strictly (``schemas.jsoninput``).
+
+    Duplicate keys are refused under 2.0.0 and, for conformance, accepted under 1.0.3 (the
+    last one wins).
+    """
     if not raw:
         raise BadRequest("the request body is empty; it must be a statement or an array of them")
-    try:
-        return jsontext.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+    return read_json(
+        raw, root="statement", list_root="statements", unique_keys=g.xapi_version != V103
+    )
 
 
 def _read_statements(

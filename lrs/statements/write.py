@@ -31,6 +31,7 @@ from lrs.errors import BadRequest, FieldError, StatementConflict
 from lrs.models import AttachmentContent, Statement, StatementIndex
 from lrs.sql import insert_many, lock_store_for_writing, marks, next_seqs, run, upsert
 from lrs.statements import canonical
+from schemas.jsoninput import find_nul
 
 STATEMENTS = Statement.__table__
 INDEX = StatementIndex.__table__
@@ -106,6 +107,12 @@ def prepare_batch(
             raise BadRequest(f"{paths[i]}.id: {message}", [FieldError(paths[i] + ".id", message)])
         seen[p.id] = i
     payloads = [jsontext.dumps(p.statement) for p in prepared]
+    for i, payload in enumerate(payloads):
+        # Every writer passes here, not only HTTP bodies (read by schemas.jsoninput): a NUL
+        # serialises as \u0000, and PostgreSQL cannot index or compare text holding one.
+        if "\\u0000" in payload and (where := find_nul(prepared[i].statement, paths[i])):
+            message = "must not contain NUL characters (U+0000)"
+            raise BadRequest(f"{where}: {message}", [FieldError(where, message)])
     return PreparedBatch(prepared, payloads, placeholder, paths, version)
 
 

@@ -7,11 +7,12 @@ from typing import Any
 from flask import Flask
 
 from connectors.views import connectors_bp
+from learnloop import errors
 from learnloop.config import Config
 from learnloop.proxies import TrustedProxies, parse_networks
 from learnloop.services import build_services
 from learnloop.worker import TASKS
-from lrs import http, queue
+from lrs import http, inputs, queue
 from lrs.alternate import AlternateRequestSyntax
 from lrs.routes import xapi
 from lrs.runtime import install as install_lrs
@@ -30,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the Learnloop app. ``overrides`` replace ``Config`` fields (tests use this)."""
     config = Config.from_env(**(overrides or {}))
     app = Flask("learnloop", static_folder=None)
+    inputs.install(app)  # the strict JSON reader, bounded ids, no NUL: before any blueprint
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     services = build_services(config)
     app.secret_key = services.instance_secret()
@@ -45,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     install_lrs(app, services)
     app.extensions["learnloop"] = services
     http.install(app, services.clock)
+    errors.install(app)
     install_lti(app, LtiConfig.from_env(), services.clock)
     objectives_in_lti(app)
     for blueprint in (xapi, lti, lti_admin, connectors_bp, api, pages):

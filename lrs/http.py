@@ -7,7 +7,6 @@ naming what was wrong and where; nothing a 4xx could describe reaches the client
 from __future__ import annotations
 
 import logging
-import uuid
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -79,21 +78,6 @@ def install(app: Flask, clock) -> None:
         response.status_code = error.code or 500
         if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
-        return response
-
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception):
-        request_id = uuid.uuid4().hex[:12]
-        log.exception("unexpected error, request %s", request_id)
-        response = jsonify(
-            {
-                "code": "internal_error",
-                "status": 500,
-                "errors": [],
-                "message": f"internal error; quote request id {request_id} to the operator",
-            }
-        )
-        response.status_code = 500
         return response
 
     @app.after_request

@@ -36,20 +36,24 @@ TITLES = {
 }
 
 
-def _error_page(status: int, message: str):
+def error_page(status: int, message: str, request_id: str | None = None):
+    """The page of an error; a 500 (``learnloop.errors``) names only its request id."""
     return render_template(
-        "error.html", title=TITLES.get(status, "Something went wrong"), message=message
+        "error.html",
+        title=TITLES.get(status, "Something went wrong"),
+        message=message,
+        request_id=request_id,
     ), status
 
 
 @pages.errorhandler(LrsError)
 def _lrs_error(error: LrsError):
-    return _error_page(error.status, error.message)
+    return error_page(error.status, error.message)
 
 
 @pages.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
-    return _error_page(error.code or 500, error.description or "")
+    return error_page(error.code or 500, error.description or "")
 
 
 @pages.url_defaults

@@ -24,7 +24,7 @@ from objectives import services as svc
 from objectives.errors import InvalidPayload, NotSignedIn
 from objectives.models import Account
 from schemas import objectives as schemas
-from schemas.fields import flatten_messages
+from schemas.fields import flatten_messages, id_parameter
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -190,13 +190,7 @@ def get_person(person_id: int):
 
 @api.put("/people/<int:person_id>/manager")
 def put_manager(person_id: int):
-    body = request.get_json(silent=True) or {}
-    manager_id = body.get("manager_id")
-    if manager_id is not None and not isinstance(manager_id, int):
-        raise InvalidPayload(
-            "manager_id: must be an integer or null",
-            [FieldError("manager_id", "must be an integer")],
-        )
+    manager_id = _load(schemas.ManagerSchema, request.get_json(silent=True) or {})["manager_id"]
     with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         svc.require_admin(viewer)
@@ -263,7 +257,7 @@ def team(cycle_id: int):
 
 @api.get("/reviews")
 def list_reviews():
-    cycle_id = request.args.get("cycle_id", type=int)
+    cycle_id = request.args.get("cycle_id", type=id_parameter)
     with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         return jsonify([_review_json(db, r) for r in svc.list_reviews(db, viewer, cycle_id)])

@@ -18,6 +18,7 @@ from marshmallow import (
 )
 
 from schemas.errors import BadRequest, FieldError
+from schemas.fields import Id
 
 CONNECTOR_KINDS = ("github", "gitlab", "gerrit")
 IDENTITY_KINDS = ("github", "gitlab", "gerrit", "email", "account")
@@ -97,7 +98,7 @@ class PersonRefSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    id = fields.Integer(load_default=None, strict=True)
+    id = Id(load_default=None)
     email = fields.Email(load_default=None)
     name = fields.String(load_default="", validate=validate.Length(max=300))
 

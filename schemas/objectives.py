@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.fields import is_iri
+from schemas.fields import Id, is_iri
 
 RULES = ("all", "any", "k_of_n")
 SOURCES = ("any", "lms", "code_review", "microlearning", "xapi")
@@ -105,7 +105,7 @@ class ObjectiveSchema(ObjectiveFields):
 
 
 class ObjectiveFromTemplateSchema(Strict):
-    template_id = fields.Integer(required=True)
+    template_id = Id(required=True)
     due_on = fields.Date(load_default=None)
     weight = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=100))
 
@@ -122,22 +122,28 @@ class CycleSchema(Strict):
 
 
 class ReviewSchema(Strict):
-    cycle_id = fields.Integer(required=True)
-    person_id = fields.Integer(required=True)
-    reviewer_ids = fields.List(fields.Integer(), load_default=list)
+    cycle_id = Id(required=True)
+    person_id = Id(required=True)
+    reviewer_ids = fields.List(Id(), load_default=list)
 
 
 class ReviewUpdateSchema(Strict):
     status = fields.String(validate=validate.OneOf(STATUSES))
     manager_comment = fields.String(validate=validate.Length(max=10000))
     reviewer_comment = fields.String(validate=validate.Length(max=10000))
-    reviewer_ids = fields.List(fields.Integer())
+    reviewer_ids = fields.List(Id())
+
+
+class ManagerSchema(Strict):
+    """``PUT /api/people/<id>/manager``: the manager's person id, or null for none."""
+
+    manager_id = Id(load_default=None)
 
 
 class PersonSchema(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
     email = fields.Email(load_default=None)
-    manager_id = fields.Integer(load_default=None)
+    manager_id = Id(load_default=None)
 
 
 class RecordQuerySchema(Strict):

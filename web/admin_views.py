@@ -15,6 +15,7 @@ from lrs.errors import LrsError
 from lrs.people.models import Person
 from lrs.people.services import identities
 from lrs.runtime import lrs_runtime
+from schemas.fields import id_parameter
 from web.blueprint import base_url, pages, signed_in_admin
 from web.security import check_csrf
 
@@ -121,7 +122,7 @@ def link_identity():
     check_csrf()
     form = request.form
     try:
-        person_id = int(form.get("person_id", ""))
+        person_id = id_parameter(form.get("person_id", ""))
     except ValueError:
         abort(400, description="Choose a person.")
     kind, name = form.get("kind", ""), form.get("name", "").strip()

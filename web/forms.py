@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from marshmallow import ValidationError
 
 from schemas import objectives as schemas
-from schemas.fields import is_iri
+from schemas.fields import id_parameter, is_iri
 
 FIELD_HELP = {
     "title": "What the employee should achieve, in a sentence.",
@@ -85,8 +85,12 @@ def objective_from_form(form) -> dict:
     """The payload of ObjectiveFromTemplateSchema or ObjectiveSchema; FormInvalid if bad."""
     if form.get("template_id"):
         try:
+            template_id = id_parameter(form.get("template_id"))
+        except ValueError:
+            raise FormInvalid({"template_id": "pick a template"}) from None
+        try:
             return schemas.ObjectiveFromTemplateSchema().load(
-                {"template_id": form.get("template_id"), "due_on": form.get("due_on") or None}
+                {"template_id": template_id, "due_on": form.get("due_on") or None}
             )
         except ValidationError as exc:
             raise FormInvalid(_plain(exc.messages, [])) from None

@@ -30,6 +30,7 @@ from objectives import accounts
 from objectives import services as svc
 from objectives.models import Account, ObjectiveTemplate, ReviewCycle
 from schemas import objectives as schemas
+from schemas.fields import id_parameter
 from web import forms
 from web.blueprint import base_url, pages, signed_in, signed_in_admin
 from web.security import check_csrf, session_viewer, sign_in_session
@@ -97,7 +98,8 @@ def team():
     with read_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in(db)
         cycles = svc.list_cycles(db, viewer)
-        cycle_id = request.args.get("cycle", type=int) or (cycles[0].id if cycles else None)
+        chosen = request.args.get("cycle", type=id_parameter)
+        cycle_id = chosen or (cycles[0].id if cycles else None)
         rows = []
         if cycle_id is not None:
             svc.get_cycle(db, viewer, cycle_id)

@@ -18,6 +18,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from lti.errors import BadSignature, MalformedToken
+from schemas.errors import PayloadTooLarge
+from schemas.jsoninput import JsonInputError, read_json
 
 ALGORITHM = "RS256"
 #: JWS headers above this size are refused before parsing (a platform's are ~100 bytes).
@@ -39,11 +41,14 @@ def read_header(token: str) -> dict[str, Any]:
     parts = token.split(".")
     if len(parts) != 3 or not all(parts[:2]):
         raise MalformedToken("the id_token is not a compact JWT (header.payload.signature)")
+    # Read strictly before anything trusts them (schemas.jsoninput): bounded depth, finite
+    # numbers, no duplicate claims (RFC 7519 §4 lets a parser refuse them), no NUL. The
+    # verified claims are these same bytes, so what is checked here is what is used.
     try:
-        header = json.loads(_b64url(parts[0]))
-        payload = json.loads(_b64url(parts[1]))
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedToken("the id_token's header or payload is not JSON") from None
+        header = read_json(_b64url(parts[0]), root="header", max_bytes=MAX_TOKEN_BYTES)
+        payload = read_json(_b64url(parts[1]), root="payload", max_bytes=MAX_TOKEN_BYTES)
+    except (JsonInputError, PayloadTooLarge) as exc:
+        raise MalformedToken(f"the id_token's {exc.message}") from None
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise MalformedToken("the id_token's header and payload must be JSON objects")
     return header

@@ -111,14 +111,26 @@ def check_audience(claims: dict[str, Any], client_id: str) -> None:
         raise WrongAuthorizedParty(f"azp {azp!r} is not this tool's client id")
 
 
+#: The end of year 9999 in seconds since the epoch: later times are no times a token can mean,
+#: and milliseconds derived from them would not fit the BIGINT columns that store them.
+MAX_NUMERIC_DATE = 253_402_300_799
+
+
 def _number(claims: dict[str, Any], name: str, required: bool) -> float | None:
+    """A NumericDate claim (RFC 7519 §2): seconds since the epoch, from 0 to year 9999."""
     value = claims.get(name)
     if value is None:
         if required:
             raise MissingClaim(name)
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidClaim(name, "must be a number of seconds since the epoch")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= MAX_NUMERIC_DATE
+    ):
+        raise InvalidClaim(
+            name, "must be a number of seconds since the epoch, before the year 10000"
+        )
     return float(value)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from lrs.runtime import LrsRuntime, for_command
+from schemas.jsoninput import JsonInputError, read_json
 
 
 @contextmanager
@@ -229,8 +230,10 @@ def _load_mapping(path: str | None, platform: str | None):
     else:
         text = Path(path).read_text(encoding="utf-8")
         try:
-            data = tomllib.loads(text) if path.endswith(".toml") else json.loads(text)
-        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            data = (
+                tomllib.loads(text) if path.endswith(".toml") else read_json(text, root="mapping")
+            )
+        except (JsonInputError, ValueError, tomllib.TOMLDecodeError) as exc:
             raise click.UsageError(f"the mapping file {path} cannot be read: {exc}") from None
         if platform:
             data["platform"] = platform
@@ -374,8 +377,8 @@ def import_github(ctx, repo, since, directory, store_name, connector_id, dry_run
     events, rejected, skipped = [], [], 0
     for path in sorted(Path(directory).rglob("*.json")):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = read_json(path.read_bytes(), root="file")
+        except JsonInputError as exc:
             rejected.append((str(path), f"not JSON: {exc}"))
             continue
         for index, item in enumerate(data if isinstance(data, list) else [data]):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 
 from connectors import profile as p
 from connectors.errors import MalformedPayload
+from schemas.jsoninput import JsonInputError, read_json
 
 # Statement ids are uuid5(NAMESPACE, f"{source}:{delivery_id}:{n}"): a redelivery, a backfill
 # of the same delivery and a retry all produce the same ids, which the write path treats as
@@ -100,13 +100,17 @@ def same_secret(presented: str | bytes | None, expected: str | bytes) -> bool:
 
 
 def parse_json_object(body: bytes, path: str = "") -> dict:
-    """The body as a JSON object; MalformedPayload (400) if it is not one."""
+    """The body as a JSON object; MalformedPayload (400) if it is not one.
+
+    Read strictly (``schemas.jsoninput``: bounded depth, finite numbers, no duplicate keys, no
+    NUL), as everything from outside is, though the signature said who sent it.
+    """
     if not body:
         raise MalformedPayload("the request body is empty; a JSON event was expected")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedPayload(f"the request body is not valid JSON: {exc}") from None
+        data = read_json(body, root=path or "payload")
+    except JsonInputError as exc:
+        raise MalformedPayload(exc.message, exc.errors) from None
     if not isinstance(data, dict):
         raise MalformedPayload("the event must be a JSON object")
     return data

@@ -24,7 +24,6 @@ import copy
 import csv
 import datetime as dt
 import io
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from zoneinfo import ZoneInfo
 from connectors import profile as p
 from connectors.common import format_time, statement_id
 from connectors.errors import RowRejected
+from schemas.jsoninput import JsonInputError, read_json
 
 SOURCE = "microlearning"
 
@@ -129,14 +129,14 @@ def read_records(text: str, fmt: str, records: str | None = None) -> list[Any]:
         for number, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
-                    rows.append(json.loads(line))
-                except ValueError as exc:
+                    rows.append(read_json(line, root="record"))
+                except JsonInputError as exc:
                     raise ValueError(f"line {number} is not JSON: {exc}") from None
         return rows
     if fmt == "json":
         try:
-            data = json.loads(text)
-        except ValueError as exc:
+            data = read_json(text, root="file")
+        except JsonInputError as exc:
             raise ValueError(f"the file is not JSON: {exc}") from None
         if records is None and isinstance(data, dict) and isinstance(data.get("records"), list):
             records = "records"

@@ -167,6 +167,8 @@ def parse_basic(header: str | None) -> tuple[str, str]:
     key, colon, secret = decoded.partition(":")
     if not colon or not key:
         raise Unauthorized("the Basic credentials must be key:secret")
+    if "\x00" in decoded:  # no key or secret holds one; PostgreSQL cannot even look it up
+        raise Unauthorized("the Basic credentials must not contain NUL characters")
     return key, secret
 
 

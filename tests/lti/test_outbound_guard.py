@@ -191,6 +191,6 @@ def test_a_key_set_url_that_dribbles_is_cut_at_the_total_deadline():
             JwksCache(PlatformHttp(config), ttl=600, min_refetch=5).key(
                 f"http://127.0.0.1:{peer.port}/jwks", "kid-1", refresh=False
             )
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 4  # cut near 1 s, not after 20 s or more
     finally:
         peer.close()

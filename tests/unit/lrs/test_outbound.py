@@ -291,7 +291,7 @@ def test_a_peer_that_dribbles_is_cut_at_the_total_deadline(handler):
     try:
         with pytest.raises(OutboundFailed, match="did not answer completely within 1 s"):
             send(local_guard(), limits, "GET", f"http://127.0.0.1:{server.port}/", name="peer")
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 4  # cut near 1 s, not after 20 s or more
     finally:
         server.close()
 

@@ -13,6 +13,7 @@ from lrs.db import make_engine, make_session_factory
 from lrs.runtime import LrsRuntime
 from lrs.statements.canonical import SeenDefinitions
 from lrs.statements.write import now_ms
+from lrs.throttle import Throttle
 
 
 @dataclass
@@ -29,10 +30,13 @@ class Services(LrsRuntime):
 def build_services(config: Config) -> Services:
     """The registry for ``config``: engine and sessions, the credential cache, the clock."""
     engine = make_engine(config.database_url)
+    sessions = make_session_factory(engine)
+    throttle = Throttle(sessions, now_ms)
     return Services(
         engine=engine,
-        sessions=make_session_factory(engine),
-        authenticator=Authenticator(config.auth_cache_seconds),
+        sessions=sessions,
+        authenticator=Authenticator(config.auth_cache_seconds, throttle),
+        throttle=throttle,
         clock=now_ms,
         seen_definitions=SeenDefinitions(),
         public_url=config.public_url,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from lrs.core.statements import authority_key
 from lrs.errors import BadRequest, Forbidden, Unauthorized
 from lrs.models import Credential, Store
+from lrs.throttle import Throttle, counters
 
 SCOPES = (
     "statements/write",
@@ -58,6 +59,10 @@ def verify_secret(secret: str, stored: str) -> bool:
     return hmac.compare_digest(computed, base64.b64decode(digest))
 
 
+#: Verified against when a key or account is unknown, so the answer costs the same.
+DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: the credential, its store, its scopes and the authority it stamps."""
@@ -89,8 +94,9 @@ WRITE_STATEMENTS = ("statements/write",)
 class Authenticator:
     """Resolves HTTP Basic credentials to a Principal, with a short in-memory cache."""
 
-    def __init__(self, ttl_seconds: float = 60.0) -> None:
+    def __init__(self, ttl_seconds: float = 60.0, throttle: Throttle | None = None) -> None:
         self._ttl = ttl_seconds
+        self.throttle = throttle
         self._pepper = secrets.token_bytes(32)
         self._cache: dict[tuple[str, bytes], tuple[float, Principal]] = {}
         self._lock = threading.Lock()
@@ -114,29 +120,46 @@ class Authenticator:
             self._cache.clear()
 
     def authenticate(
-        self, session: Session, header: str | None, version: str | None = None
+        self,
+        session: Session,
+        header: str | None,
+        version: str | None = None,
+        address: str | None = None,
     ) -> Principal:
-        """The principal of HTTP Basic credentials; ``version``: the xAPI version it speaks now."""
+        """The principal of HTTP Basic credentials.
+
+        ``version``: the xAPI version it speaks now; ``address``: the client's, for counting
+        failed checks (``lrs.throttle``).
+        """
         key, secret = parse_basic(header)
-        principal = self._verified(session, key, secret)
+        principal = self._verified(session, key, secret, address)
         if version is not None and self._versions.get(key) != version:
             if len(self._versions) > 10_000:
                 self._versions.clear()
             self._versions[key] = version
         return principal
 
-    def _verified(self, session: Session, key: str, secret: str) -> Principal:
+    def _verified(self, session: Session, key: str, secret: str, address: str | None) -> Principal:
         tag = (key, hmac.new(self._pepper, secret.encode(), hashlib.sha256).digest())
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(tag)
         if hit and hit[0] > now:
-            return hit[1]
+            return hit[1]  # a verified client pays scrypt once per period, and no throttle check
+        counted = counters("key", key, address) if self.throttle else {}
+        if counted:
+            self.throttle.check(counted)  # before scrypt: a locked guesser costs nothing
         credential = session.scalar(
             select(Credential).where(Credential.key == key, Credential.revoked_at.is_(None))
         )
-        if credential is None or not verify_secret(secret, credential.secret_hash):
+        # An unknown key costs the same scrypt as a wrong secret, so keys cannot be enumerated.
+        verified = verify_secret(secret, credential.secret_hash if credential else DUMMY_HASH)
+        if credential is None or not verified:
+            if counted:
+                self.throttle.failed(counted)
             raise Unauthorized("unknown key or wrong secret")
+        if counted:
+            self.throttle.succeeded(counted)
         authority = json.loads(credential.authority)
         principal = Principal(
             store_id=credential.store_id,

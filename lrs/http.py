@@ -48,6 +48,8 @@ def error_response(error: LrsError) -> Response:
     response.status_code = error.status
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="Learnloop xAPI"'
+    if getattr(error, "retry_after", None):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 

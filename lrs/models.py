@@ -183,3 +183,15 @@ class Job(Base):
     locked_until_ms: Mapped[int | None] = mapped_column(BigInteger)
     created_ms: Mapped[int] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuthFailure(Base):
+    """Failed credential checks of one counter in its current window (``lrs.throttle``)."""
+
+    __tablename__ = "auth_failures"
+
+    name: Mapped[str] = mapped_column(
+        String(400), primary_key=True, comment="scope:kind:who[:address]"
+    )
+    window_start_ms: Mapped[int] = mapped_column(BigInteger)
+    failures: Mapped[int] = mapped_column(Integer)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lrs.auth import Authenticator, Principal, require
 from lrs.db import read_transaction
+from lrs.throttle import Throttle
 
 if TYPE_CHECKING:  # the statement views read the runtime; only the type is needed here
     from lrs.statements.canonical import SeenDefinitions
@@ -44,6 +45,8 @@ class LrsRuntime:
     seen_definitions: SeenDefinitions
     public_url: str
     instance_secret: Callable[[], str]
+    #: Failed credential checks across workers (``lrs.throttle``); None: unthrottled.
+    throttle: Throttle | None = None
 
 
 def install(app: Flask, runtime: LrsRuntime) -> None:
@@ -74,7 +77,7 @@ def current_principal(*scopes: str) -> Principal:
         runtime = lrs_runtime()
         with read_transaction(runtime.sessions) as session:
             principal = runtime.authenticator.authenticate(
-                session, request.headers.get("Authorization")
+                session, request.headers.get("Authorization"), address=request.remote_addr
             )
         g.principal = principal
     require(principal, *(scopes or ("all",)))

@@ -36,5 +36,5 @@ def _negotiate_and_authenticate():
     header = request.headers.get("Authorization")
     authenticator = container.authenticator
     with read_transaction(container.sessions) as session:
-        g.principal = authenticator.authenticate(session, header, version)
+        g.principal = authenticator.authenticate(session, header, version, request.remote_addr)
     return None

@@ -13,10 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from lrs.auth import hash_secret, verify_secret
+from lrs.db import read_transaction
 from lrs.errors import BadRequest, Conflict
+from lrs.models import Store
+from lrs.throttle import Throttle, counters
 from objectives.errors import NotSignedIn
 from objectives.models import Account, ApiToken, ReportingLine, Review, ReviewGrant
 
@@ -73,6 +76,39 @@ def sign_in(session: Session, store_id: int, email: str, password: str) -> Accou
 
 
 _DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
+
+
+def verify_password(
+    sessions: sessionmaker[Session],
+    throttle: Throttle | None,
+    store_name: str,
+    email: str,
+    password: str,
+    address: str | None,
+) -> int:
+    """The account id that these credentials sign in to, for the pages and ``POST /api/tokens``.
+
+    NotSignedIn (401) with one message for every failure, at the same cost (an unknown
+    organisation or email verifies a dummy hash); TooManyAttempts (429) once the account, or the
+    account from this address, or this address failed too often (``lrs.throttle``), before any
+    hash is computed. Failures are counted in their own transaction, so they stick.
+    """
+    counted = counters("account", f"{store_name}/{email.strip().lower()}", address)
+    if throttle:
+        throttle.check(counted)
+    with read_transaction(sessions) as session:
+        store_id = session.scalar(select(Store.id).where(Store.name == store_name))
+        try:
+            account_id = sign_in(session, store_id or 0, email, password).id
+        except NotSignedIn:
+            account_id = None
+    if account_id is None:
+        if throttle:
+            throttle.failed(counted)
+        raise NotSignedIn("unknown email or wrong password")
+    if throttle:
+        throttle.succeeded(counted)
+    return account_id
 
 
 #: How long a pages' sign-in lasts, however active; then the person signs in again.

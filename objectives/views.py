@@ -11,11 +11,9 @@ import datetime as dt
 
 from flask import Blueprint, Response, g, jsonify, request, session
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import FieldError
-from lrs.models import Store
 from lrs.people.models import Person
 from lrs.people.services import create_person, identities, link_identity
 from lrs.runtime import lrs_runtime
@@ -130,11 +128,17 @@ def create_token():
         raise InvalidPayload(
             f"{missing[0]}: required", [FieldError(m, "required") for m in missing]
         )
-    with write_transaction(lrs_runtime().sessions) as db:
-        store = db.scalar(select(Store).where(Store.name == body["store"]))
-        if store is None:
-            raise NotSignedIn("unknown email or wrong password")
-        account = accounts.sign_in(db, store.id, body["email"], body["password"])
+    runtime = lrs_runtime()
+    account_id = accounts.verify_password(
+        runtime.sessions,
+        runtime.throttle,
+        body["store"],
+        body["email"],
+        body["password"],
+        request.remote_addr,
+    )
+    with write_transaction(runtime.sessions) as db:
+        account = db.get(Account, account_id)
         token = accounts.issue_token(db, account, body.get("name", ""))
     return jsonify({"token": token, "account_id": account.id}), 201
 

@@ -26,6 +26,7 @@ from lrs.errors import LrsError
 from lrs.models import Credential, Store
 from lrs.people.models import Person
 from lrs.runtime import lrs_runtime
+from lrs.throttle import TooManyAttempts
 from objectives import accounts
 from objectives import services as svc
 from objectives.models import Account, ObjectiveTemplate, ReviewCycle
@@ -43,20 +44,26 @@ def sign_in():
     error = None
     if request.method == "POST":
         check_csrf()
-        store_name = request.form.get("store", "").strip()
-        email = request.form.get("email", "")
-        password = request.form.get("password", "")
-        with write_transaction(lrs_runtime().sessions) as db:
-            store = db.scalar(select(Store).where(Store.name == store_name))
-            try:
-                if store is None:
-                    raise accounts.NotSignedIn("unknown email or wrong password")
-                account = accounts.sign_in(db, store.id, email, password)
-            except LrsError:
-                error = "That email and password do not match an account of this organisation."
-            else:
-                sign_in_session(account)
-                return redirect(forms.safe_next(request.args.get("next")) or url_for("web.home"))
+        runtime = lrs_runtime()
+        try:
+            account_id = accounts.verify_password(
+                runtime.sessions,
+                runtime.throttle,
+                request.form.get("store", "").strip(),
+                request.form.get("email", ""),
+                request.form.get("password", ""),
+                request.remote_addr,
+            )
+        except TooManyAttempts as exc:
+            error = f"Too many attempts. Try again in {-(-exc.retry_after // 60)} minutes."
+            page = render_template("sign_in.html", error=error, form=request.form)
+            return page, 429, {"Retry-After": str(exc.retry_after)}
+        except LrsError:
+            error = "That email and password do not match an account of this organisation."
+        else:
+            with read_transaction(runtime.sessions) as db:
+                sign_in_session(db.get(Account, account_id))
+            return redirect(forms.safe_next(request.args.get("next")) or url_for("web.home"))
     return render_template("sign_in.html", error=error, form=request.form), 401 if error else 200
 
 

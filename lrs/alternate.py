@@ -10,6 +10,7 @@ resources never see the difference. It is marked, because xAPI 2.0 dropped the s
 from __future__ import annotations
 
 import io
+import re
 from urllib.parse import parse_qsl, urlencode
 
 ALTERNATE = "learnloop.alternate"
@@ -24,6 +25,7 @@ HEADER_FIELDS = {
 }
 METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
 FORM = "application/x-www-form-urlencoded"
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class AlternateRequestSyntax:
@@ -75,6 +77,8 @@ class AlternateRequestSyntax:
             if lowered == "content":
                 content = value
             elif lowered in HEADER_FIELDS:
+                if _CONTROL.search(value):  # no real header holds them; PostgreSQL takes no NUL
+                    return fail(f"the {name} form field must not contain control characters")
                 environ[HEADER_FIELDS[lowered]] = value
             else:
                 query.append((name, value))

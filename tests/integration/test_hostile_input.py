@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import uuid
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import text
@@ -308,6 +309,26 @@ class TestNul:
         profile = {"activityId": "http://example.com/a", "profileId": "\x00"}
         assert_names(lrs.get("/activities/profile", query_string=profile), 400, "profileId")
         assert lrs.get("/activities/state", query_string=params).status_code == 404
+
+    @pytest.mark.parametrize("field", ["Content-Type", "If-None-Match"])
+    def test_in_a_header_field_of_the_alternate_request_syntax(self, lrs, field):
+        form = {
+            "Authorization": lrs.headers()["Authorization"],
+            "X-Experience-API-Version": "1.0.3",
+            "Content-Type": "text/plain",
+            "activityId": "http://example.com/a",
+            "agent": json.dumps(AGENT),
+            "stateId": "s",
+            "content": "hello",
+            field: "text/plain\x00",
+        }
+        response = lrs.client.post(
+            "/xapi/activities/state?method=PUT",
+            data=urlencode(form),
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert response.status_code == 400
+        assert field in response.get_json()["message"]
 
     def test_in_an_agent_parameter(self, lrs):
         agent = json.dumps({"account": {"homePage": "http://e.org", "name": "\x00"}})

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from lrs import outbound
-from lrs.errors import OutboundFailed
+from lrs.errors import LrsError, OutboundFailed
 from lti.config import LtiConfig
 from lti.errors import JwksUnavailable, PlatformServiceError, UnsafeUrl
+from schemas.jsoninput import read_json
 
 log = logging.getLogger("learnloop.lti.outbound")
 
@@ -39,11 +40,12 @@ class Answer:
     what: str
 
     def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+        try:  # bounded like every JSON from outside: depth, size, NaN, duplicate keys, NUL
+            return read_json(self.body, root=self.what)
+        except LrsError as exc:
             raise PlatformServiceError(
-                f"the platform's {self.what} answer is not JSON", self.status
+                f"the platform's {self.what} answer is not JSON we accept: {exc.message}",
+                self.status,
             ) from None
 
     @property

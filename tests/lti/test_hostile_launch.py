@@ -96,3 +96,23 @@ def test_a_token_valid_until_the_year_9999_still_launches(app, platform, platfor
     )
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert json.dumps(statements(platform))  # the launch was stored
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 1000 + b"]" * 1000,
+        b'{"access_token": NaN}',
+        b'{"access_token": "a", "access_token": "b"}',
+        b'{"access_token": "a\\u0000"}',
+        b"\xff\xfe",
+    ],
+)
+def test_a_platform_answer_that_is_not_strict_json_is_a_platform_error(body):
+    """Issue 13: the platforms' answers (registration, AGS, NRPS, token) are read with the
+    strict reader too: a hostile platform gets a PlatformServiceError, never a 500."""
+    from lti.errors import PlatformServiceError
+    from lti.outbound import Answer
+
+    with pytest.raises(PlatformServiceError, match="token answer is not JSON we accept"):
+        Answer(200, {}, body, "token").json()

@@ -278,6 +278,10 @@ def run_gunicorn(
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", None)
             self.cfg.set("timeout", 120)
+            # Gunicorn's control socket is one path per user (~/.gunicorn/gunicorn.ctl): a second
+            # instance would take it from the first. Learnloop is stopped with signals instead.
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn 24 and later
+                self.cfg.set("control_socket_disable", True)
             self.cfg.set("on_starting", start_worker)
             self.cfg.set("on_exit", stop_worker)
 

@@ -19,6 +19,9 @@ class Person(Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(300), default="")
     email: Mapped[str | None] = mapped_column(String(320), comment="for sign-in and display")
+    #: Left the organisation (or deprovisioned by the identity provider): kept with their
+    #: learning record, out of teams and new reviews; their accounts are disabled.
+    deactivated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

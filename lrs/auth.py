@@ -74,6 +74,19 @@ class Principal:
     authority: dict
     authority_key: int
 
+    @classmethod
+    def of(cls, credential: Credential) -> Principal:
+        """The principal a stored credential authenticates as."""
+        authority = json.loads(credential.authority)
+        return cls(
+            store_id=credential.store_id,
+            credential_id=credential.id,
+            key=credential.key,
+            scopes=frozenset(credential.scopes.split()),
+            authority=authority,
+            authority_key=authority_key(authority),
+        )
+
     def allows(self, *scopes: str) -> bool:
         return "all" in self.scopes or bool(self.scopes.intersection(scopes))
 
@@ -160,15 +173,7 @@ class Authenticator:
             raise Unauthorized("unknown key or wrong secret")
         if counted:
             self.throttle.succeeded(counted)
-        authority = json.loads(credential.authority)
-        principal = Principal(
-            store_id=credential.store_id,
-            credential_id=credential.id,
-            key=credential.key,
-            scopes=frozenset(credential.scopes.split()),
-            authority=authority,
-            authority_key=authority_key(authority),
-        )
+        principal = Principal.of(credential)
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()

@@ -50,7 +50,6 @@ from connectors.schemas import ColumnMappingSchema
 from lrs import vocabulary as v
 from lrs.api import source_principal, write_statements
 from lrs.auth import Principal, create_credential, get_or_create_store
-from lrs.core.statements import authority_key
 from lrs.db import write_transaction
 from lrs.people.services import ensure_person
 from lti import claims as c
@@ -539,15 +538,7 @@ def _content_principal(session: Session, org: SampleOrg, platform: str, public_u
         label=f"{platform} course content",
         home_page=public_url + "/",
     )
-    authority = json.loads(credential.authority)
-    return Principal(
-        store_id=org.store_id,
-        credential_id=credential.id,
-        key=credential.key,
-        scopes=frozenset(credential.scopes.split()),
-        authority=authority,
-        authority_key=authority_key(authority),
-    )
+    return Principal.of(credential)
 
 
 def _content_context(launched: dict) -> dict:

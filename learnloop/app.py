@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask
 
 from connectors.views import connectors_bp
+from directory.sign_in.config import OidcConfig
+from directory.sign_in.oidc import install as install_sign_in
 from learnloop import errors
 from learnloop.config import Config
 from learnloop.proxies import TrustedProxies, parse_networks
@@ -50,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.install(app)
     install_lti(app, LtiConfig.from_env(), services.clock)
     objectives_in_lti(app)
+    install_sign_in(app, OidcConfig.from_env())  # LEARNLOOP_OIDC_*, checked at start
     for blueprint in (xapi, lti, lti_admin, connectors_bp, api, pages):
         app.register_blueprint(blueprint)
     app.extensions[TASKS] = {

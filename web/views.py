@@ -26,7 +26,6 @@ from lrs.errors import LrsError
 from lrs.models import Credential, Store
 from lrs.people.models import Person
 from lrs.runtime import lrs_runtime
-from lrs.throttle import TooManyAttempts
 from objectives import accounts
 from objectives import services as svc
 from objectives.models import Account, ObjectiveTemplate, ReviewCycle
@@ -34,37 +33,9 @@ from schemas import objectives as schemas
 from schemas.fields import id_parameter
 from web import forms
 from web.blueprint import base_url, pages, signed_in, signed_in_admin
-from web.security import check_csrf, session_viewer, sign_in_session
+from web.security import check_csrf, session_viewer
 
 WEEK = dt.timedelta(days=7)
-
-
-@pages.route("/sign-in", methods=["GET", "POST"])
-def sign_in():
-    error = None
-    if request.method == "POST":
-        check_csrf()
-        runtime = lrs_runtime()
-        try:
-            account_id = accounts.verify_password(
-                runtime.sessions,
-                runtime.throttle,
-                request.form.get("store", "").strip(),
-                request.form.get("email", ""),
-                request.form.get("password", ""),
-                request.remote_addr,
-            )
-        except TooManyAttempts as exc:
-            error = f"Too many attempts. Try again in {-(-exc.retry_after // 60)} minutes."
-            page = render_template("sign_in.html", error=error, form=request.form)
-            return page, 429, {"Retry-After": str(exc.retry_after)}
-        except LrsError:
-            error = "That email and password do not match an account of this organisation."
-        else:
-            with read_transaction(runtime.sessions) as db:
-                sign_in_session(db.get(Account, account_id))
-            return redirect(forms.safe_next(request.args.get("next")) or url_for("web.home"))
-    return render_template("sign_in.html", error=error, form=request.form), 401 if error else 200
 
 
 @pages.post("/sign-out")

@@ -1,0 +1,250 @@
+"""Single sign-on with OpenID Connect, end to end against a real provider (authlib's
+authorization server in tests/support/oidc_provider.py) and a live Learnloop: Chromium for
+the happy path, requests following the redirects by hand for each refusal."""
+
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+
+from directory.sign_in.config import OidcConfig
+from directory.sign_in.oidc import Client, ProviderUnavailable, RelyingParty
+from lrs.db import read_transaction
+from objectives.models import Account
+from tests.support import sign_in as support
+from tests.support.oidc_provider import OidcProvider
+
+CLIENT_ID, CLIENT_SECRET = "learnloop-acme", "s3cret-of-the-client"
+
+
+@pytest.fixture(scope="module")
+def provider():
+    started = OidcProvider().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, provider):
+    site = support.live_site(tmp_path_factory)
+    provider.add_client(CLIENT_ID, CLIENT_SECRET, site.base + "/sign-in/sso/callback")
+    acme = support.add_store(site.app, "acme")
+    support.add_store(site.app, "other")  # two stores: the organisation is not implied
+    support.add_account(site.app, acme, "ann@acme.test")
+    support.add_account(site.app, acme, "admin@acme.test", admin=True)
+    support.add_person(site.app, acme, "newcomer@acme.test")
+    support.configure(
+        site.app,
+        acme,
+        issuer=provider.issuer,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        domains=("acme.test",),
+    )
+    site.acme = acme
+    yield site
+    site.stop()
+
+
+@pytest.fixture(autouse=True)
+def _provider_behaves(provider):
+    provider.nonce_override = None
+    for login, email in [("ann", "ann@acme.test"), ("admin", "admin@acme.test")]:
+        provider.add_user(login, email)
+    provider.add_user("newcomer", "newcomer@acme.test")
+    provider.add_user("stranger", "stranger@acme.test")
+    provider.add_user("outsider", "ann@elsewhere.test")
+    provider.add_user("unverified", "ann@acme.test", verified=False)
+    provider.signed_in = "ann"
+
+
+def _to_callback(site, provider, browser_session=None):
+    """Start single sign-on, let the provider answer, and return (session, callback URL)."""
+    http = browser_session or requests.Session()
+    start = http.get(site.base + "/s/acme/sign-in/sso", allow_redirects=False)
+    assert start.status_code == 302
+    authorize = start.headers["Location"]
+    assert authorize.startswith(provider.issuer + "/authorize?")
+    answer = http.get(authorize, allow_redirects=False)
+    assert answer.status_code == 302, answer.text
+    callback = answer.headers["Location"]
+    assert callback.startswith(site.base + "/sign-in/sso/callback?")
+    return http, callback
+
+
+def _signed_in_as(site, http) -> str | None:
+    home = http.get(site.base + "/account/api-token", allow_redirects=False)
+    if home.status_code != 200:
+        return None
+    return "signed in"
+
+
+def test_single_sign_on_in_chromium_then_an_api_token(site, provider, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(site.base + "/s/acme/sign-in?next=/account/api-token")
+        assert page.get_by_label("Organisation").count() == 0
+        page.get_by_role("link", name="Sign in with single sign-on").click()
+        page.wait_for_url(site.base + "/account/api-token")
+        page.get_by_label("What it is for").fill("export script")
+        page.get_by_role("button", name="Create a token").click()
+        token = page.locator("#token").inner_text()
+    finally:
+        context.close()
+    assert token.startswith("ll_")
+    reviews = requests.get(site.base + "/api/reviews", headers={"Authorization": f"Bearer {token}"})
+    assert reviews.status_code == 200, reviews.text
+
+
+def test_the_flow_uses_pkce_nonce_and_a_verified_id_token(site, provider):
+    http, callback = _to_callback(site, provider)
+    start = requests.get(site.base + "/s/acme/sign-in/sso", allow_redirects=False)
+    query = parse_qs(urlsplit(start.headers["Location"]).query)
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["response_type"] == ["code"]
+    assert query["nonce"] and query["state"]
+    done = http.get(callback, allow_redirects=False)
+    assert done.status_code == 302 and done.headers["Location"] == "/"
+    assert provider.token_requests[-1]["code_verifier"]
+    assert _signed_in_as(site, http)
+
+
+def test_a_wrong_state_is_refused_before_the_code_is_exchanged(site, provider):
+    http, callback = _to_callback(site, provider)
+    parts = urlsplit(callback)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    query["state"] = "forged-" + query["state"]
+    exchanged = len(provider.token_requests)
+    refused = http.get(f"{site.base}{parts.path}?{urlencode(query)}", allow_redirects=False)
+    assert refused.status_code == 401
+    assert "state does not match" in refused.text
+    assert len(provider.token_requests) == exchanged
+    assert not _signed_in_as(site, http)
+
+
+def test_a_wrong_nonce_is_refused(site, provider):
+    provider.nonce_override = "a-nonce-from-another-sign-in"
+    http, callback = _to_callback(site, provider)
+    refused = http.get(callback, allow_redirects=False)
+    assert refused.status_code == 401
+    assert "nonce" in refused.text
+    assert not _signed_in_as(site, http)
+
+
+def test_an_unverified_email_is_refused(site, provider):
+    provider.signed_in = "unverified"
+    http, callback = _to_callback(site, provider)
+    refused = http.get(callback, allow_redirects=False)
+    assert refused.status_code == 401
+    assert "not verified" in refused.text
+    assert not _signed_in_as(site, http)
+
+
+def test_an_email_outside_the_allowed_domains_is_refused(site, provider):
+    provider.signed_in = "outsider"
+    http, callback = _to_callback(site, provider)
+    refused = http.get(callback, allow_redirects=False)
+    assert refused.status_code == 401
+    assert "not an address of this organisation" in refused.text
+
+
+def test_a_person_without_account_gets_one_and_a_stranger_does_not(site, provider):
+    provider.signed_in = "newcomer"
+    http, callback = _to_callback(site, provider)
+    assert http.get(callback, allow_redirects=False).status_code == 302
+    with read_transaction(site.sessions) as db:
+        account = db.query(Account).filter_by(email="newcomer@acme.test").one()
+        assert account.password_hash is None and account.person_id is not None
+    provider.signed_in = "stranger"
+    http, callback = _to_callback(site, provider)
+    refused = http.get(callback, allow_redirects=False)
+    assert refused.status_code == 401
+    assert "has no account" in refused.text
+
+
+def test_a_callback_that_was_not_started_here_is_refused(site):
+    answer = requests.get(site.base + "/sign-in/sso/callback?code=x&state=y")
+    assert answer.status_code == 400
+    assert "not started here" in answer.text
+
+
+def test_a_replayed_callback_is_refused(site, provider):
+    http, callback = _to_callback(site, provider)
+    assert http.get(callback, allow_redirects=False).status_code == 302
+    again = http.get(callback, allow_redirects=False)
+    assert again.status_code == 400
+
+
+def test_passwords_turned_off_refuse_pages_and_api_tokens_but_not_single_sign_on(site, provider):
+    support.configure(
+        site.app,
+        site.acme,
+        issuer=provider.issuer,
+        client_id=CLIENT_ID,
+        domains=("acme.test",),
+        password_enabled=False,
+    )
+    try:
+        http = requests.Session()
+        page = http.get(site.base + "/s/acme/sign-in")
+        assert 'type="password"' not in page.text
+        tried = http.post(
+            site.base + "/s/acme/sign-in",
+            data={
+                "csrf_token": support.csrf(http.get(site.base + "/sign-in").text),
+                "email": "ann@acme.test",
+                "password": support.PASSWORD,
+            },
+            allow_redirects=False,
+        )
+        assert tried.status_code == 403
+        api = requests.post(
+            site.base + "/api/tokens",
+            json={"store": "acme", "email": "ann@acme.test", "password": support.PASSWORD},
+        )
+        assert api.status_code == 403
+        assert "single sign-on" in api.json()["message"]
+        http, callback = _to_callback(site, provider)
+        assert http.get(callback, allow_redirects=False).status_code == 302
+    finally:
+        support.configure(
+            site.app,
+            site.acme,
+            issuer=provider.issuer,
+            client_id=CLIENT_ID,
+            domains=("acme.test",),
+        )
+    api = requests.post(
+        site.base + "/api/tokens",
+        json={"store": "acme", "email": "ann@acme.test", "password": support.PASSWORD},
+    )
+    assert api.status_code == 201, api.text
+
+
+def test_the_client_secret_is_sealed_at_rest(site):
+    with read_transaction(site.sessions) as db:
+        stored = db.execute(
+            __import__("sqlalchemy").text(
+                "SELECT oidc_client_secret FROM sign_in_settings WHERE store_id = :s"
+            ),
+            {"s": site.acme},
+        ).scalar_one()
+    assert stored.startswith("v1.") and CLIENT_SECRET not in stored
+
+
+def test_a_provider_on_loopback_is_refused_unless_allowed(provider):
+    party = RelyingParty(OidcConfig())
+    with pytest.raises(ProviderUnavailable, match="must use https|points inside"):
+        party.begin(Client(provider.issuer, CLIENT_ID, "", "https://learnloop.test/cb"))
+    assert OidcConfig.from_env({"LEARNLOOP_OIDC_ALLOW_HTTP_LOOPBACK": "1"}).allow_http_loopback
+    assert not OidcConfig.from_env({}).allow_http_loopback
+
+
+def test_failed_callbacks_are_throttled_per_address(site, provider):
+    statuses = []
+    for _ in range(11):
+        http, callback = _to_callback(site, provider)
+        statuses.append(http.get(callback.replace("state=", "state=x"), allow_redirects=False))
+    assert statuses[-1].status_code == 429
+    assert int(statuses[-1].headers["Retry-After"]) > 0

@@ -11,6 +11,18 @@ import sys
 import click
 
 from connectors.cli import connectors, import_cli, people_cli
+from directory.cli import (
+    cycles_cli,
+    disable_account_command,
+    enable_account_command,
+    import_people_command,
+    invite_account_command,
+    list_accounts_command,
+    list_people_command,
+    reset_password_command,
+    reviews_cli,
+    stores_cli,
+)
 from learnloop.config import Config
 from lrs.cli import credentials
 from lrs.runtime import COMMAND_RUNTIME
@@ -298,6 +310,19 @@ main.add_command(lti_group)
 main.add_command(connectors)
 main.add_command(people_cli)
 main.add_command(import_cli)
+main.add_command(stores_cli)
+main.add_command(cycles_cli)
+main.add_command(reviews_cli)
+people_cli.add_command(import_people_command)
+people_cli.add_command(list_people_command)
+for _command in (
+    list_accounts_command,
+    disable_account_command,
+    enable_account_command,
+    reset_password_command,
+    invite_account_command,
+):
+    accounts_cli.add_command(_command)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lrs.core.statements import authority_key
-from lrs.errors import BadRequest, Forbidden, Unauthorized
+from lrs.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from lrs.models import Credential, Store
 from lrs.throttle import Throttle, counters
 
@@ -198,6 +198,23 @@ def parse_basic(header: str | None) -> tuple[str, str]:
     if "\x00" in decoded:  # no key or secret holds one; PostgreSQL cannot even look it up
         raise Unauthorized("the Basic credentials must not contain NUL characters")
     return key, secret
+
+
+def require_store(session: Session, name: str) -> Store:
+    """The store of this name; NotFound naming the stores there are, never a new one.
+
+    Commands take ``--store NAME``: a typo must not start an empty organisation silently.
+    """
+    store = session.scalar(select(Store).where(Store.name == name))
+    if store is None:
+        names = list(session.scalars(select(Store.name).order_by(Store.name).limit(11)))
+        known = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
+        raise NotFound(
+            f"no organisation (store) called {name!r}"
+            + (f"; there are: {known}" if names else "; there are none yet")
+            + f" (create it with: learnloop stores create {name})"
+        )
+    return store
 
 
 def get_or_create_store(session: Session, name: str) -> Store:

@@ -45,7 +45,7 @@ def register(
     store_name, issuer, client_id, deployment_ids, login_url, token_url, keyset_url, audience, name
 ) -> None:
     """Register a platform (keyed by issuer and client id) for a store."""
-    from lrs.auth import get_or_create_store
+    from lrs.auth import require_store
     from lrs.db import write_transaction
     from lrs.errors import LrsError
     from lti.config import LtiConfig
@@ -68,7 +68,7 @@ def register(
         check_registration_urls(data, runtime)
         runtime.http.check(issuer, "issuer")
         with write_transaction(sessions) as session:
-            store = get_or_create_store(session, store_name)
+            store = require_store(session, store_name)
             registration = create_registration(session, store.id, data, source="cli")
             click.echo(f"registration {registration.id}: {issuer} client {client_id}")
             click.echo("deployments: " + (", ".join(deployment_ids) or "none yet"))
@@ -148,8 +148,9 @@ def reseal_keys() -> None:
 @click.option("--days", type=float, default=None, help="Days the link stays valid.")
 def invite(store_name: str, base_url: str | None, days: float | None) -> None:
     """Print a single-use LTI Dynamic Registration URL to paste into an LMS."""
-    from lrs.auth import get_or_create_store
+    from lrs.auth import require_store
     from lrs.db import write_transaction
+    from lrs.errors import LrsError
     from lrs.runtime import for_command
     from lti.config import LtiConfig
     from lti.registrations import create_invite
@@ -161,8 +162,10 @@ def invite(store_name: str, base_url: str | None, days: float | None) -> None:
     engine, sessions = _sessions()
     try:
         with write_transaction(sessions) as session:
-            store = get_or_create_store(session, store_name)
+            store = require_store(session, store_name)
             token = create_invite(session, store.id, _now_ms(), ttl)
         click.echo(f"{base}/lti/register?invite={token}")
+    except LrsError as exc:
+        raise click.ClickException(exc.message) from None
     finally:
         engine.dispose()

@@ -26,7 +26,7 @@ def accounts_cli() -> None:
 @click.option("--admin", is_flag=True, help="Administers the whole store.")
 def create_account_command(store_name, email, password, name, admin) -> None:
     """Create an account (and its person, identified by the email) in a store."""
-    from lrs.auth import get_or_create_store
+    from lrs.auth import require_store
     from lrs.db import write_transaction
     from lrs.errors import LrsError
     from lrs.people.services import ensure_person
@@ -35,7 +35,7 @@ def create_account_command(store_name, email, password, name, admin) -> None:
     engine, sessions = _sessions()
     try:
         with write_transaction(sessions) as session:
-            store = get_or_create_store(session, store_name)
+            store = require_store(session, store_name)
             person = ensure_person(
                 session, store.id, {"mbox": "mailto:" + email.strip().lower()}, name=name
             )

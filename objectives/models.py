@@ -86,6 +86,8 @@ class ReviewCycle(Base):
     name: Mapped[str] = mapped_column(String(200))
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
+    #: Closed: no new reviews in it; its reviews stay readable.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Review(Base):
@@ -131,6 +133,8 @@ class ObjectiveTemplate(Base):
     rule: Mapped[str] = mapped_column(String(20), default="all", comment="all, any or k_of_n")
     k: Mapped[int | None] = mapped_column(Integer)
     criteria: Mapped[str] = mapped_column(Text, comment="JSON list of criteria")
+    #: Retired: no longer offered for new objectives; objectives made from it stay.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Objective(Base):

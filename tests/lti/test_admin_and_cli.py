@@ -151,6 +151,7 @@ def cli(backend):
             env={"LEARNLOOP_DATABASE_URL": backend, "LEARNLOOP_PUBLIC_URL": "https://tool.example"},
         )
 
+    run("stores", "create", "cli-store")  # commands never create a store (refused if it exists)
     return run
 
 
@@ -193,3 +194,9 @@ def test_the_cli_prints_a_registration_link(cli):
     result = cli("lti", "invite", "--store", "cli-store")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("https://tool.example/lti/register?invite=")
+
+
+def test_the_cli_refuses_an_unknown_store_instead_of_creating_it(cli):
+    result = cli("lti", "invite", "--store", "cli-stor")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: no organisation (store) called 'cli-stor'")

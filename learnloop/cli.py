@@ -23,6 +23,7 @@ from directory.cli import (
     reviews_cli,
     stores_cli,
 )
+from directory.sign_in.cli import sign_in_cli
 from learnloop.config import Config
 from lrs.cli import credentials
 from lrs.runtime import COMMAND_RUNTIME
@@ -308,6 +309,7 @@ main.add_command(accounts_cli)
 main.add_command(objectives_cli)
 main.add_command(lti_group)
 main.add_command(connectors)
+main.add_command(sign_in_cli)
 main.add_command(people_cli)
 main.add_command(import_cli)
 main.add_command(stores_cli)

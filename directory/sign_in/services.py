@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from directory.sign_in.models import SignInDomain, SignInSettings
 from lrs import sealing
-from lrs.errors import BadRequest, Conflict, FieldError
+from lrs.errors import BadRequest, Conflict, FieldError, SecretsUnavailable
 from lrs.models import Store
 from lrs.outbound import OutboundGuard
 from lrs.people.models import Person
@@ -229,3 +229,34 @@ def account_for_identity(session: Session, store_id: int, email: str) -> Account
     if account.disabled_at is not None:
         raise NotSignedIn(f"the account of {email} is disabled")
     return account
+
+
+def reseal_secrets(session: Session, old: SecretBox, new: SecretBox) -> tuple[int, int]:
+    """Seal every store's client secret with ``new`` instead of ``old``; (resealed, kept).
+
+    Secrets ``new`` already opens are kept, so it can run again. SecretsUnavailable naming the
+    stores whose secret neither key opens, and nothing changed then.
+    """
+    changes, kept, lost = [], 0, []
+    rows = session.scalars(
+        select(SignInSettings)
+        .where(SignInSettings.oidc_client_secret.is_not(None))
+        .order_by(SignInSettings.store_id)
+    )
+    for row in rows:
+        context = secret_context(row.store_id)
+        if new.opens(row.oidc_client_secret, context):
+            kept += 1
+        elif old.opens(row.oidc_client_secret, context):
+            changes.append((row, old.open(row.oidc_client_secret, context), context))
+        else:
+            lost.append(str(row.store_id))
+    if lost:
+        raise SecretsUnavailable(
+            f"the client secrets of store(s) {', '.join(lost)} open with neither the old nor the "
+            "new LEARNLOOP_SECRET_KEY; nothing was changed"
+        )
+    for row, secret, context in changes:
+        row.oidc_client_secret = new.seal(secret, context)
+    session.flush()
+    return len(changes), kept

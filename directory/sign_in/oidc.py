@@ -185,7 +185,9 @@ class RelyingParty:
         if not isinstance(id_token, str):
             raise SignInRefused("the provider sent no ID token")
         claims = self._verify(meta, client, id_token, pending["nonce"], tokens.get("access_token"))
-        if claims.get("email_verified") is not True:
+        # Entra ID marks a verified domain with ``xms_edov`` (an optional claim) instead.
+        verified = claims.get("email_verified")
+        if verified is not True and not (verified is None and claims.get("xms_edov") is True):
             raise SignInRefused("the provider has not verified this email address")
         email = claims.get("email")
         if not isinstance(email, str) or "@" not in email:

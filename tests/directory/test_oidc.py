@@ -141,6 +141,17 @@ def test_an_unverified_email_is_refused(site, provider):
     assert not _signed_in_as(site, http)
 
 
+def test_entra_ids_verified_domain_claim_counts_as_verified(site, provider):
+    provider.users["unverified"].pop("email_verified")
+    provider.users["unverified"]["xms_edov"] = True
+    provider.signed_in = "unverified"
+    http, callback = _to_callback(site, provider)
+    assert http.get(callback, allow_redirects=False).status_code == 302
+    provider.users["unverified"]["xms_edov"] = False
+    http, callback = _to_callback(site, provider)
+    assert http.get(callback, allow_redirects=False).status_code == 401
+
+
 def test_an_email_outside_the_allowed_domains_is_refused(site, provider):
     provider.signed_in = "outsider"
     http, callback = _to_callback(site, provider)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 
 from connectors.views import connectors_bp
+from directory.scim.views import scim
 from directory.sign_in.config import OidcConfig
 from directory.sign_in.oidc import install as install_sign_in
 from learnloop import errors
@@ -55,6 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     install_sign_in(app, OidcConfig.from_env())  # LEARNLOOP_OIDC_*, checked at start
     for blueprint in (xapi, lti, lti_admin, connectors_bp, api, pages):
         app.register_blueprint(blueprint)
+    app.register_blueprint(scim)  # /scim/v2: provisioning by the identity provider
     app.extensions[TASKS] = {
         queue.STATEMENTS: objective_tasks.on_statements,
         queue.PERSON: objective_tasks.on_person,

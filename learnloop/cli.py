@@ -23,6 +23,7 @@ from directory.cli import (
     reviews_cli,
     stores_cli,
 )
+from directory.scim.cli import scim_cli
 from directory.sign_in.cli import sign_in_cli
 from learnloop.config import Config
 from lrs.cli import credentials
@@ -312,6 +313,7 @@ main.add_command(connectors)
 main.add_command(sign_in_cli)
 main.add_command(people_cli)
 main.add_command(import_cli)
+main.add_command(scim_cli)
 main.add_command(stores_cli)
 main.add_command(cycles_cli)
 main.add_command(reviews_cli)

@@ -4,6 +4,7 @@ from alembic import context
 
 import connectors.models  # noqa: F401
 import directory.models  # noqa: F401
+import directory.scim.models  # noqa: F401
 import directory.sign_in.models  # noqa: F401
 import lrs.documents.models  # noqa: F401  (puts the documents table on Base.metadata)
 import lrs.people.models  # noqa: F401

@@ -472,7 +472,7 @@ class TestUnexpected:
         def fail(*args, **kwargs):
             raise RuntimeError("page failed")
 
-        monkeypatch.setattr("web.views.render_template", fail)
+        monkeypatch.setattr("web.sign_in.render_template", fail)
         response = app.test_client().get("/sign-in")
         assert response.status_code == 500
         assert response.mimetype == "text/html"

@@ -6,10 +6,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
+from sqlalchemy import text
 
 from directory.sign_in.config import OidcConfig
 from directory.sign_in.oidc import Client, ProviderUnavailable, RelyingParty
-from lrs.db import read_transaction
+from lrs.db import read_transaction, write_transaction
 from objectives.models import Account
 from tests.support import sign_in as support
 from tests.support.oidc_provider import OidcProvider
@@ -47,7 +48,9 @@ def site(tmp_path_factory, provider):
 
 
 @pytest.fixture(autouse=True)
-def _provider_behaves(provider):
+def _provider_behaves(provider, site):
+    with write_transaction(site.sessions) as db:  # each test starts with no failures counted
+        db.execute(text("DELETE FROM auth_failures"))
     provider.nonce_override = None
     for login, email in [("ann", "ann@acme.test"), ("admin", "admin@acme.test")]:
         provider.add_user(login, email)
@@ -236,9 +239,7 @@ def test_passwords_turned_off_refuse_pages_and_api_tokens_but_not_single_sign_on
 def test_the_client_secret_is_sealed_at_rest(site):
     with read_transaction(site.sessions) as db:
         stored = db.execute(
-            __import__("sqlalchemy").text(
-                "SELECT oidc_client_secret FROM sign_in_settings WHERE store_id = :s"
-            ),
+            text("SELECT oidc_client_secret FROM sign_in_settings WHERE store_id = :s"),
             {"s": site.acme},
         ).scalar_one()
     assert stored.startswith("v1.") and CLIENT_SECRET not in stored
@@ -259,3 +260,28 @@ def test_failed_callbacks_are_throttled_per_address(site, provider):
         statuses.append(http.get(callback.replace("state=", "state=x"), allow_redirects=False))
     assert statuses[-1].status_code == 429
     assert int(statuses[-1].headers["Retry-After"]) > 0
+
+
+def test_use_single_sign_on_on_the_shared_page_goes_by_the_email_domain(site, provider):
+    http = requests.Session()
+    page = http.get(site.base + "/sign-in?next=/team")
+    assert 'name="store"' in page.text  # two stores: the field is there, and optional
+    answer = http.post(
+        site.base + "/sign-in?next=/team",
+        data={"csrf_token": support.csrf(page.text), "email": "ann@acme.test", "sso": "1"},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/s/acme/sign-in/sso?next=/team"
+    done = http.get(site.base + answer.headers["Location"])  # provider and back, followed
+    assert done.url == site.base + "/team" and done.status_code == 200
+
+
+def test_a_provider_that_cannot_be_reached_is_a_502_page(site):
+    broken = support.add_store(site.app, "broken")
+    support.configure(
+        site.app, broken, issuer="http://127.0.0.1:9", client_id="x", client_secret="y"
+    )
+    answer = requests.get(site.base + "/s/broken/sign-in/sso", allow_redirects=False)
+    assert answer.status_code == 502
+    assert "cannot be reached" in answer.text

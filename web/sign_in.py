@@ -219,16 +219,23 @@ def _secret_box() -> sign_ins.SecretBox:
 @pages.route("/account/api-token", methods=["GET", "POST"])
 def api_token():
     """Make a bearer token for ``/api`` from a page session (shown once)."""
-    token = None
+    if request.method == "GET":  # reads never write
+        with read_transaction(lrs_runtime().sessions) as db:
+            _token_maker(db)
+        return render_template("api_token.html", token=None)
     with write_transaction(lrs_runtime().sessions) as db:
-        viewer = signed_in(db)
-        if g.get("launch_token"):
-            abort(403, description="Make API tokens outside the LMS, on Learnloop's own pages.")
-        if request.method == "POST":
-            check_csrf()
-            name = request.form.get("name", "").strip()[:200] or "made on the pages"
-            token = accounts.issue_token(db, db.get(Account, viewer.account_id), name)
-    return render_template("api_token.html", token=token), 201 if token else 200
+        viewer = _token_maker(db)
+        check_csrf()
+        name = request.form.get("name", "").strip()[:200] or "made on the pages"
+        token = accounts.issue_token(db, db.get(Account, viewer.account_id), name)
+    return render_template("api_token.html", token=token), 201
+
+
+def _token_maker(db):
+    viewer = signed_in(db)
+    if g.get("launch_token"):
+        abort(403, description="Make API tokens outside the LMS, on Learnloop's own pages.")
+    return viewer
 
 
 @pages.before_app_request

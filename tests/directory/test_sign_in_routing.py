@@ -29,8 +29,10 @@ def one_store(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def two_stores(tmp_path_factory):
-    app = _app(tmp_path_factory)
+def two_stores(backend, tmp_path_factory):
+    """Two stores on SQLite and on PostgreSQL (the settings and domains tables of 0016)."""
+    upgrade_database(backend)
+    app = create_app({"database_url": backend, "instance_path": str(tmp_path_factory.mktemp("i"))})
     north = support.add_store(app, "north")
     south = support.add_store(app, "south")
     support.add_account(app, north, "ann@north.test")
@@ -38,6 +40,7 @@ def two_stores(tmp_path_factory):
     support.add_account(app, south, "bob@gmail.test")
     support.configure(app, north, domains=("north.test",))
     support.configure(app, south, domains=("south.test", "south-labs.test"))
+    app.north = north
     yield app
     app.extensions["learnloop"].engine.dispose()
 
@@ -142,4 +145,4 @@ def test_a_domain_belongs_to_one_store(two_stores):
     from lrs.errors import Conflict
 
     with pytest.raises(Conflict, match="south.test already belongs"):
-        support.configure(two_stores, 1, domains=("north.test", "south.test"))
+        support.configure(two_stores, two_stores.north, domains=("north.test", "south.test"))

@@ -85,6 +85,8 @@ def _signed_in_as(site, http) -> str | None:
 def test_single_sign_on_in_chromium_then_an_api_token(site, provider, browser):
     context = browser.new_context()
     page = context.new_page()
+    errors = []  # a Content-Security-Policy violation is a console error
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     try:
         page.goto(site.base + "/s/acme/sign-in?next=/account/api-token")
         assert page.get_by_label("Organisation").count() == 0
@@ -96,6 +98,7 @@ def test_single_sign_on_in_chromium_then_an_api_token(site, provider, browser):
     finally:
         context.close()
     assert token.startswith("ll_")
+    assert errors == []
     reviews = requests.get(site.base + "/api/reviews", headers={"Authorization": f"Bearer {token}"})
     assert reviews.status_code == 200, reviews.text
 

@@ -240,11 +240,24 @@ def _manager_person(session: Session, store_id: int, user: Any) -> int | None:
     manager = extension.manager if extension else None
     if manager is None or not manager.value:
         return None
-    person_id = session.scalar(
-        select(ScimUser.person_id).where(
-            ScimUser.store_id == store_id, ScimUser.scim_id == manager.value
+    # The manager's SCIM id, as RFC 7643 §4.3 says; Okta profiles often hold the manager's
+    # login or employee id instead, so a value that is no id is looked up as externalId, then
+    # as userName.
+    value = str(manager.value)
+    person_id = None
+    for column, wanted in (
+        (ScimUser.scim_id, value),
+        (ScimUser.external_id, value),
+        (ScimUser.user_name, value.strip().lower()),
+    ):
+        person_id = session.scalar(
+            select(ScimUser.person_id)
+            .where(ScimUser.store_id == store_id, column == wanted)
+            .order_by(ScimUser.id)
+            .limit(1)
         )
-    )
+        if person_id is not None:
+            break
     if person_id is None:
         raise invalid_value(f"manager: no user with id {manager.value} in this organisation")
     return person_id

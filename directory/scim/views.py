@@ -25,6 +25,7 @@ from scim2_models import (
     Schema,
     SCIMException,
 )
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from directory.scim import services as svc
@@ -68,6 +69,12 @@ def _lrs_error(error: LrsError) -> Response:
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="scim"'
     return response
+
+
+@scim.errorhandler(IntegrityError)
+def _conflict(_error: IntegrityError) -> Response:
+    """Two writes raced for one userName (the unique constraint decided): the later one's 409."""
+    return _error(409, "the resource conflicts with one written at the same time", "uniqueness")
 
 
 @scim.errorhandler(HTTPException)

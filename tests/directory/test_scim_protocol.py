@@ -329,3 +329,14 @@ def test_groups_refuse_unknown_members_and_groups_of_groups(scim):
     )
     assert scim.call("DELETE", f"/Groups/{group['id']}").status_code == 204
     assert scim.call("GET", f"/Users/{user['id']}").get_json().get("groups") is None
+
+
+def test_a_manager_named_by_login_or_external_id_is_found_and_returned_by_id(scim):
+    boss = scim.user("chief@example.com", externalId="E-7")
+    for value in ("Chief@Example.com", "E-7"):
+        ann = scim.user(
+            f"{uuid.uuid4().hex[:8]}@example.com",
+            **{"schemas": [CORE, ENTERPRISE], ENTERPRISE: {"manager": {"value": value}}},
+        )
+        assert ann[ENTERPRISE]["manager"]["value"] == boss["id"]
+        assert scim.person(ann["id"])[4] == scim.person(boss["id"])[0]

@@ -223,7 +223,7 @@ def link(
     if kind not in (*IDENTITY_KINDS, "email"):
         raise BadRequest("kind: pick GitHub, GitLab, Gerrit, an LMS account or an e-mail")
     if not login:
-        raise BadRequest("name: write the login, account name or e-mail address")
+        raise BadRequest("login: write the login, account name or e-mail address")
     if kind == "account" and not home_page:
         raise BadRequest(
             "home_page: an LMS account needs the LMS's address, e.g. https://lms.example.com"

@@ -5,22 +5,16 @@ Thin, like the other pages: each form calls the service the CLI and admin API ca
 
 from __future__ import annotations
 
-import json
-
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import LrsError
-from lrs.people.models import Person
-from lrs.people.services import identities
 from lrs.runtime import lrs_runtime
-from schemas.fields import id_parameter
 from web.blueprint import base_url, pages, signed_in_admin
 from web.security import check_csrf
 
 KINDS = ("github", "gitlab", "gerrit")
-IDENTITY_KINDS = ("email", "github", "gitlab", "gerrit", "account")
 
 
 @pages.get("/admin/connectors")
@@ -91,51 +85,6 @@ def delete_connector(connector_id: int):
         viewer = signed_in_admin(db)
         connector_services.delete_connector(db, viewer.store_id, connector_id)
     return redirect(url_for("web.connectors"))
-
-
-@pages.get("/admin/people")
-def people():
-    with read_transaction(lrs_runtime().sessions) as db:
-        viewer = signed_in_admin(db)
-        rows = [
-            {
-                "person": {"id": p.id, "name": p.name, "email": p.email},
-                "identities": identities(db, viewer.store_id, p.id),
-            }
-            for p in db.scalars(
-                select(Person).where(Person.store_id == viewer.store_id).order_by(Person.name)
-            )
-        ]
-    return render_template(
-        "admin_people.html",
-        rows=rows,
-        kinds=IDENTITY_KINDS,
-        error=session.pop("admin_error", None),
-        ident=json.dumps,
-    )
-
-
-@pages.post("/admin/people/links")
-def link_identity():
-    from connectors import services as connector_services
-
-    check_csrf()
-    form = request.form
-    try:
-        person_id = id_parameter(form.get("person_id", ""))
-    except ValueError:
-        abort(400, description="Choose a person.")
-    kind, name = form.get("kind", ""), form.get("name", "").strip()
-    home_page = form.get("home_page", "").strip() or None
-    try:
-        with write_transaction(lrs_runtime().sessions) as db:
-            viewer = signed_in_admin(db)
-            connector_services.link_person(
-                db, viewer.store_id, person_id=person_id, links=[(kind, name, home_page)]
-            )
-    except LrsError as exc:
-        session["admin_error"] = exc.message
-    return redirect(url_for("web.people"))
 
 
 @pages.get("/admin/lti")

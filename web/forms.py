@@ -280,3 +280,44 @@ def statement_query(filters: dict[str, str]) -> dict[str, str]:
         )
     params.setdefault("limit", "25")
     return params
+
+
+def form_of_objective(template) -> dict[str, list[str]]:
+    """The criteria form's values of a stored template (or objective), to edit it.
+
+    Verbs and activity types of the vocabulary go to their pickers, others to the advanced
+    IRI fields; activities stay picked by id (the page names them).
+    """
+    from lrs import vocabulary
+
+    picker_verbs = {t.iri for t in vocabulary.VERBS if t.sources}
+    picker_types = {t.iri for t in vocabulary.ACTIVITY_TYPES if t.sources}
+    values: dict[str, list[str]] = {
+        "title": [template.title],
+        "description": [template.description or ""],
+        "rule": [template.rule or "all"],
+    }
+    if template.k:
+        values["k"] = [str(template.k)]
+    for i, c in enumerate(json.loads(template.criteria or "[]")):
+        p = f"c{i}-"
+        verbs = c.get("verbs", [])
+        values[p + "source"] = [c.get("source") or "any"]
+        values[p + "verbs"] = [v for v in verbs if v in picker_verbs]
+        values[p + "verb_iris"] = ["\n".join(v for v in verbs if v not in picker_verbs)]
+        values[p + "activity_ids"] = list(c.get("activity_ids", []))
+        values[p + "parent_iris"] = ["\n".join(c.get("parent_ids", []))]
+        kind = c.get("activity_type")
+        if kind:
+            values[p + ("activity_type" if kind in picker_types else "type_iri")] = [kind]
+        if c.get("activity_prefix"):
+            values[p + "activity_prefix"] = [c["activity_prefix"]]
+        values[p + "min_count"] = [str(c.get("min_count", 1))]
+        values[p + "count"] = [c.get("count", "statements")]
+        if c.get("min_score") is not None:
+            values[p + "min_score"] = [f"{c['min_score'] * 100:g}"]
+        if c.get("success"):
+            values[p + "success"] = ["1"]
+        if c.get("with_response"):
+            values[p + "with_response"] = ["1"]
+    return values

@@ -3,7 +3,7 @@
 import web.admin_scim  # noqa: F401  (SCIM provisioning tokens)
 import web.admin_sign_in  # noqa: F401  (single sign-on settings)
 import web.sign_in  # noqa: F401  (sign-in, single sign-on, API tokens)
-from web import admin_views, views  # noqa: F401  (each adds its routes to ``pages``)
+from web import admin_people, admin_reviews, admin_views, views  # noqa: F401  (add routes)
 from web.blueprint import pages
 
 __all__ = ["pages"]

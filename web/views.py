@@ -154,7 +154,10 @@ def review(review_id: int):
             list(
                 db.scalars(
                     select(ObjectiveTemplate)
-                    .where(ObjectiveTemplate.store_id == viewer.store_id)
+                    .where(
+                        ObjectiveTemplate.store_id == viewer.store_id,
+                        ObjectiveTemplate.retired_at.is_(None),
+                    )
                     .order_by(ObjectiveTemplate.title)
                 )
             )

@@ -575,6 +575,37 @@ def _in_chunks(session: Session, query: Any, build: Any, size: int = 500) -> Ite
         yield from build(rows[i : i + size])
 
 
+def search_all(
+    session: Session,
+    store_id: int,
+    base: str,
+    filter_text: str | None = None,
+    start_index: int | None = None,
+    count: int | None = None,
+) -> tuple[int, int, list[Any]]:
+    """POST /.search (RFC 7644 §3.4.3): users, then groups, that match the filter.
+
+    Rare (identity providers search per type), so every resource of the store is read and the
+    filter evaluated on each; a filter that names attributes of one type matches none of the
+    other.
+    """
+    start, size = _page(start_index, count)
+    found: list[Any] = []
+    for model, row_type, build in (
+        (ScimUserModel, ScimUser, _users),
+        (ScimGroupModel, ScimGroup, _groups),
+    ):
+        expression = _parse_filter(model, filter_text)
+        query = select(row_type).where(row_type.store_id == store_id).order_by(row_type.id)
+        for resource in _in_chunks(session, query, lambda rows, b=build: b(session, rows, base)):
+            try:
+                if expression is None or expression.match(resource):
+                    found.append(resource)
+            except (ValidationError, SCIMException, ValueError):
+                continue
+    return len(found), start, found[start - 1 : start - 1 + size]
+
+
 # ---- Groups -----------------------------------------------------------------------------------
 
 

@@ -304,7 +304,23 @@ def search_resources(kind: str) -> Response:
 
 @scim.route("/.search", methods=["POST"])
 def search_everything() -> Response:
-    raise ScimError("searching several resource types at once is not supported", 501)
+    """Users and groups at once (RFC 7644 §3.4.3)."""
+    body = _body()
+    if not isinstance(body, dict):
+        raise ScimError("the body must be a SearchRequest object", 400, "invalidSyntax")
+    model = ScimUserModel | ScimGroupModel
+    parameters = _parameters(model, body)
+    runtime = lrs_runtime()
+    with read_transaction(runtime.sessions) as session:
+        found = svc.search_all(
+            session,
+            _store(session),
+            _base(),
+            body.get("filter"),
+            _int_argument("startIndex", body),
+            _int_argument("count", body),
+        )
+        return _list(model, found, parameters)
 
 
 @scim.route("/<any(Users, Groups):kind>", methods=["POST"])

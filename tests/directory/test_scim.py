@@ -112,14 +112,11 @@ def _manager_of(app, person_id):
 
 # ---- The compliance checker -------------------------------------------------------------------
 
-#: Checks that do not pass, each for a reason docs/scim.md gives:
-#: * removing ``active``: Learnloop always knows whether a person is active, so the attribute
-#:   stays (a remove changes nothing); Okta and Entra ID set it, never remove it.
-#: * ``POST /.search`` across every resource type (RFC 7644 §3.4.3 MAY): answered 501, which
-#:   the checker counts as skipped; per type (``/Users/.search``, ``/Groups/.search``) works.
+#: The one check that does not pass, for the reason docs/scim.md gives: removing ``active``
+#: changes nothing, because Learnloop always knows whether a person is active (a deactivated
+#: person stays deactivated, and says so). Okta and Entra ID set it; they never remove it.
 ACCEPTED = {
     ("check_remove_attribute", Status.ERROR, "PATCH modify() did not remove attribute 'active'"),
-    ("search_with_attributes", Status.SKIPPED, "POST /.search: searching several resource"),
 }
 
 
@@ -137,8 +134,8 @@ def test_scim2_tester_checks_pass_against_the_live_endpoint(org):
         )
     ]
     assert unexpected == []
-    assert counts[Status.SUCCESS] >= 120, counts
-    assert counts[Status.ERROR] <= 1 and counts[Status.SKIPPED] <= 2, counts
+    assert counts[Status.SUCCESS] >= 130, counts
+    assert counts[Status.ERROR] <= 1 and counts[Status.SKIPPED] == 0, counts
 
 
 # ---- Okta ---------------------------------------------------------------------------------------

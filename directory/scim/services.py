@@ -46,6 +46,7 @@ from pydantic import ValidationError
 from scim2_models import (
     Context,
     EnterpriseUser,
+    Error,
     GroupMember,
     GroupMembership,
     Manager,
@@ -85,18 +86,11 @@ def scim_failure(error: Exception) -> ScimError:
     if isinstance(error, SCIMException):
         scim = error.to_error()
     elif isinstance(error, ValidationError):
-        scim = min(  # the most specific first: a SCIM keyword beats a bare syntax error
-            (e for e in _errors(error)), key=lambda e: e.scim_type is None
-        )
+        # The most specific first: a SCIM keyword beats a bare syntax error.
+        scim = min(Error.from_validation_errors(error), key=lambda e: e.scim_type is None)
     else:  # pragma: no cover - only the two above reach here
         raise error
     return ScimError(scim.detail or "invalid request", int(scim.status or 400), scim.scim_type)
-
-
-def _errors(error: ValidationError) -> list[Any]:
-    from scim2_models import Error
-
-    return Error.from_validation_errors(error)
 
 
 def _validate(model: Any, payload: Any, context: Context) -> Any:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, current_app, json, request
@@ -26,6 +28,7 @@ from scim2_models import (
     SCIMException,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from directory.scim import services as svc
@@ -171,23 +174,13 @@ def _store(session) -> int:
     return store_id
 
 
-def _writing():
-    """A write transaction for a request authenticated by its token (last use recorded)."""
-    runtime = lrs_runtime()
-
-    class _Write:
-        def __enter__(self):
-            self._context = write_transaction(runtime.sessions)
-            session = self._context.__enter__()
-            store_id, token_id = store_for_token(session, request.headers.get("Authorization"))
-            token = session.get(ScimToken, token_id)
-            token.last_used_at = _now()
-            return session, store_id
-
-        def __exit__(self, *exc):
-            return self._context.__exit__(*exc)
-
-    return _Write()
+@contextmanager
+def _writing() -> Iterator[tuple[Session, int]]:
+    """A write transaction for a request authenticated by its token (its last use recorded)."""
+    with write_transaction(lrs_runtime().sessions) as session:
+        store_id, token_id = store_for_token(session, request.headers.get("Authorization"))
+        session.get(ScimToken, token_id).last_used_at = _now()
+        yield session, store_id
 
 
 # ---- Discovery (RFC 7644 §4) ------------------------------------------------------------------

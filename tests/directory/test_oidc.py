@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
+from joserfc.jwk import RSAKey
 from sqlalchemy import text
 
 from directory.sign_in.config import OidcConfig
@@ -52,6 +53,8 @@ def _provider_behaves(provider, site):
     with write_transaction(site.sessions) as db:  # each test starts with no failures counted
         db.execute(text("DELETE FROM auth_failures"))
     provider.nonce_override = None
+    provider.claims_override = {}
+    provider.signing_key = None
     for login, email in [("ann", "ann@acme.test"), ("admin", "admin@acme.test")]:
         provider.add_user(login, email)
     provider.add_user("newcomer", "newcomer@acme.test")
@@ -136,6 +139,31 @@ def test_a_wrong_nonce_is_refused(site, provider):
     assert refused.status_code == 401
     assert "nonce" in refused.text
     assert not _signed_in_as(site, http)
+
+
+@pytest.mark.parametrize(
+    "override, check",
+    [
+        ({"aud": ["another-client"]}, "aud"),
+        ({"iss": "https://impostor.example"}, "iss"),
+        ({"exp": 1_000_000_000}, "exp"),
+    ],
+)
+def test_an_id_token_for_someone_else_or_expired_is_refused(site, provider, override, check):
+    provider.claims_override = override
+    http, callback = _to_callback(site, provider)
+    refused = http.get(callback, allow_redirects=False)
+    assert refused.status_code == 401
+    assert f"do not hold: {check}" in refused.text
+    assert not _signed_in_as(site, http)
+
+
+def test_an_id_token_signed_with_another_key_is_refused(site, provider):
+    provider.signing_key = RSAKey.generate_key(2048, parameters={"kid": "test-1"})
+    http, callback = _to_callback(site, provider)
+    refused = http.get(callback, allow_redirects=False)
+    assert refused.status_code == 401
+    assert "signature does not verify" in refused.text
 
 
 def test_an_unverified_email_is_refused(site, provider):

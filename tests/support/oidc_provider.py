@@ -4,7 +4,8 @@ code grant and PKCE, RS256 ID tokens, a published key set and discovery, served 
 Nobody types a password here: the provider signs in whoever ``signed_in`` names (as an
 identity provider would after its own login) and consents for them. Knobs make it misbehave
 the ways the relying party must notice: ``nonce_override`` puts another nonce in ID tokens,
-``users[...]["email_verified"] = False`` an unverified address.
+``claims_override`` another ``iss``, ``aud`` or ``exp``, ``signing_key`` a signature the key set
+cannot verify, ``users[...]["email_verified"] = False`` an unverified address.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class OidcProvider:
         self.users: dict[str, dict] = {}
         self.signed_in: str | None = None
         self.nonce_override: str | None = None
+        self.claims_override: dict = {}  # e.g. {"aud": ["another-client"]}, {"exp": 0}
+        self.signing_key: RSAKey | None = None  # sign with a key the key set does not hold
         self.token_requests: list[dict] = []
         self.issuer = ""
         self._server = None
@@ -159,7 +162,7 @@ class OidcProvider:
                 return False
 
             def resolve_client_private_key(self, client):
-                return provider.key
+                return provider.signing_key or provider.key
 
             def get_client_algorithm(self, client):
                 return "RS256"
@@ -168,7 +171,8 @@ class OidcProvider:
                 return {"alg": "RS256", "kid": provider.key.kid}
 
             def get_client_claims(self, client):
-                return {"iss": provider.issuer, "aud": [client.get_client_id()]}
+                claims = {"iss": provider.issuer, "aud": [client.get_client_id()]}
+                return {**claims, **provider.claims_override}
 
             def get_authorization_code_claims(self, authorization_code):
                 claims = super().get_authorization_code_claims(authorization_code)

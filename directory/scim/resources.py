@@ -89,13 +89,53 @@ def normalize_user_payload(payload: Any, base: str) -> Any:
     return payload
 
 
+def _is_path(key: str, schemas: tuple[str, ...]) -> bool:
+    """Whether a key of a path-less PATCH value is an attribute path, not an attribute name."""
+    if key.lower().startswith("urn:"):
+        return key.lower() not in schemas
+    return "[" in key or "." in key
+
+
+def split_path_keys(body: Any) -> Any:
+    """Give each attribute path used as a key of a path-less value its own operation.
+
+    Identity providers send ``{"op": "replace", "value": {"name.givenName": "Ann",
+    'emails[type eq "work"].value': "…"}}``; each such key becomes an operation with that path,
+    so that none is silently dropped.
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("Operations"), list):
+        return body
+    schemas = tuple(s.lower() for s in (USER_SCHEMA, ENTERPRISE, GROUP_SCHEMA))
+    operations: list[Any] = []
+    for operation in body["Operations"]:
+        value = operation.get("value") if isinstance(operation, dict) else None
+        if (
+            not isinstance(operation, dict)
+            or operation.get("path") is not None
+            or not isinstance(value, dict)
+            or not any(isinstance(k, str) and _is_path(k, schemas) for k in value)
+        ):
+            operations.append(operation)
+            continue
+        rest = {k: v for k, v in value.items() if not _is_path(k, schemas)}
+        if rest:
+            operations.append({**operation, "value": rest})
+        operations.extend(
+            {"op": operation.get("op"), "path": k, "value": v}
+            for k, v in value.items()
+            if _is_path(k, schemas)
+        )
+    return {**body, "Operations": operations}
+
+
 def normalize_user_patch(body: Any, base: str) -> Any:
     """Fill the manager's ``$ref`` in a User PatchOp, whatever form its operations take.
 
     Entra ID sends ``{"op": "Replace", "path": "urn:…:enterprise:2.0:User:manager",
     "value": "<id>"}``; others send ``{"value": "<id>"}``, the ``…:manager.value`` path, or a
-    path-less ``add``/``replace`` whose value holds the extension.
+    path-less ``add``/``replace`` whose value holds the extension (or the manager's path).
     """
+    body = split_path_keys(body)
     if not isinstance(body, dict) or not isinstance(body.get("Operations"), list):
         return body
     operations = []
@@ -113,11 +153,7 @@ def normalize_user_patch(body: Any, base: str) -> Any:
                 else:
                     operation["value"] = _manager_value(operation.get("value"), base)
             elif path is None and isinstance(operation.get("value"), dict):
-                value = dict(operation["value"])
-                for key in list(value):
-                    if key.lower() == MANAGER_PATH.lower():  # {"urn:…:User:manager": "<id>"}
-                        value[MANAGER_PATH] = _manager_value(value.pop(key), base)
-                operation["value"] = normalize_user_payload(value, base)
+                operation["value"] = normalize_user_payload(operation["value"], base)
         operations.append(operation)
     return {**body, "Operations": operations}
 

@@ -69,6 +69,7 @@ from directory.scim.resources import (
     group_location,
     normalize_user_patch,
     normalize_user_payload,
+    split_path_keys,
     user_location,
 )
 from lrs.errors import BadRequest
@@ -767,7 +768,9 @@ def patch_group(
     row = _group_row(session, store_id, scim_id)
     check_version(row.version, if_match)
     group = _groups(session, [row], base)[0]
-    patch = _validate(PatchOp[ScimGroupModel], body, Context.RESOURCE_PATCH_REQUEST)
+    patch = _validate(
+        PatchOp[ScimGroupModel], split_path_keys(body), Context.RESOURCE_PATCH_REQUEST
+    )
     try:
         changed = patch.patch(group, scim_policy=POLICY)
     except (ValidationError, SCIMException) as exc:

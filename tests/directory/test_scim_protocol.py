@@ -340,3 +340,25 @@ def test_a_manager_named_by_login_or_external_id_is_found_and_returned_by_id(sci
         )
         assert ann[ENTERPRISE]["manager"]["value"] == boss["id"]
         assert scim.person(ann["id"])[4] == scim.person(boss["id"])[0]
+
+
+def test_attribute_paths_as_keys_of_a_pathless_value_are_applied(scim):
+    boss = scim.user("top@example.com")
+    user = scim.user("keys@example.com")
+    answer = scim.patch(
+        f"/Users/{user['id']}",
+        {
+            "op": "Replace",
+            "value": {
+                "name.givenName": "Kay",
+                'emails[type eq "work"].value': "kay@example.com",
+                "displayName": "Kay Keys",
+                f"{ENTERPRISE}:manager": boss["id"],
+            },
+        },
+    ).get_json()
+    assert answer["name"]["givenName"] == "Kay" and answer["displayName"] == "Kay Keys"
+    assert answer["emails"] == [{"value": "kay@example.com", "type": "work"}]
+    assert answer[ENTERPRISE]["manager"]["value"] == boss["id"]
+    assert scim.person(user["id"])[1:3] == ("Kay Keys", "keys@example.com")
+    assert scim.person(user["id"])[4] == scim.person(boss["id"])[0]

@@ -5,7 +5,8 @@ the base URL of ``/scim/v2``; another store's resources are unknown (404). What 
 identity provider, and how:
 
 * **userName** is lower-cased and unique per store (409 ``uniqueness``). The person's email
-  is the userName when it is an email address, else the primary (or first) email sent.
+  is the userName when it is an email address, else the primary (or first) email sent; their
+  accounts signed in as the old address follow a change (unless the new one is taken).
 * **name**: the person's name is ``displayName``, else ``name.formatted``, else given and
   family names, else the userName.
 * **active: false** sets ``Person.deactivated_at``, disables the person's accounts and ends
@@ -271,6 +272,21 @@ def _store_attributes(user: Any) -> str:
     return json.dumps(data, sort_keys=True)
 
 
+def _follow_email(session: Session, store_id: int, person: Person, old: str, new: str) -> None:
+    """The person's accounts signed in as the old address sign in as the new one.
+
+    Only when no other account of the store has the new address (an account's email is its
+    sign-in name, unique per store); then the account keeps its old one.
+    """
+    if session.scalar(select(Account.id).where(Account.store_id == store_id, Account.email == new)):
+        return
+    session.execute(
+        update(Account)
+        .where(Account.person_id == person.id, Account.email == old)
+        .values(email=new)
+    )
+
+
 def deactivate_person(session: Session, person: Person, now: dt.datetime) -> None:
     """The person left: deactivated, their accounts disabled and every sign-in ended."""
     if person.deactivated_at is not None:
@@ -319,7 +335,10 @@ def _apply_user(
     row.attributes = _store_attributes(user)
     row.updated_at = now
     person.name = _name_of(user, user_name)
-    person.email = _email_of(user, user_name)
+    email = _email_of(user, user_name)
+    if email and person.email and email != person.email.lower():
+        _follow_email(session, store_id, person, person.email.lower(), email)
+    person.email = email
     if active_given and user.active is not None:
         if user.active:
             reactivate_person(session, person)

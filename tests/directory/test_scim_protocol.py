@@ -362,3 +362,24 @@ def test_attribute_paths_as_keys_of_a_pathless_value_are_applied(scim):
     assert answer[ENTERPRISE]["manager"]["value"] == boss["id"]
     assert scim.person(user["id"])[1:3] == ("Kay Keys", "keys@example.com")
     assert scim.person(user["id"])[4] == scim.person(boss["id"])[0]
+
+
+def test_a_new_username_becomes_the_sign_in_name_of_the_persons_account(scim, app):
+    user = scim.user("old@example.com")
+    sessions = app.extensions["learnloop"].sessions
+    with write_transaction(sessions) as session:
+        account_id = accounts.create_account(
+            session, scim.store_id, "old@example.com", None, person_id=scim.person(user["id"])[0]
+        ).id
+        accounts.create_account(session, scim.store_id, "taken@example.com", None)
+    scim.patch(
+        f"/Users/{user['id']}", {"op": "replace", "path": "userName", "value": "New@example.com"}
+    )
+    with read_transaction(sessions) as session:
+        assert session.get(Account, account_id).email == "new@example.com"
+    scim.patch(
+        f"/Users/{user['id']}", {"op": "replace", "path": "userName", "value": "taken@example.com"}
+    )
+    with read_transaction(sessions) as session:
+        assert session.get(Account, account_id).email == "new@example.com"  # not two of one name
+    assert scim.person(user["id"])[2] == "taken@example.com"

@@ -208,30 +208,6 @@ def reactivate_person(person_id: int):
     )
 
 
-@pages.post("/admin/people/links")
-def link_identity():
-    """The identities form of the people list (kept for bookmarks and scripts)."""
-    check_csrf()
-    form = request.form
-    person_id = form_id("person_id")
-    try:
-        with write_transaction(lrs_runtime().sessions) as db:
-            viewer = signed_in_manager(db)
-            directory.link(
-                db,
-                viewer,
-                person_id,
-                form.get("kind", ""),
-                form.get("name", "").strip(),
-                form.get("home_page", "").strip() or None,
-            )
-    except LrsError as exc:
-        if exc.status in (401, 403, 404):
-            raise
-        refused(exc, ())
-    return redirect(url_for("web.people"))
-
-
 # --- import ------------------------------------------------------------------------------------
 
 

@@ -102,8 +102,12 @@ def team():
                         "met_this_week": len(newly_met),
                     }
                 )
+        manages = viewer.is_admin or bool(
+            viewer.person_id and accounts.reports_of(db, viewer.store_id, viewer.person_id)
+        )
         return render_template(
             "team.html",
+            manages=manages,
             cycles=cycles,
             cycle_id=cycle_id,
             rows=rows,

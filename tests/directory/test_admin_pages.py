@@ -317,3 +317,10 @@ def test_the_import_page_previews_then_applies(org):
     }, content_type="multipart/form-data")  # fmt: skip
     assert bad.status_code == 400
     assert 'id="e-file">the header row has no email column' in bad.get_data(as_text=True)
+
+
+def test_managers_find_the_set_up_pages_from_their_team(org):
+    set_up = 'aria-label="Set up"'
+    assert set_up in org.get("maya", "/team").get_data(as_text=True)
+    assert set_up in org.get("admin", "/team").get_data(as_text=True)
+    assert set_up not in org.get("rita", "/team").get_data(as_text=True)

@@ -23,9 +23,10 @@ identity provider, and how:
   ended) and leaves every reporting line, as report and as manager. The person row stays with
   their learning record: xAPI statements are never deleted by provisioning, and past reviews
   keep their subject. Erasing a person's data is a separate, deliberate act.
-* An existing person of the store with the userName's email, active and not yet provisioned
-  (made by a CSV import, an admin or an LTI launch) is adopted by a POST instead of
-  duplicated, so their record carries on.
+* An existing person of the store with the userName's email as an identity or as their
+  email, active and not yet provisioned (an LTI launch, a CSV import, an admin), is adopted by
+  a POST instead of duplicated, so their record carries on. A provisioned person's address is
+  their ``mailto:`` identity, so statements sent as it count for them.
 * **Groups** are the identity provider's groups of provisioned people, kept as they are sent
   (members must be users of the store; nested groups are refused with ``invalidValue``).
 
@@ -73,8 +74,9 @@ from directory.scim.resources import (
     split_path_keys,
     user_location,
 )
-from lrs.errors import BadRequest
+from lrs.errors import BadRequest, Conflict
 from lrs.people.models import Person
+from lrs.people.services import find_person, link_identity
 from objectives.accounts import end_sessions, set_manager
 from objectives.models import Account, ReportingLine
 
@@ -272,6 +274,18 @@ def _store_attributes(user: Any) -> str:
     return json.dumps(data, sort_keys=True)
 
 
+def _link_email(session: Session, store_id: int, person: Person, email: str) -> None:
+    """Statements sent as ``mailto:`` the person's address count as theirs (an identity).
+
+    An address that is already another person's identity stays theirs: moving a learning
+    record between people is a deliberate merge, never a side effect of provisioning.
+    """
+    try:
+        link_identity(session, store_id, person, {"mbox": f"mailto:{email}"}, source="scim")
+    except (Conflict, BadRequest):
+        pass
+
+
 def _follow_email(session: Session, store_id: int, person: Person, old: str, new: str) -> None:
     """The person's accounts signed in as the old address sign in as the new one.
 
@@ -339,6 +353,8 @@ def _apply_user(
     if email and person.email and email != person.email.lower():
         _follow_email(session, store_id, person, person.email.lower(), email)
     person.email = email
+    if email:
+        _link_email(session, store_id, person, email)
     if active_given and user.active is not None:
         if user.active:
             reactivate_person(session, person)
@@ -367,7 +383,15 @@ def create_user(session: Session, store_id: int, payload: Any, base: str, now: d
         raise uniqueness(f"userName {user_name} is already provisioned")
     email = _email_of(user, user_name)
     person = None
-    if email:
+    if email:  # whoever already has this address as an xAPI identity (LMS launches, imports)
+        known = find_person(session, store_id, {"mbox": f"mailto:{email}"})
+        if (
+            known is not None
+            and known.deactivated_at is None
+            and session.scalar(select(ScimUser.id).where(ScimUser.person_id == known.id)) is None
+        ):
+            person = known
+    if email and person is None:
         person = session.scalar(
             select(Person)
             .outerjoin(ScimUser, ScimUser.person_id == Person.id)
@@ -396,7 +420,17 @@ def create_user(session: Session, store_id: int, payload: Any, base: str, now: d
     )
     session.add(row)
     session.flush()
-    _apply_user(session, store_id, row, person, user, now, active_given=True, manager_given=True)
+    _apply_user(
+        session,
+        store_id,
+        row,
+        person,
+        user,
+        now,
+        active_given=True,
+        # An adopted person's reporting line stays unless the provider says otherwise.
+        manager_given=isinstance(payload, dict) and ENTERPRISE in payload,
+    )
     return _users(session, [row], base)[0]
 
 

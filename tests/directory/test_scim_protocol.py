@@ -13,7 +13,7 @@ from directory.scim.tokens import create_token
 from lrs.db import read_transaction, write_transaction
 from lrs.models import Store
 from lrs.people.models import Person
-from lrs.people.services import create_person
+from lrs.people.services import create_person, ensure_person, find_person
 from objectives import accounts
 from objectives.models import Account, ReportingLine
 from tests.conftest import make_credential
@@ -383,3 +383,19 @@ def test_a_new_username_becomes_the_sign_in_name_of_the_persons_account(scim, ap
     with read_transaction(sessions) as session:
         assert session.get(Account, account_id).email == "new@example.com"  # not two of one name
     assert scim.person(user["id"])[2] == "taken@example.com"
+
+
+def test_statements_sent_as_the_persons_address_are_theirs_and_a_known_learner_is_adopted(
+    scim, app
+):
+    sessions = app.extensions["learnloop"].sessions
+    with write_transaction(sessions) as session:
+        # Known from an LMS launch: an identity, no email on the person.
+        launched = ensure_person(session, scim.store_id, {"mbox": "mailto:lms@example.com"})
+        launched.email = None
+        launched_id = launched.id
+    assert scim.person(scim.user("LMS@example.com")["id"])[0] == launched_id
+    fresh = scim.user("fresh@example.com")
+    with read_transaction(sessions) as session:
+        found = find_person(session, scim.store_id, {"mbox": "mailto:fresh@example.com"})
+        assert found is not None and found.id == scim.person(fresh["id"])[0]

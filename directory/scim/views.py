@@ -82,7 +82,10 @@ def _conflict(_error: IntegrityError) -> Response:
 
 @scim.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
-    response = _error(error.code or 500, error.description or error.name)
+    status = error.code or 500
+    response = _error(
+        status, error.description or error.name, "invalidSyntax" if status == 400 else None
+    )
     if error.code == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response

@@ -122,6 +122,12 @@ def test_malformed_bodies_filters_and_unknown_attributes_paths(scim):
         "invalidSyntax",
     )
     _is_error(scim.call("POST", "/Users", {"schemas": [CORE]}), 400, "invalidValue")
+    empty = scim.client.post(
+        "/scim/v2/Users",
+        data=b"",
+        headers={"Authorization": f"Bearer {scim.token}", "Content-Type": "application/scim+json"},
+    )
+    _is_error(empty, 400, "invalidSyntax")
     _is_error(scim.call("GET", "/Users?filter=userName%20eq"), 400, "invalidFilter")
     _is_error(scim.call("GET", "/Users/nope"), 404)
     _is_error(scim.call("GET", "/Nothing"), 404)

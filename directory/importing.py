@@ -147,6 +147,24 @@ def read_csv(data: bytes | str) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
+def people_by_email(session: Session, store_id: int) -> dict[str, Person]:
+    """The store's people by lower-case address: their e-mail, then their e-mail identities."""
+    people = {
+        p.email.lower(): p
+        for p in session.scalars(
+            select(Person).where(Person.store_id == store_id, Person.email.is_not(None))
+        )
+    }
+    linked = session.execute(
+        select(Identity.ifi, Person)
+        .join(Person, Person.id == Identity.person_id)
+        .where(Identity.store_id == store_id, Identity.ifi.startswith("mbox|mailto:"))
+    ).all()
+    for ifi, person in linked:
+        people.setdefault(ifi.removeprefix("mbox|mailto:").lower(), person)
+    return people
+
+
 def plan_import(session: Session, viewer: Viewer, data: bytes | str) -> ImportPlan:
     """Decide every row of the file against the store, writing nothing (admins only)."""
     if not viewer.is_admin:
@@ -154,12 +172,7 @@ def plan_import(session: Session, viewer: Viewer, data: bytes | str) -> ImportPl
     store_id = viewer.store_id
     parsed = read_csv(data)
     has_manager_column = bool(parsed) and "manager_email" in parsed[0][1]
-    people = {
-        p.email.lower(): p
-        for p in session.scalars(
-            select(Person).where(Person.store_id == store_id, Person.email.is_not(None))
-        )
-    }
+    people = people_by_email(session, store_id)
     by_id = {p.id: p for p in people.values()}
     identity_owner = dict(
         session.execute(
@@ -315,12 +328,7 @@ def apply_import(session: Session, viewer: Viewer, plan: ImportPlan) -> None:
         raise NotAllowed("only admins import people")
     store_id = viewer.store_id
     rows = [r for r in plan.rows if r.outcome in ("created", "updated")]
-    people = {
-        p.email.lower(): p
-        for p in session.scalars(
-            select(Person).where(Person.store_id == store_id, Person.email.is_not(None))
-        )
-    }
+    people = people_by_email(session, store_id)
     for row in rows:
         person = people.get(row.email)
         if person is None:
@@ -329,8 +337,9 @@ def apply_import(session: Session, viewer: Viewer, plan: ImportPlan) -> None:
             session.flush()
             people[row.email] = person
             link_identity(session, store_id, person, {"mbox": "mailto:" + row.email}, "import")
-        elif row.name:
-            person.name = row.name
+        else:
+            person.name = row.name or person.name
+            person.email = person.email or row.email
         person.deactivated_at = None
     has_manager_column = plan.has_manager_column
     for row in rows:

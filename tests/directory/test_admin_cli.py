@@ -170,3 +170,26 @@ def test_accounts_invite_list_reset_and_disable(app, cli, store, tmp_path):
         assert account.session_epoch == epoch + 2 and account.disabled_at is not None
     missing = cli("accounts", "disable", "--store", store, "--email", "zed@acme.test")
     assert missing.output == "Error: no account for zed@acme.test\n" and missing.exit_code == 1
+
+
+def test_import_finds_a_person_by_an_email_identity(app, cli, store, tmp_path):
+    """Someone known from an LMS or an xAPI tool under a second address is not created twice."""
+    from lrs.db import write_transaction
+    from lrs.people.models import Person
+    from lrs.people.services import create_person, link_identity
+
+    with write_transaction(app.extensions["learnloop"].sessions) as db:
+        store_id = db.scalar(select(Store.id).where(Store.name == store))
+        person = create_person(db, store_id, "Ann from the LMS", None)
+        link_identity(db, store_id, person, {"mbox": "mailto:ann@acme.test"}, "lti")
+    path = tmp_path / "people.csv"
+    path.write_text("email,name\nANN@acme.test,Ann Lee\n")
+    done = cli("people", "import", path, "--store", store)
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines() == [
+        "row 2: ann@acme.test updated: name 'Ann from the LMS' → 'Ann Lee'",
+        "0 created, 1 updated, 0 unchanged, 0 rejected",
+    ]
+    with read_transaction(app.extensions["learnloop"].sessions) as db:
+        people = db.scalars(select(Person).where(Person.store_id == store_id)).all()
+        assert [(p.name, p.email) for p in people] == [("Ann Lee", "ann@acme.test")]

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lrs import queue
+from lrs.errors import BadRequest
 from lrs.people.models import Person
 from lrs.people.services import identities
 from lrs.sql import marks, run
@@ -201,8 +202,12 @@ def granted_reviews(session: Session, viewer: Viewer) -> list[int]:
 
 def create_review(session: Session, viewer: Viewer, data: dict) -> Review:
     cycle = get_cycle(session, viewer, data["cycle_id"])
-    get_person(session, viewer, data["person_id"])
+    person = get_person(session, viewer, data["person_id"])
     require_manager_of(session, viewer, data["person_id"])
+    if cycle.closed_at is not None:
+        raise BadRequest(f"cycle_id: the cycle {cycle.name} is closed")
+    if person.deactivated_at is not None:
+        raise BadRequest(f"person_id: {person.name or person.id} is deactivated")
     existing = session.scalar(
         select(Review).where(Review.cycle_id == cycle.id, Review.person_id == data["person_id"])
     )
@@ -297,6 +302,8 @@ def attach_objective(session: Session, viewer: Viewer, review_id: int, data: dic
     require_manager_of(session, viewer, review.person_id)
     if "template_id" in data:
         template = get_template(session, viewer, data["template_id"])
+        if template.retired_at is not None:
+            raise BadRequest(f"template_id: the template {template.title} is retired")
         fields = {
             "title": template.title,
             "description": template.description,

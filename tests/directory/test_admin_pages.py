@@ -324,3 +324,26 @@ def test_managers_find_the_set_up_pages_from_their_team(org):
     assert set_up in org.get("maya", "/team").get_data(as_text=True)
     assert set_up in org.get("admin", "/team").get_data(as_text=True)
     assert set_up not in org.get("rita", "/team").get_data(as_text=True)
+
+
+def test_a_retired_template_is_not_attached_and_a_closed_cycle_takes_no_review(org):
+    with write_transaction(org.sessions) as db:
+        template = ObjectiveTemplate(
+            store_id=org.store_id, title="Old course", rule="all", criteria="[]",
+            retired_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        )  # fmt: skip
+        db.add(template)
+        db.flush()
+        template_id = template.id
+    answer = org.post("maya", f"/reviews/{org.review_id}/objectives", {"template_id": template_id})
+    assert answer.status_code == 400
+    assert "the template Old course is retired" in answer.get_data(as_text=True)
+    org.post("admin", f"/admin/cycles/{org.cycle_id}/close")
+    from objectives import services as svc
+
+    with write_transaction(org.sessions) as db:
+        viewer = accounts.viewer_of(db.get(Account, org.accounts["admin"].id))
+        with pytest.raises(Exception, match="the cycle 2027 H1 is closed"):
+            svc.create_review(
+                db, viewer, {"cycle_id": org.cycle_id, "person_id": org.people["ben"]}
+            )

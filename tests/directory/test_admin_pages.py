@@ -347,3 +347,42 @@ def test_a_retired_template_is_not_attached_and_a_closed_cycle_takes_no_review(o
             svc.create_review(
                 db, viewer, {"cycle_id": org.cycle_id, "person_id": org.people["ben"]}
             )
+
+
+def test_the_other_forms_answer_each_role(org):
+    with write_transaction(org.sessions) as db:
+        template = ObjectiveTemplate(store_id=org.store_id, title="T", rule="all", criteria="[]")
+        db.add(template)
+        db.flush()
+        template_id = template.id
+    cycle, review = org.cycle_id, org.review_id
+    ben, rita = org.people["ben"], org.people["rita"]
+    #                                                             admin maya nick rita ann
+    expect(org, "GET", f"/admin/templates/{template_id}", (200, 200, 200, 403, 403))
+    for action in ("retire", "restore"):
+        expect(org, "POST", f"/admin/templates/{template_id}/{action}", (302, 302, 302, 403, 403))
+    criteria = {"title": "T2", "rule": "all", "c0-source": "any", "c0-min_count": "1",
+                "c0-verbs": "http://adlnet.gov/expapi/verbs/completed"}  # fmt: skip
+    expect(org, "POST", f"/admin/templates/{template_id}", (302, 302, 302, 403, 403), criteria)
+    expect(org, "POST", "/admin/templates", (302, 302, 302, 403, 403), criteria)
+    expect(org, "POST", f"/admin/reviews/{review}/reviewers/{rita}/remove",
+           (302, 302, 404, 403, 403))  # fmt: skip
+    expect(org, "POST", f"/admin/people/{ben}/reactivate", (302, 403, 403, 403, 403))
+    expect(org, "POST", f"/admin/accounts/{org.accounts['cora'].id}/role",
+           (302, 403, 403, 403, 403), {"is_admin": "0"})  # fmt: skip
+    upload = {"csv_text": "email,name\nzed@example.com,Zed\n"}
+    expect(org, "POST", "/admin/people/import", (200, 403, 403, 403, 403), upload)
+    for action in ("close", "reopen"):
+        expect(org, "POST", f"/admin/cycles/{cycle}/{action}", (302, 403, 403, 403, 403))
+    with read_transaction(org.sessions) as db:
+        assert db.get(ObjectiveTemplate, template_id).title == "T2"
+        assert db.get(ReviewCycle, cycle).closed_at is None
+
+
+def test_an_admin_cannot_lock_themselves_out(org):
+    me = org.accounts["admin"].id
+    client = org.client("admin")
+    client.post(f"/admin/accounts/{me}/role", data={"csrf_token": "token", "is_admin": "0"})
+    page = client.get("/admin/accounts").get_data(as_text=True)
+    assert "you cannot take the admin role from yourself; ask another admin" in page
+    assert f'/admin/accounts/{me}/disable"' not in page  # no button to disable oneself

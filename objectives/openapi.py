@@ -1,51 +1,623 @@
-"""The OpenAPI 3 document of /api, built from the marshmallow schemas that validate requests."""
+"""The OpenAPI 3 document of /api: every route with every answer it gives.
+
+Request bodies come from the marshmallow schemas that validate them (``schemas.objectives``),
+with what marshmallow cannot say added here: a criterion needs a target, ``k`` goes with
+``k_of_n``, identifiers are IRIs. Responses are written out. ``ROUTES`` lists every route of
+``objectives.views`` with the status codes its code can answer; the fuzzing tests
+(tests/fuzz) hold the server to this document, and tests/objectives/test_openapi.py holds the
+document to the routes.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from schemas import objectives as schemas
+from schemas.fields import MAX_ID
+
+#: The error body of every 4xx (and of the unexpected 500, which adds ``request_id``).
+ERROR = {
+    "type": "object",
+    "required": ["code", "status", "message", "errors"],
+    "properties": {
+        "code": {"type": "string"},
+        "status": {"type": "integer"},
+        "message": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "message"],
+                "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "request_id": {"type": "string"},
+    },
+}
+
+ERRORS = {
+    "400": "Invalid body, parameter or path: `errors` names each defect",
+    "401": "Not signed in: no bearer token, a wrong or revoked one",
+    "403": "Signed in, but the account's role does not allow this",
+    "404": "No such resource, or not visible to this account (the two are not told apart)",
+    "409": "Conflicts with what is stored",
+    "413": "The body is larger than the server accepts",
+    "429": "Too many failed sign-ins; retry after `Retry-After` seconds",
+}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def _object(required: list[str], properties: dict, *, closed: bool = True) -> dict:
+    schema: dict = {"type": "object", "required": required, "properties": properties}
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+STRING = {"type": "string"}
+NULLABLE_STRING = {"type": "string", "nullable": True}
+INTEGER = {"type": "integer"}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+NUMBER = {"type": "number"}
+BOOLEAN = {"type": "boolean"}
+DATE = {"type": "string", "format": "date"}
+DATE_TIME = {"type": "string", "format": "date-time"}
+IRI = {"type": "string", "format": "iri"}
+ANY_OBJECT = {"type": "object"}
+
+#: What the routes answer, written out (the views' ``*_json`` functions).
+RESPONSES = {
+    "Error": ERROR,
+    "Token": _object(["token", "account_id"], {"token": STRING, "account_id": ID}),
+    "Me": _object(
+        ["account_id", "email", "person_id", "is_admin", "is_manager"],
+        {
+            "account_id": ID,
+            "email": STRING,
+            "person_id": {**ID, "nullable": True},
+            "is_admin": BOOLEAN,
+            "is_manager": BOOLEAN,
+        },
+    ),
+    "PersonView": _object(
+        ["id", "name", "email", "identities"],
+        {
+            "id": ID,
+            "name": STRING,
+            "email": NULLABLE_STRING,
+            "identities": {**_array(ANY_OBJECT), "description": "xAPI Agents (one IFI each)"},
+        },
+    ),
+    "CycleView": _object(
+        ["id", "name", "starts_on", "ends_on"],
+        {"id": ID, "name": STRING, "starts_on": DATE, "ends_on": DATE},
+    ),
+    "ReviewView": _object(
+        [
+            "id",
+            "cycle_id",
+            "person_id",
+            "person_name",
+            "status",
+            "manager_comment",
+            "reviewer_comment",
+            "reviewer_ids",
+        ],
+        {
+            "id": ID,
+            "cycle_id": ID,
+            "person_id": ID,
+            "person_name": STRING,
+            "status": {"type": "string", "enum": list(schemas.STATUSES)},
+            "manager_comment": STRING,
+            "reviewer_comment": STRING,
+            "reviewer_ids": _array(ID),
+        },
+    ),
+    "Freshness": _object(
+        ["uncounted_statements", "counted_at"],
+        {
+            "uncounted_statements": {"type": "integer", "minimum": 0},
+            "counted_at": {**DATE_TIME, "nullable": True},
+        },
+    ),
+    "MeasuredCriterion": _object(
+        ["description", "definition", "count", "required", "percent", "met", "evidence"],
+        {
+            "description": STRING,
+            "definition": {**ANY_OBJECT, "description": "the criterion as stored"},
+            "count": {"type": "integer", "minimum": 0},
+            "required": {"type": "integer", "minimum": 1},
+            "percent": NUMBER,
+            "met": BOOLEAN,
+            "evidence": {**_array(STRING), "description": "ids of the deciding statements"},
+            "evidence_items": _array(ANY_OBJECT),
+        },
+    ),
+    "MeasuredObjective": _object(
+        [
+            "id",
+            "review_id",
+            "title",
+            "description",
+            "due_on",
+            "weight",
+            "rule",
+            "k",
+            "percent",
+            "met",
+            "progress_text",
+            "satisfied_at",
+            "satisfied_statement_id",
+            "criteria",
+        ],
+        {
+            "id": ID,
+            "review_id": ID,
+            "title": STRING,
+            "description": STRING,
+            "due_on": {**DATE, "nullable": True},
+            "weight": NUMBER,
+            "rule": {"type": "string", "enum": list(schemas.RULES)},
+            "k": {**INTEGER, "nullable": True},
+            "percent": NUMBER,
+            "met": BOOLEAN,
+            "progress_text": STRING,
+            "satisfied_at": {**DATE_TIME, "nullable": True},
+            "satisfied_statement_id": NULLABLE_STRING,
+            "criteria": _array(_ref("MeasuredCriterion")),
+            "progress": _ref("Freshness"),
+        },
+    ),
+    "TeamRow": _object(
+        ["person", "review", "objectives"],
+        {
+            "person": _object(["id", "name"], {"id": ID, "name": STRING}),
+            "review": _ref("ReviewView"),
+            "objectives": _array(_ref("MeasuredObjective")),
+        },
+    ),
+    "CreatedObjective": _object(
+        ["id", "review_id", "title"], {"id": ID, "review_id": ID, "title": STRING}
+    ),
+    "TemplateView": _object(
+        ["id", "title", "description", "rule", "k", "criteria", "criteria_in_words"],
+        {
+            "id": ID,
+            "title": STRING,
+            "description": STRING,
+            "rule": {"type": "string", "enum": list(schemas.RULES)},
+            "k": {**INTEGER, "nullable": True},
+            "criteria": _array(ANY_OBJECT),
+            "criteria_in_words": _array(STRING),
+        },
+    ),
+    "LearnerRecord": _object(
+        [
+            "person",
+            "period",
+            "total",
+            "by_source",
+            "by_verb",
+            "by_activity_type",
+            "weeks",
+            "top_activities",
+            "recent",
+            "objectives",
+        ],
+        {
+            "person": _object(
+                ["id", "name", "identities"],
+                {"id": ID, "name": STRING, "identities": _array(ANY_OBJECT)},
+            ),
+            "period": _object(
+                ["since", "until"],
+                {"since": {**DATE, "nullable": True}, "until": {**DATE, "nullable": True}},
+            ),
+            "total": {"type": "integer", "minimum": 0},
+            "by_source": {"type": "object", "additionalProperties": INTEGER},
+            "by_verb": {"type": "object", "additionalProperties": INTEGER},
+            "by_activity_type": {"type": "object", "additionalProperties": INTEGER},
+            "weeks": _array(
+                _object(
+                    ["week_start", "by_source", "total"],
+                    {
+                        "week_start": DATE,
+                        "by_source": {"type": "object", "additionalProperties": INTEGER},
+                        "total": INTEGER,
+                    },
+                )
+            ),
+            "top_activities": _array(
+                _object(
+                    ["activity", "name", "count"],
+                    {"activity": STRING, "name": STRING, "count": INTEGER},
+                )
+            ),
+            "recent": _array(
+                _object(
+                    [
+                        "statement_id",
+                        "source",
+                        "verb",
+                        "verb_name",
+                        "activity",
+                        "activity_name",
+                        "at",
+                        "score",
+                        "success",
+                    ],
+                    {
+                        "statement_id": STRING,
+                        "source": STRING,
+                        "verb": STRING,
+                        "verb_name": STRING,
+                        "activity": NULLABLE_STRING,
+                        "activity_name": NULLABLE_STRING,
+                        "at": DATE_TIME,
+                        "score": {**NUMBER, "nullable": True},
+                        "success": {**BOOLEAN, "nullable": True},
+                    },
+                )
+            ),
+            "objectives": _array(_ref("MeasuredObjective")),
+        },
+    ),
+    "Vocabulary": _object(
+        ["sources", "verbs", "activity_types", "profiles"],
+        {
+            "sources": _array(_object(["id", "name"], {"id": STRING, "name": STRING})),
+            "verbs": _array(
+                _object(
+                    ["id", "name", "sources"],
+                    {"id": IRI, "name": STRING, "sources": _array(STRING)},
+                )
+            ),
+            "activity_types": _array(
+                _object(
+                    ["id", "name", "sources"],
+                    {"id": IRI, "name": STRING, "sources": _array(STRING)},
+                )
+            ),
+            "profiles": {"type": "object", "additionalProperties": IRI},
+        },
+    ),
+}
+
+#: A review as GET /api/reviews/{id} gives it: with its objectives measured, and freshness.
+RESPONSES["ReviewDetail"] = _object(
+    [*RESPONSES["ReviewView"]["required"], "objectives", "progress"],
+    {
+        **RESPONSES["ReviewView"]["properties"],
+        "objectives": _array(_ref("MeasuredObjective")),
+        "progress": _ref("Freshness"),
+    },
+)
+
+#: Request bodies: marshmallow schemas (``unknown = RAISE``, so ``additionalProperties: false``).
+BODIES = {
+    "TokenRequest": schemas.TokenRequestSchema,
+    "Criterion": schemas.CriterionSchema,
+    "Person": schemas.PersonSchema,
+    "Manager": schemas.ManagerSchema,
+    "Cycle": schemas.CycleSchema,
+    "Review": schemas.ReviewSchema,
+    "ReviewUpdate": schemas.ReviewUpdateSchema,
+    "Objective": schemas.ObjectiveSchema,
+    "ObjectiveFromTemplate": schemas.ObjectiveFromTemplateSchema,
+    "Template": schemas.TemplateSchema,
+}
+
+#: A criterion counts something: at least one of these, non-empty (``CriterionSchema._target``).
+CRITERION_TARGETS = {
+    "verbs": {"type": "array", "minItems": 1},
+    "activity_ids": {"type": "array", "minItems": 1},
+    "activity_prefix": {"type": "string", "minLength": 1},
+    "activity_type": {"type": "string"},
+    "parent_ids": {"type": "array", "minItems": 1},
+}
+#: ``k`` is required with ``k_of_n`` (and at most the number of criteria: not expressible).
+K_WITH_K_OF_N = [
+    {"properties": {"rule": {"type": "string", "enum": ["all", "any"]}}},
+    {
+        "required": ["rule", "k"],
+        "properties": {"rule": {"type": "string", "enum": ["k_of_n"]}, "k": ID},
+    },
+]
+#: What the schemas enforce that marshmallow's fields do not say.
+EXTRA = {
+    "Criterion": {
+        "anyOf": [
+            {"required": [name], "properties": {name: schema}}
+            for name, schema in CRITERION_TARGETS.items()
+        ],
+        "description": (
+            "One xAPI condition. It needs a target: non-empty verbs, activity_ids or "
+            "parent_ids, an activity_prefix or an activity_type. window_start must be before "
+            "window_end; with count 'activities' and activity_ids, min_count is at most their "
+            "number."
+        ),
+    },
+    "Objective": {"anyOf": K_WITH_K_OF_N},
+    "Template": {"anyOf": K_WITH_K_OF_N},
+}
+#: Fields that hold IRIs (``schemas.objectives._iri``).
+IRI_FIELDS = {"Criterion": ("verbs", "activity_ids", "activity_type", "parent_ids")}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route of ``objectives.views``: its answers, body and query parameters."""
+
+    path: str
+    method: str
+    summary: str
+    ok: str  # "200", "201" or "204"
+    response: str | None = None  # a component name; "[Name]" for a list of them
+    body: str | tuple[str, ...] | None = None  # a component name, or several (oneOf)
+    errors: tuple[str, ...] = ("400", "401", "403")
+    query: tuple[dict, ...] = ()
+    public: bool = False
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
 
 ROUTES = [
-    ("/api/tokens", "post", "Sign in with store, email and password; returns a bearer token", None),
-    ("/api/me", "get", "The signed-in account and its roles", None),
-    ("/api/people", "get", "People visible to the account (self, reports; admins: all)", None),
-    ("/api/people", "post", "Add a person (admins)", "Person"),
-    ("/api/people/{person_id}", "get", "One person with identities", None),
-    ("/api/people/{person_id}/manager", "put", "Set a person's manager (admins)", None),
-    (
+    Route(
+        "/api/tokens",
+        "post",
+        "Sign in with store, email and password; returns a bearer token (shown once)",
+        "201",
+        "Token",
+        body="TokenRequest",
+        errors=("400", "401", "413", "429"),
+        public=True,
+    ),
+    Route("/api/me", "get", "The signed-in account and its roles", "200", "Me"),
+    Route(
+        "/api/people",
+        "get",
+        "People visible to the account (self, reports; admins: all)",
+        "200",
+        "[PersonView]",
+    ),
+    Route(
+        "/api/people",
+        "post",
+        "Add a person (admins); 409 if the email is another person's identity",
+        "201",
+        "PersonView",
+        body="Person",
+        errors=("400", "401", "403", "404", "409", "413"),
+    ),
+    Route(
+        "/api/people/{person_id}",
+        "get",
+        "One person with identities",
+        "200",
+        "PersonView",
+        errors=("400", "401", "403", "404"),
+    ),
+    Route(
+        "/api/people/{person_id}/manager",
+        "put",
+        "Set a person's manager, or none with null (admins)",
+        "204",
+        body="Manager",
+        errors=("400", "401", "403", "404", "413"),
+    ),
+    Route(
         "/api/people/{person_id}/record",
         "get",
-        "Learner record: counts, weeks, recent, objectives",
-        None,
+        "Learner record: counts, weeks, recent, objectives (JSON, or CSV with format=csv)",
+        "200",
+        "LearnerRecord",
+        errors=("400", "401", "403", "404"),
+        query=(
+            _query("since", DATE, "first day counted"),
+            _query("until", DATE, "last day counted"),
+            _query("format", {"type": "string", "enum": ["json", "csv"]}, "json or csv"),
+        ),
     ),
-    ("/api/cycles", "get", "Review cycles", None),
-    ("/api/cycles", "post", "Create a review cycle (admins)", "Cycle"),
-    ("/api/cycles/{cycle_id}/team", "get", "Progress of every visible report in a cycle", None),
-    ("/api/reviews", "get", "Reviews visible to the account", None),
-    ("/api/reviews", "post", "Open a review for a report (managers, admins)", "Review"),
-    ("/api/reviews/{review_id}", "get", "A review with measured objectives and evidence", None),
-    ("/api/reviews/{review_id}", "patch", "Status, comments, reviewers", "ReviewUpdate"),
-    (
+    Route("/api/cycles", "get", "Review cycles", "200", "[CycleView]"),
+    Route(
+        "/api/cycles",
+        "post",
+        "Create a review cycle (admins)",
+        "201",
+        "CycleView",
+        body="Cycle",
+        errors=("400", "401", "403", "413"),
+    ),
+    Route(
+        "/api/cycles/{cycle_id}/team",
+        "get",
+        "Progress of every visible report in a cycle (freshness in headers)",
+        "200",
+        "[TeamRow]",
+        errors=("400", "401", "403", "404"),
+    ),
+    Route(
+        "/api/reviews",
+        "get",
+        "Reviews visible to the account, of one cycle with cycle_id",
+        "200",
+        "[ReviewView]",
+        query=(_query("cycle_id", ID, "only the reviews of this cycle"),),
+    ),
+    Route(
+        "/api/reviews",
+        "post",
+        "Open a review for a report (managers, admins); an existing one is returned",
+        "201",
+        "ReviewView",
+        body="Review",
+        errors=("400", "401", "403", "404", "413"),
+    ),
+    Route(
+        "/api/reviews/{review_id}",
+        "get",
+        "A review with measured objectives and evidence",
+        "200",
+        "ReviewDetail",
+        errors=("400", "401", "403", "404"),
+    ),
+    Route(
+        "/api/reviews/{review_id}",
+        "patch",
+        "Status, comments, reviewers",
+        "200",
+        "ReviewView",
+        body="ReviewUpdate",
+        errors=("400", "401", "403", "404", "413"),
+    ),
+    Route(
         "/api/reviews/{review_id}/objectives",
         "post",
-        "Attach an objective (or from a template)",
-        "Objective",
+        "Attach an objective, written out or from a template (managers, admins)",
+        "201",
+        "CreatedObjective",
+        body=("Objective", "ObjectiveFromTemplate"),
+        errors=("400", "401", "403", "404", "413"),
     ),
-    ("/api/objectives/{objective_id}", "delete", "Remove an objective (managers, admins)", None),
-    (
+    Route(
+        "/api/objectives/{objective_id}",
+        "delete",
+        "Remove an objective (managers, admins)",
+        "204",
+        errors=("400", "401", "403", "404"),
+    ),
+    Route(
         "/api/objectives/{objective_id}/progress",
         "get",
         "Progress and evidence of one objective",
-        None,
+        "200",
+        "MeasuredObjective",
+        errors=("400", "401", "403", "404"),
     ),
-    ("/api/templates", "get", "Objective templates (managers, admins)", None),
-    ("/api/templates", "post", "Create an objective template (managers, admins)", "Template"),
+    Route(
+        "/api/templates", "get", "Objective templates (managers, admins)", "200", "[TemplateView]"
+    ),
+    Route(
+        "/api/templates",
+        "post",
+        "Create an objective template (managers, admins)",
+        "201",
+        "TemplateView",
+        body="Template",
+        errors=("400", "401", "403", "413"),
+    ),
+    Route(
+        "/api/vocabulary",
+        "get",
+        "Sources, verbs and activity types with their names: what criteria are written in",
+        "200",
+        "Vocabulary",
+        errors=("400",),
+        public=True,
+    ),
+    Route(
+        "/api/openapi.json",
+        "get",
+        "This document",
+        "200",
+        "OpenApi",
+        errors=("400",),
+        public=True,
+    ),
 ]
+
+#: Headers of list answers that carry how fresh progress is (``views._with_freshness``).
+FRESHNESS_HEADERS = {
+    "Learnloop-Uncounted-Statements": {
+        "description": "statements stored but not counted into progress yet",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "Learnloop-Progress-Counted-At": {
+        "description": "when the worker last counted (absent before it ever has)",
+        "schema": DATE_TIME,
+    },
+}
+
+
+def _content(name: str) -> dict:
+    if name == "OpenApi":
+        return {"application/json": {"schema": ANY_OBJECT}}
+    schema = _array(_ref(name[1:-1])) if name.startswith("[") else _ref(name)
+    return {"application/json": {"schema": schema}}
+
+
+def _operation(route: Route) -> dict:
+    responses: dict = {}
+    ok: dict = {"description": {"201": "Created", "204": "No content"}.get(route.ok, "OK")}
+    if route.response:
+        ok["content"] = _content(route.response)
+    if route.path == "/api/people/{person_id}/record":
+        ok["content"]["text/csv"] = {"schema": STRING}
+    if route.path == "/api/cycles/{cycle_id}/team":
+        ok["headers"] = FRESHNESS_HEADERS
+    responses[route.ok] = ok
+    for status in route.errors:
+        error: dict = {"description": ERRORS[status], "content": _content("Error")}
+        if status == "401" and not route.public:
+            error["headers"] = {
+                "WWW-Authenticate": {"required": True, "schema": STRING},
+            }
+        if status == "429":
+            error["headers"] = {
+                "Retry-After": {
+                    "description": "seconds until a sign-in may be tried again",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            }
+        responses[status] = error
+    operation: dict = {"summary": route.summary, "responses": responses}
+    operation["security"] = [] if route.public else [{"bearer": []}, {"launch": []}]
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": ID,
+            "description": "a row id",
+        }
+        for name in (p.strip("{}") for p in route.path.split("/") if p.startswith("{"))
+    ]
+    parameters.extend(route.query)
+    if parameters:
+        operation["parameters"] = parameters
+    if route.body:
+        names = (route.body,) if isinstance(route.body, str) else route.body
+        schema = _ref(names[0]) if len(names) == 1 else {"oneOf": [_ref(n) for n in names]}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schema}},
+        }
+    return operation
 
 
 def document(base_url: str) -> dict:
+    """The OpenAPI 3.0 document of /api, served at /api/openapi.json."""
     spec = APISpec(
         title="Learnloop objectives API",
         version="1.0.0",
@@ -53,64 +625,34 @@ def document(base_url: str) -> dict:
         plugins=[MarshmallowPlugin()],
         servers=[{"url": base_url}],
         components={
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a token from POST /api/tokens (the pages' session also works)",
+                },
+                "launch": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "lt",
+                    "description": "the launch token of a page opened from an LMS (LTI)",
+                },
+            },
         },
     )
-    for name, schema in [
-        ("Criterion", schemas.CriterionSchema),
-        ("Person", schemas.PersonSchema),
-        ("Cycle", schemas.CycleSchema),
-        ("Review", schemas.ReviewSchema),
-        ("ReviewUpdate", schemas.ReviewUpdateSchema),
-        ("Objective", schemas.ObjectiveSchema),
-        ("ObjectiveFromTemplate", schemas.ObjectiveFromTemplateSchema),
-        ("Template", schemas.TemplateSchema),
-    ]:
-        spec.components.schema(name, schema=schema)
-    error = {
-        "description": "Error",
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "code": {"type": "string"},
-                        "status": {"type": "integer"},
-                        "message": {"type": "string"},
-                        "errors": {"type": "array"},
-                    },
-                }
-            }
-        },
-    }
+    for name, schema in BODIES.items():
+        spec.components.schema(name, component=EXTRA.get(name), schema=schema)
+    for name, schema in RESPONSES.items():
+        spec.components.schema(name, schema)
     paths: dict[str, dict] = {}
-    for path, method, summary, body in ROUTES:
-        operation: dict = {
-            "summary": summary,
-            "responses": {
-                "200": {"description": "OK"},
-                "400": error,
-                "401": error,
-                "403": error,
-                "404": error,
-            },
-        }
-        if path != "/api/tokens":
-            operation["security"] = [{"bearer": []}]
-        if body:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}
-                },
-            }
-        params = [p.strip("{}") for p in path.split("/") if p.startswith("{")]
-        if params:
-            operation["parameters"] = [
-                {"name": p, "in": "path", "required": True, "schema": {"type": "integer"}}
-                for p in params
-            ]
-        paths.setdefault(path, {})[method] = operation
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method] = _operation(route)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    out = spec.to_dict()
+    for name, fields in IRI_FIELDS.items():
+        properties = out["components"]["schemas"][name]["properties"]
+        for field in fields:
+            target = properties[field].get("items", properties[field])
+            target["format"] = "iri"
+    return out

@@ -22,7 +22,7 @@ from objectives import services as svc
 from objectives.errors import InvalidPayload, NotSignedIn
 from objectives.models import Account
 from schemas import objectives as schemas
-from schemas.fields import flatten_messages, id_parameter
+from schemas.fields import MAX_ID, flatten_messages, id_parameter
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -37,6 +37,21 @@ def _load(schema, data=None, partial=False) -> dict:
         raise InvalidPayload(
             "; ".join(str(e) for e in errors[:5]) or "invalid body", errors
         ) from None
+
+
+def _id_argument(name: str) -> int | None:
+    """A row id in the query string (1 to MAX_ID), or None if absent; a 400 naming it if not."""
+    text = request.args.get(name)
+    if text is None:
+        return None
+    try:
+        value = id_parameter(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        problem = f"must be an id: a whole number from 1 to {MAX_ID}"
+        raise InvalidPayload(f"{name}: {problem}", [FieldError(name, problem)])
+    return value
 
 
 def _viewer(db) -> accounts.Viewer:
@@ -122,12 +137,7 @@ def _template_json(t) -> dict:
 @api.post("/tokens")
 def create_token():
     """Sign in with store, email and password; returns a bearer token (shown once)."""
-    body = request.get_json(silent=True) or {}
-    missing = [k for k in ("store", "email", "password") if not isinstance(body.get(k), str)]
-    if missing:
-        raise InvalidPayload(
-            f"{missing[0]}: required", [FieldError(m, "required") for m in missing]
-        )
+    body = _load(schemas.TokenRequestSchema)
     runtime = lrs_runtime()
     account_id = accounts.verify_password(
         runtime.sessions,
@@ -139,7 +149,7 @@ def create_token():
     )
     with write_transaction(runtime.sessions) as db:
         account = db.get(Account, account_id)
-        token = accounts.issue_token(db, account, body.get("name", ""))
+        token = accounts.issue_token(db, account, body["name"])
     return jsonify({"token": token, "account_id": account.id}), 201
 
 
@@ -194,7 +204,7 @@ def get_person(person_id: int):
 
 @api.put("/people/<int:person_id>/manager")
 def put_manager(person_id: int):
-    manager_id = _load(schemas.ManagerSchema, request.get_json(silent=True) or {})["manager_id"]
+    manager_id = _load(schemas.ManagerSchema)["manager_id"]
     with write_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         svc.require_admin(viewer)
@@ -261,7 +271,7 @@ def team(cycle_id: int):
 
 @api.get("/reviews")
 def list_reviews():
-    cycle_id = request.args.get("cycle_id", type=id_parameter)
+    cycle_id = _id_argument("cycle_id")
     with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         return jsonify([_review_json(db, r) for r in svc.list_reviews(db, viewer, cycle_id)])

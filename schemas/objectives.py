@@ -11,6 +11,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from schemas.fields import Id, is_iri
 
 RULES = ("all", "any", "k_of_n")
+#: Criteria of one objective, at most.
+MAX_CRITERIA = 20
 SOURCES = ("any", "lms", "code_review", "microlearning", "xapi")
 STATUSES = ("draft", "in_progress", "submitted", "closed")
 
@@ -34,7 +36,9 @@ class CriterionSchema(Strict):
     activity_type = fields.String(load_default=None, validate=_iri)
     parent_ids = fields.List(fields.String(validate=_iri), load_default=list)
     source = fields.String(load_default="any", validate=validate.OneOf(SOURCES))
-    min_count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    min_count = fields.Integer(
+        strict=True, load_default=1, validate=validate.Range(min=1, max=100_000)
+    )
     count = fields.String(
         load_default="statements", validate=validate.OneOf(("statements", "activities"))
     )
@@ -79,9 +83,13 @@ class ObjectiveFields(Strict):
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
     rule = fields.String(load_default="all", validate=validate.OneOf(RULES))
-    k = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    k = fields.Integer(
+        strict=True, load_default=None, validate=validate.Range(min=1, max=MAX_CRITERIA)
+    )
     criteria = fields.List(
-        fields.Nested(CriterionSchema), required=True, validate=validate.Length(min=1, max=20)
+        fields.Nested(CriterionSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_CRITERIA),
     )
 
     @validates_schema
@@ -142,8 +150,17 @@ class ManagerSchema(Strict):
 
 class PersonSchema(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    email = fields.Email(load_default=None)
+    email = fields.Email(load_default=None, validate=validate.Length(max=320))
     manager_id = Id(load_default=None)
+
+
+class TokenRequestSchema(Strict):
+    """``POST /api/tokens``: sign in with the organisation's name, an email and a password."""
+
+    store = fields.String(required=True, validate=validate.Length(max=200))
+    email = fields.String(required=True, validate=validate.Length(max=320))
+    password = fields.String(required=True, validate=validate.Length(max=1024))
+    name = fields.String(load_default="", validate=validate.Length(max=200))
 
 
 class RecordQuerySchema(Strict):

@@ -5,7 +5,8 @@
   size, finite numbers, no duplicate keys, no NUL. Routes that read raw bytes (statements,
   documents, webhooks, id_tokens) call the same reader themselves, with their own names.
 * ``<int:…>`` in any route is a row id of ASCII digits no larger than ``MAX_ID``; a larger one
-  names no row, so it matches no route (404) instead of reaching the database.
+  names no row, so it matches no route (404, whatever the method) instead of reaching the
+  database.
 * No query parameter, path, or form field of the pages holds a NUL character (400 naming it):
   PostgreSQL cannot compare text with one. Other form bodies are left unread here.
 """
@@ -38,10 +39,26 @@ class StrictJSONProvider(DefaultJSONProvider):
         return read_json(s)  # paths as marshmallow's: ``title``; the whole value is ``body``
 
 
+def digits_up_to(limit: int) -> str:
+    """A regular expression of the ASCII digit strings (leading zeros too) worth at most ``limit``.
+
+    The route itself then refuses a larger id, so no method matches it: 2^31 in
+    ``PATCH /api/reviews/<id>`` is a 404 like in GET, not a 405 listing the GET route's methods.
+    """
+    text = str(limit)
+    shorter = f"[0-9]{{1,{len(text) - 1}}}" if len(text) > 1 else None
+    same_length = [
+        text[:i] + f"[0-{int(text[i]) - 1}]" + f"[0-9]{{{len(text) - i - 1}}}"
+        for i in range(len(text))
+        if text[i] != "0"
+    ]
+    return "(?:" + "|".join([*filter(None, [shorter]), *same_length, text]) + ")"
+
+
 class IdConverter(BaseConverter):
     """``<int:name>``: a row id, 0 to ``MAX_ID``, in ASCII digits."""
 
-    regex = f"[0-9]{{1,{len(str(MAX_ID))}}}"
+    regex = digits_up_to(MAX_ID)
     weight = 50
     part_isolating = True
 

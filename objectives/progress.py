@@ -181,13 +181,21 @@ def actor_keys(agents: Iterable[dict]) -> list[int]:
     return [st.term_key(st.AGENT, i) for i in (ifi_string(a) for a in agents) if i]
 
 
+DAY_MS = 24 * 3600 * 1000
+
+
 def _day_ms(day: dt.date) -> int:
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
 
 
+def day_end_ms(day: dt.date) -> int:
+    """The end of ``day`` (exclusive) in ms; 9999-12-31 has one too, though no next date."""
+    return _day_ms(day) + DAY_MS
+
+
 def cycle_window(cycle: ReviewCycle) -> tuple[int, int]:
     """The cycle's window in ms: from its first day to the end of its last day."""
-    return _day_ms(cycle.starts_on), _day_ms(cycle.ends_on + dt.timedelta(days=1))
+    return _day_ms(cycle.starts_on), day_end_ms(cycle.ends_on)
 
 
 def criterion_filter(

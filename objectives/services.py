@@ -561,6 +561,13 @@ def progress_text(m: pg.Measured) -> str:
     return f"{met} of {len(criteria)} criteria met ({needed} needed)"
 
 
+def _utc_text(moment: dt.datetime) -> str:
+    """An RFC 3339 timestamp in UTC (``Z``). SQLite gives back naive datetimes; they are UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 def measured_json(m: pg.Measured) -> dict:
     o = m.objective
     return {
@@ -575,7 +582,7 @@ def measured_json(m: pg.Measured) -> dict:
         "percent": round(m.progress.percent, 1),
         "met": m.progress.met,
         "progress_text": progress_text(m),
-        "satisfied_at": o.satisfied_at.isoformat() if o.satisfied_at else None,
+        "satisfied_at": _utc_text(o.satisfied_at) if o.satisfied_at else None,
         "satisfied_statement_id": o.satisfied_statement_id,
         "criteria": [
             {
@@ -624,7 +631,7 @@ def learner_record(
     agents = identities(session, viewer.store_id, person_id)
     keys = pg.actor_keys(agents)
     start = pg._day_ms(since) if since else 0
-    end = pg._day_ms(until + dt.timedelta(days=1)) if until else 2**62
+    end = pg.day_end_ms(until) if until else 2**62
     record: dict = {
         "person": {"id": person.id, "name": person.name, "identities": agents},
         "period": {

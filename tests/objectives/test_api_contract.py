@@ -2,11 +2,13 @@
 
 Where they disagreed, one was fixed: the document now lists every route with the codes it
 answers (tests/objectives/test_openapi.py), and the server refuses what the document calls
-invalid.
+invalid. The last tests are what the fuzzers (tests/fuzz) found: a 500 for a review cycle that
+ends on 9999-12-31, a time without an offset, a 405 for ids beyond the largest row id.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import jsonschema_rs  # comes with schemathesis (the test extras)
@@ -18,6 +20,7 @@ from schemas.fields import MAX_ID
 
 DOC = document("http://localhost")
 CRITERION = {"verbs": [v.COMPLETED]}
+UTC_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\Z")
 
 
 def documented_as_valid(component: str, body: object) -> bool:
@@ -128,3 +131,72 @@ def test_the_cycle_filter_filters(org):
     reviews = org.client("admin").get("/reviews", query_string={"cycle_id": org.cycle_id})
     assert reviews.status_code == 200
     assert {r["cycle_id"] for r in reviews.get_json()} == {org.cycle_id}
+
+
+@pytest.mark.parametrize("method", ["get", "patch", "put", "post", "delete"])
+@pytest.mark.parametrize("path", ["/api/reviews/{}", "/api/objectives/{}", "/api/people/{}"])
+def test_an_id_beyond_the_largest_row_id_is_a_404_whatever_the_method(org, path, method):
+    # PATCH /api/reviews/2147483648 was a 405 naming GET: the id matched the GET route's
+    # pattern, then failed its check, and Werkzeug listed that route's methods.
+    client = org.client("admin").client
+    for value in (MAX_ID + 1, 2**63, 10**12):
+        response = client.open(path.format(value), method=method.upper(), json={})
+        assert response.status_code == 404, (value, response.status_code)
+
+
+def test_the_largest_row_id_is_still_a_row_id(org):
+    response = org.client("admin").get(f"/reviews/{MAX_ID}")
+    assert response.status_code == 404 and response.get_json()["code"] == "not_found"
+    assert org.client("admin").patch(f"/reviews/{MAX_ID}", json={}).status_code == 404
+
+
+def test_a_cycle_that_ends_on_the_last_day_of_the_calendar_is_served(org):
+    # Its window ended at "the day after 9999-12-31": an OverflowError, a 500 on every read
+    # of its reviews (schemathesis found it).
+    admin = org.client("admin")
+    cycle = admin.post(
+        "/cycles", json={"name": "Forever", "starts_on": "9999-01-01", "ends_on": "9999-12-31"}
+    ).get_json()
+    review = admin.post(
+        "/reviews", json={"cycle_id": cycle["id"], "person_id": org.people["ann"]}
+    ).get_json()
+    objective = {"title": "t", "criteria": [CRITERION]}
+    assert admin.post(f"/reviews/{review['id']}/objectives", json=objective).status_code == 201
+    assert admin.get(f"/reviews/{review['id']}").status_code == 200
+    assert admin.get(f"/cycles/{cycle['id']}/team").status_code == 200
+    record = admin.get(f"/people/{org.people['ann']}/record")
+    assert record.status_code == 200 and len(record.get_json()["objectives"]) == 1
+
+
+@pytest.mark.parametrize("until", ["9999-12-31", "0001-01-01"])
+def test_a_record_up_to_the_ends_of_the_calendar_is_served(org, until):
+    response = org.client("admin").get(
+        f"/people/{org.people['ann']}/record", query_string={"until": until}
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["period"]["until"] == until
+
+
+def test_a_met_objective_says_when_in_utc(org):
+    # satisfied_at came back without an offset on SQLite ("2026-03-02T10:00:00"), which is
+    # no date-time (schemathesis found it against the response schema).
+    maya = org.client("maya")
+    objective = maya.post(
+        f"/reviews/{org.reviews['ann']}/objectives",
+        json={"title": "Complete one course", "criteria": [CRITERION]},
+    ).get_json()
+    org.write(
+        [
+            {
+                "actor": org.mail("ann"),
+                "verb": {"id": v.COMPLETED},
+                "object": {"id": "http://example.com/courses/one"},
+                "timestamp": "2026-03-02T10:00:00Z",
+            }
+        ]
+    )
+    progress = maya.get(f"/objectives/{objective['id']}/progress").get_json()
+    assert progress["met"] is True
+    assert UTC_TIMESTAMP.match(progress["satisfied_at"]), progress["satisfied_at"]
+    moment = dt.datetime.fromisoformat(progress["satisfied_at"])
+    assert moment == dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from lrs.core import versions
+from lrs.runtime import lrs_runtime
 from lrs.xapi import xapi
 
 
@@ -22,3 +23,11 @@ def about():
         served = None
     listed = [versions.V103] if served == versions.V103 else list(versions.SUPPORTED)
     return jsonify({"version": listed, "extensions": {}})
+
+
+@xapi.route("/openapi.json", methods=["GET"])
+def openapi():
+    """The OpenAPI document of the xAPI resources (``lrs.openapi``), for client developers."""
+    from lrs.openapi import document
+
+    return jsonify(document(lrs_runtime().public_url.rstrip("/")))

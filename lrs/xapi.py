@@ -13,12 +13,15 @@ from lrs.runtime import lrs_runtime
 
 xapi = Blueprint("xapi", __name__, url_prefix="/xapi")
 
-PUBLIC_ENDPOINTS = {"xapi.about"}
+PUBLIC_ENDPOINTS = {"xapi.about", "xapi.openapi"}
 
 
 @xapi.before_request
 def _negotiate_and_authenticate():
-    """Version first (400 without it), then credentials (401), except for /about and preflights."""
+    """Version first (400 without it), then credentials (401).
+
+    Not for the public resources (/about, /openapi.json) nor for CORS preflights.
+    """
     if request.method == "OPTIONS":
         return http.preflight_response()
     if request.endpoint in PUBLIC_ENDPOINTS:

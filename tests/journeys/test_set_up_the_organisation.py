@@ -17,6 +17,7 @@ import pytest
 
 from tests.journeys.support import sign_in
 
+DATABASES = ("sqlite", "postgresql")
 COMPANY = "northwind-journey-2"
 ADMIN_EMAIL = "olive.operator@northwind.test"
 ADMIN_PASSWORD = "olive-opens-the-organisation"

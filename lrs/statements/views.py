@@ -14,7 +14,14 @@ from lrs.core.query import decode_more, parse_statement_query
 from lrs.core.timefmt import http_date
 from lrs.core.versions import V103
 from lrs.db import read_transaction, write_transaction
-from lrs.errors import BadRequest, Conflict, FieldError, invalid, unknown_parameters
+from lrs.errors import (
+    BadRequest,
+    Conflict,
+    FieldError,
+    invalid,
+    unknown_parameters,
+    uuid_parameter,
+)
 from lrs.runtime import lrs_runtime
 from lrs.statements.read import attachment_parts, get_statement, query_statements
 from lrs.statements.write import ConcurrentWrite, prepare_batch, store_prepared
@@ -127,6 +134,8 @@ def put_statement():
             "statementId: a PUT needs the statementId parameter",
             [FieldError("statementId", "required")],
         )
+    # Checked here: a body without an id gets this one after the body's validation.
+    statement_id = uuid_parameter(statement_id, "statementId")
     statements, paths, attachments, _ = _read_statements(statement_id)
     _store(statements, paths, attachments)
     return Response(status=204)

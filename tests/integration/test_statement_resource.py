@@ -163,6 +163,24 @@ class TestWrites:
         response = lrs.put(f"/statements?statementId={sid}", json=statement(id=str(uuid.uuid4())))
         assert response.status_code == 400
 
+    @pytest.mark.parametrize("given", ["not-a-uuid", "\u0080\U000b9371`", "x" * 40, "1" * 36])
+    def test_put_statement_id_must_be_a_uuid_when_the_body_has_no_id(self, lrs, given):
+        # The body was validated, then given this id unchecked: stored (a 500 on PostgreSQL
+        # beyond 36 characters). Schemathesis found it against /xapi/openapi.json.
+        response = lrs.put("/statements", query_string={"statementId": given}, json=statement())
+        assert response.status_code == 400
+        assert response.get_json()["errors"] == [
+            {"path": "statementId", "message": "must be a UUID"}
+        ]
+        assert ids_of(lrs.get("/statements")) == []
+
+    def test_put_statement_id_in_capitals_is_the_same_statement(self, lrs):
+        sid = str(uuid.uuid4())
+        assert (
+            lrs.put(f"/statements?statementId={sid.upper()}", json=statement()).status_code == 204
+        )
+        assert lrs.get(f"/statements?statementId={sid}").get_json()["id"] == sid
+
     def test_lrs_assigns_stored_authority_and_timestamp(self, lrs):
         (sid,) = post(lrs, statement(authority={"mbox": "mailto:forged@example.com"}))
         stored = lrs.get(f"/statements?statementId={sid}").get_json()

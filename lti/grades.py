@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from lrs.errors import NotFound
 from lrs.people import services as people
-from lti import ags
+from lti import ags, explain
 from lti.errors import PlatformServiceError, ServiceNotGranted
 from lti.models import ResourceLink, ScoreMark, get_or_create
 from lti.platform_services import MAX_PAGES, call_service, registration_of, resolve_runtime
@@ -37,15 +37,18 @@ def _sha256(value: str) -> str:
 
 
 def _require_scope(link: ResourceLink, *wanted: str) -> str:
+    """The first of ``wanted`` the LMS granted with this link's launches.
+
+    Raises ServiceNotGranted naming the service when the launches carried no AGS claim at all,
+    else naming the scopes missing.
+    """
     granted = set(link.ags_scopes.split())
     for scope in wanted:
         if scope in granted:
             return scope
-    raise ServiceNotGranted(
-        "the platform did not grant "
-        + " or ".join(s.rsplit("/", 1)[-1] for s in wanted)
-        + " for this resource link"
-    )
+    if not granted and not link.lineitems_url and not link.lineitem_url:
+        raise ServiceNotGranted(explain.grade_service_not_granted())
+    raise ServiceNotGranted(explain.scope_not_granted(wanted))
 
 
 def resource_link(session: Session, store_id: int, link_pk: int) -> ResourceLink:
@@ -92,9 +95,12 @@ def line_items(
 ) -> list[dict[str, Any]]:
     """Every line item of the link's course matching the filters, following rel="next"."""
     rt = resolve_runtime(runtime)
-    if not link.lineitems_url:
-        raise ServiceNotGranted("the platform sent no line items URL for this resource link")
     scope = _require_scope(link, ags.SCOPE_LINEITEM, ags.SCOPE_LINEITEM_READONLY)
+    if not link.lineitems_url:
+        raise ServiceNotGranted(
+            "the LMS's launches of this placement carry no gradebook (line items) URL, so "
+            "Learnloop cannot find or create its columns"
+        )
     registration = registration_of(session, link.store_id, link.registration_id)
     url: str | None = ags.with_query(
         link.lineitems_url, resource_id=resource_id, tag=tag, resource_link_id=resource_link_id
@@ -115,7 +121,7 @@ def line_items(
         )
         page = answer.json()
         if not isinstance(page, list):
-            raise PlatformServiceError("the platform's line items answer is not an array", 200)
+            raise PlatformServiceError("the LMS's line items answer is not a JSON array", 200)
         found.extend(
             item
             for item in page
@@ -163,7 +169,9 @@ def find_or_create_line_item(
     )
     created = answer.json()
     if not isinstance(created, dict) or not isinstance(created.get("id"), str):
-        raise PlatformServiceError("the platform's new line item has no id", answer.status)
+        raise PlatformServiceError(
+            "the LMS created a gradebook column but gave it no id", answer.status
+        )
     return created
 
 
@@ -199,16 +207,14 @@ def prepare_score(
 
     Needs a write session. The timestamp is strictly later than every score prepared before
     for this user and line item (kept in ``lti_score_marks``), so platforms never drop it as
-    stale. Raises ServiceNotGranted without the score scope or a line item, InvalidScore for
-    bad values.
+    stale. Raises ServiceNotGranted when the LMS has not granted the grade service or its
+    score scope, or sent no line item with this placement; InvalidScore for bad values.
     """
     rt = resolve_runtime(runtime)
+    _require_scope(link, ags.SCOPE_SCORE)
     target = line_item_url or link.lineitem_url
     if not target:
-        raise ServiceNotGranted(
-            "this resource link has no line item; use find_or_create_line_item first"
-        )
-    _require_scope(link, ags.SCOPE_SCORE)
+        raise ServiceNotGranted(explain.no_line_item(link.title))
     registration = registration_of(session, link.store_id, link.registration_id)
     # The form only: no DNS under the write lock; the call resolves and checks as it connects.
     rt.http.check(target, "lineitem", resolve=False)
@@ -292,10 +298,10 @@ def get_results(
 ) -> list[dict[str, Any]]:
     """The results of a line item (all users or one), following rel="next"."""
     rt = resolve_runtime(runtime)
+    _require_scope(link, ags.SCOPE_RESULT_READONLY)
     target = line_item_url or link.lineitem_url
     if not target:
-        raise ServiceNotGranted("this resource link has no line item")
-    _require_scope(link, ags.SCOPE_RESULT_READONLY)
+        raise ServiceNotGranted(explain.no_line_item(link.title))
     registration = registration_of(session, link.store_id, link.registration_id)
     url: str | None = ags.with_query(ags.service_url(target, "results"), user_id=user_sub)
     results: list[dict[str, Any]] = []
@@ -314,7 +320,7 @@ def get_results(
         )
         page = answer.json()
         if not isinstance(page, list):
-            raise PlatformServiceError("the platform's results answer is not an array", 200)
+            raise PlatformServiceError("the LMS's results answer is not a JSON array", 200)
         results.extend(r for r in page if isinstance(r, dict))
         url = ags.parse_links(answer.headers.get("Link")).get("next")
     return results

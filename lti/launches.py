@@ -283,11 +283,13 @@ def record_launch(
         )
         context.title = str(course.get("title") or "")[:500]
         context.label = str(course.get("label") or "")[:255]
+        # The latest launch says what the LMS grants now: an administrator may have turned
+        # the roster service off since, and then the instructor's page says so.
         memberships = msg.nrps.get("context_memberships_url")
-        if isinstance(memberships, str) and memberships:
-            if memberships != context.memberships_url:
-                context.differences_url = None
-            context.memberships_url = memberships
+        memberships = memberships if isinstance(memberships, str) and memberships else None
+        if memberships != context.memberships_url:
+            context.differences_url = None
+        context.memberships_url = memberships
     link = None
     custom = msg.custom
     if msg.message_type == c.RESOURCE_LINK_REQUEST and msg.resource_link_id:
@@ -311,11 +313,10 @@ def record_launch(
         link.objective_template = (
             custom.get(st.CUSTOM_OBJECTIVE_TEMPLATE, "")[:255] or link.objective_template
         )
-        endpoint = msg.ags
-        if endpoint:
-            link.lineitems_url = endpoint.get("lineitems") or None
-            link.lineitem_url = endpoint.get("lineitem") or None
-            link.ags_scopes = " ".join(s for s in endpoint.get("scope", []) if isinstance(s, str))
+        endpoint = msg.ags  # as the roster service: what the LMS grants now
+        link.lineitems_url = endpoint.get("lineitems") or None
+        link.lineitem_url = endpoint.get("lineitem") or None
+        link.ags_scopes = " ".join(s for s in endpoint.get("scope", []) if isinstance(s, str))
         link.updated_ms = now_ms
     sub = msg.sub or ""
     person = person_for_lms_user(session, store_id, issuer, sub, msg.name, msg.email)

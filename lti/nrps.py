@@ -70,7 +70,7 @@ def parse_member(raw: Any) -> Member | None:
 def parse_page(body: Any) -> tuple[dict[str, Any], list[Member]]:
     """The context and the members of one membership container page."""
     if not isinstance(body, dict) or not isinstance(body.get("members"), list):
-        raise PlatformServiceError("the platform's membership answer has no members array")
+        raise PlatformServiceError("the LMS's roster (names and roles) answer has no members array")
     context = body.get("context") if isinstance(body.get("context"), dict) else {}
     members = [m for m in (parse_member(raw) for raw in body["members"]) if m is not None]
     return context, members

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lrs.errors import NotFound
+from lti import explain
 from lti.errors import PlatformServiceError
 from lti.keys import sign_with_tool_key
 from lti.models import Registration
@@ -72,15 +73,18 @@ def access_token(
         },
     )
     if not answer.ok:
+        try:
+            error = explain.oauth_error(answer.json())
+        except PlatformServiceError:
+            error = None
         raise PlatformServiceError(
-            f"the platform refused the token request (HTTP {answer.status}); check that it can "
-            "reach this tool's /lti/jwks and that the scopes are granted",
+            explain.token_refused(answer.status, error, scopes, registration.client_id),
             answer.status,
         )
     body = answer.json()
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
-        raise PlatformServiceError("the platform's token answer has no access_token", 200)
+        raise PlatformServiceError("the LMS's token endpoint answered without an access_token", 200)
     expires_in = body.get("expires_in", 3600)
     expires_in = expires_in if isinstance(expires_in, int | float) else 3600
     runtime.tokens.put(registration.id, scope_set, token, float(expires_in))
@@ -116,7 +120,7 @@ def call_service(
             continue
         if not answer.ok:
             raise PlatformServiceError(
-                f"the platform's {what} answered HTTP {answer.status}", answer.status
+                explain.service_answer(what, answer.status, scopes), answer.status
             )
         return answer
     raise AssertionError("unreachable")

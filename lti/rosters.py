@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lrs.people import services as people
-from lti import ags, nrps
+from lti import ags, explain, nrps
 from lti import claims as c
 from lti import statements as st
 from lti.errors import ServiceNotGranted
@@ -64,7 +64,7 @@ def fetch_roster(
     """
     rt = resolve_runtime(runtime)
     if not context.memberships_url:
-        raise ServiceNotGranted("the platform sent no names and roles service for this course")
+        raise ServiceNotGranted(explain.roster_service_not_granted())
     registration = registration_of(session, context.store_id, context.registration_id)
     differences = use_differences and bool(context.differences_url)
     base = context.differences_url if differences else context.memberships_url

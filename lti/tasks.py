@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from lrs import queue
 from lrs.db import read_transaction, write_transaction
-from lrs.errors import LrsError, NotFound, SecretsUnavailable, UnsafeUrl
+from lrs.errors import NotFound, SecretsUnavailable, UnsafeUrl
 from lrs.queue import ClaimedJob, JobFailed
 from lrs.runtime import lrs_runtime
 from lti.errors import LtiError, PlatformServiceError, ServiceNotGranted
@@ -30,16 +30,9 @@ from lti.runtime import runtime as lti_runtime
 
 GRADE = "grade"
 
-#: Why an administrator must act, by the platform's HTTP status.
-REFUSALS = {
-    401: "the platform refused this tool's token: check the tool's key set URL (/lti/jwks) "
-    "and client id in the LMS",
-    403: "the platform did not grant the AGS scope for this tool: enable grade sync "
-    '("IMS LTI Assignment and Grade Services") in its settings',
-    404: "the platform no longer has this line item (deleted in the gradebook?)",
-    400: "the platform rejected the score as malformed",
-    422: "the platform rejected the score as malformed",
-}
+#: Answers of the platform that only an administrator can change: the job ends at once, with
+#: the platform's answer in its terms (``lti.explain``); anything else is retried.
+REFUSALS = frozenset({400, 401, 403, 404, 415, 422})
 
 
 def enqueue_grade(
@@ -127,17 +120,18 @@ def send_grade(job: ClaimedJob) -> None:
             )
         except (ServiceNotGranted, NotFound, UnsafeUrl) as refusal:
             _log(session, job, link, user_sub, "failed", 0, refusal.message)
-            raise JobFailed(_granted_message(refusal), permanent=True) from None
+            raise JobFailed(refusal.message, permanent=True) from None
     try:
         with read_transaction(sessions) as session:
             status = send_score(session, call, runtime=rt)
     except PlatformServiceError as error:
-        message = REFUSALS.get(error.upstream_status) or (
-            f"the platform could not be reached ({error.message})"
-            if error.upstream_status == 0
-            else f"the platform answered HTTP {error.upstream_status}; will retry"
-        )
         permanent = error.upstream_status in REFUSALS
+        if permanent:
+            message = error.message
+        elif error.upstream_status == 0:
+            message = f"the LMS could not be reached ({error.message}); will retry"
+        else:
+            message = f"{error.message}; will retry"
         with write_transaction(sessions) as session:
             _log(
                 session,
@@ -159,12 +153,6 @@ def send_grade(job: ClaimedJob) -> None:
         raise JobFailed(error.message, permanent=True) from None
     with write_transaction(sessions) as session:
         _log(session, job, link, user_sub, "sent", status, f"HTTP {status}", call.timestamp)
-
-
-def _granted_message(refusal: LrsError) -> str:
-    if isinstance(refusal, ServiceNotGranted):
-        return f"{REFUSALS[403]} ({refusal.message})"
-    return refusal.message
 
 
 def _log(

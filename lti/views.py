@@ -35,8 +35,8 @@ from lrs.people import services as people
 from lrs.runtime import current_principal, lrs_runtime
 from lti import claims as c
 from lti import deep_linking as dl
+from lti import explain, launches, oidc, placements, registrations, rosters, tasks
 from lti import keys as tool_keys
-from lti import launches, oidc, placements, registrations, rosters, tasks
 from lti import statements as st
 from lti.errors import (
     DeepLinkingRejected,
@@ -319,6 +319,11 @@ def _landing(session, launch, now: int, notice: str | None = None, status: int =
             frame_origins=frame_origins,
             members=[_member_view(m) for m in members],
             can_sync=bool(context and context.memberships_url),
+            no_roster_service=(
+                explain.roster_service_not_granted()
+                if context is None or not context.memberships_url
+                else None
+            ),
             synced=utc(context.roster_synced_ms) if context else "",
             link_title=link.title if link else "",
             **common,
@@ -417,7 +422,7 @@ def roster_sync():
         fetched = None
         try:
             if context is None:
-                raise ServiceNotGranted("this launch has no course")
+                raise ServiceNotGranted("the LMS launched Learnloop outside a course")
             fetched = rosters.fetch_roster(
                 session, context, use_differences=bool(context.differences_url), runtime=rt
             )

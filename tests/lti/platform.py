@@ -140,6 +140,11 @@ class LmsPlatform:
         self.registration_token = "registration-token-" + str(id(self))[-6:]
         self.dynamic_registrations: list[dict] = []
         self.issuer_override: str | None = None
+        #: The scopes the LMS grants the tool (an admin's service settings): launches carry
+        #: only these, and the token endpoint refuses others with OAuth ``invalid_scope``.
+        self.granted: set[str] = {*ags.SCOPES, nrps.SCOPE}
+        #: Claims left out of launches (an LMS that does not share ``name``, ``email``).
+        self.withheld_claims: set[str] = set()
         self.app = self._build_app()
 
     # ---- setup -----------------------------------------------------------------------------
@@ -223,13 +228,19 @@ class LmsPlatform:
             hint = json.loads(args["lti_message_hint"])
             user = platform.users[args["login_hint"]]
             launch = _Launch(_FlaskRequest(request), platform.config)
-            launch.set_user_data(user.user_id, user.roles, user.name, user.email)
+            launch.set_user_data(
+                user.user_id,
+                user.roles,
+                None if "name" in platform.withheld_claims else user.name,
+                None if "email" in platform.withheld_claims else user.email,
+            )
             launch.set_launch_context_claim(
                 platform.context["id"],
                 context_title=platform.context["title"],
                 context_label=platform.context["label"],
             )
-            launch.set_nrps(platform.base + "/memberships")
+            if nrps.SCOPE in platform.granted:
+                launch.set_nrps(platform.base + "/memberships")
             link = platform.links.get(hint["link"])
             if hint["kind"] == "deeplink":
                 launch.set_dl(
@@ -242,10 +253,12 @@ class LmsPlatform:
                 launch.set_resource_link_claim(link.id, title=link.title)
                 if link.custom:
                     launch.set_custom_parameters_claim(link.custom)
-                launch.set_ags(
-                    platform.base + "/lineitems",
-                    platform.line_items[link.line_item_id]["id"] if link.line_item_id else None,
-                )
+                granted = [s for s in ags.SCOPES if s in platform.granted]
+                if granted:
+                    endpoint = {"scope": granted, "lineitems": platform.base + "/lineitems"}
+                    if link.line_item_id:
+                        endpoint["lineitem"] = platform.line_items[link.line_item_id]["id"]
+                    launch.set_extra_claims({c.AGS_ENDPOINT: endpoint})
             launch.set_extra_claims(
                 {c.TOOL_PLATFORM: {"name": "Test LMS", "product_family_code": "lti1p3platform"}}
             )
@@ -258,13 +271,18 @@ class LmsPlatform:
         @app.post("/token")
         def token():
             form = request.form.to_dict()
-            claims = platform.config.tool_validate_and_decode(form["client_assertion"])
+            try:
+                claims = platform.config.tool_validate_and_decode(form["client_assertion"])
+            except Exception:  # as an LMS answers an assertion it cannot verify (RFC 6749 §5.2)
+                return jsonify({"error": "invalid_client"}), 401
             if claims.get("aud") != platform.base + "/token" or not claims.get("jti"):
                 abort(401, "client assertion aud must be the token URL, with a jti")
             if claims["iss"] != platform.client_id or claims["sub"] != platform.client_id:
                 abort(401, "client assertion iss and sub must be the client id")
             with platform.lock:
                 platform.token_requests.append({"scope": form.get("scope", "")})
+            if not set(form.get("scope", "").split()) <= platform.granted:
+                return jsonify({"error": "invalid_scope"}), 400
             return jsonify(platform.config.get_access_token(form))
 
         def bearer(*scopes):

@@ -43,3 +43,5 @@ def test_a_platform_that_refuses_the_token_request_is_a_clear_error(harness):
         registration.set_tool_key_set(saved)
     assert raised.value.status == 502 and raised.value.upstream_status >= 400
     assert "/lti/jwks" in raised.value.message
+    assert "(HTTP 401, OAuth error invalid_client)" in raised.value.message
+    assert harness.lms.client_id in raised.value.message

@@ -6,7 +6,8 @@ admin with the CLI (the README's set-up commands); everything else happens in Ch
 the pages, following their links: a CSV of 30 people with managers imported (previewed first),
 a cycle opened, one manager's team given their reviews, a template written and attached to all
 of them, a reviewer granted, the manager invited; the manager follows the one-time link, sets a
-password and sees the team. Names, labels and links are read from the pages, never from the code.
+password and sees the team; the pages the admin used fit a phone. Names, labels and links are
+read from the pages, never from the code.
 """
 
 import csv
@@ -14,6 +15,7 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.journeys.support import sign_in
 
@@ -64,8 +66,13 @@ def go_to(page, menu: str, link: str) -> None:
     page.wait_for_load_state()
 
 
-def status_text(page) -> str:
-    return page.get_by_role("status").first.inner_text()
+def says(page, words: str, exactly: bool = False) -> None:
+    """The page's status line says this (waiting for the page the form led to)."""
+    status = page.get_by_role("status").first
+    if exactly:
+        expect(status).to_have_text(words)
+    else:
+        expect(status).to_contain_text(words)
 
 
 def no_horizontal_scroll(page) -> bool:
@@ -80,7 +87,7 @@ def organisation():
 
 
 def test_an_admin_sets_up_the_organisation_and_the_manager_sees_the_team(
-    demo, new_page, tmp_path, organisation
+    demo, browser, new_page, tmp_path, organisation
 ):
     text, who = organisation
     manager_email, manager_name, _ = who["manager"]
@@ -94,6 +101,7 @@ def test_an_admin_sets_up_the_organisation_and_the_manager_sees_the_team(
     # People: a CSV of 30 people with their managers, previewed, then imported.
     go_to(admin, "Administration", "People")
     admin.get_by_role("link", name="Import people and managers from a CSV file").click()
+    admin.wait_for_load_state()
     path = tmp_path / "northwind.csv"
     path.write_text(text)
     admin.get_by_label("CSV file").set_input_files(str(path))
@@ -103,9 +111,10 @@ def test_an_admin_sets_up_the_organisation_and_the_manager_sees_the_team(
     assert "30 created, 0 updated, 0 unchanged, 0 rejected." in admin.inner_text("#preview")
     admin.get_by_role("button", name="Import 30 rows").click()
     admin.wait_for_load_state()
-    assert "30 created, 0 updated, 0 unchanged, 0 rejected." in status_text(admin)
+    says(admin, "30 created, 0 updated, 0 unchanged, 0 rejected.")
     admin.get_by_role("link", name="See everyone").click()
-    assert admin.get_by_role("link", name=manager_name).is_visible()
+    admin.wait_for_load_state()
+    expect(admin.get_by_role("link", name=manager_name)).to_be_visible()
     assert no_horizontal_scroll(admin)
 
     # A review cycle.
@@ -116,7 +125,7 @@ def test_an_admin_sets_up_the_organisation_and_the_manager_sees_the_team(
     admin.get_by_label("Last day").fill(last)
     admin.get_by_role("button", name="Open cycle").click()
     admin.wait_for_load_state()
-    assert "Cycle opened" in status_text(admin)
+    says(admin, "Cycle opened")
     cycle_url = admin.url
 
     # The reviews of Mia's team, in one step.
@@ -124,25 +133,28 @@ def test_an_admin_sets_up_the_organisation_and_the_manager_sees_the_team(
     admin.get_by_role("button", name="Create reviews").click()
     admin.wait_for_load_state()
     team_size = len(who["team"])
-    assert status_text(admin) == f"{team_size} reviews created."
+    says(admin, f"{team_size} reviews created.", exactly=True)
     reviews = admin.locator("#reviews li")
     assert reviews.count() == team_size
 
     # A template, written with the criteria form, attached to every review of the team.
     go_to(admin, "Administration", "Templates")
     admin.get_by_role("link", name="Write a template").click()
+    admin.wait_for_load_state()
     admin.get_by_label("Title").fill(TEMPLATE)
     admin.get_by_label("completed", exact=True).check()
     admin.get_by_role("button", name="Save template").click()
     admin.wait_for_load_state()
-    assert TEMPLATE in status_text(admin)
+    says(admin, TEMPLATE)
     admin.goto(cycle_url)
     admin.get_by_label("Team of").select_option(label=f"{manager_name} ({manager_email})")
     admin.get_by_label("Attach a template to each review").select_option(label=TEMPLATE)
     admin.get_by_role("button", name="Create reviews").click()
     admin.wait_for_load_state()
-    assert status_text(admin) == (
-        f"0 reviews created, {team_size} already there; the template attached to {team_size}."
+    says(
+        admin,
+        f"0 reviews created, {team_size} already there; the template attached to {team_size}.",
+        exactly=True,
     )
     assert admin.locator("#reviews li", has_text="1 objective").count() == team_size
 
@@ -150,13 +162,14 @@ def test_an_admin_sets_up_the_organisation_and_the_manager_sees_the_team(
     first_review = admin.locator("#reviews li").first
     reviewee = first_review.get_by_role("link").first.inner_text()
     first_review.get_by_role("link", name=re.compile("^Reviewers")).click()
+    admin.wait_for_load_state()
     admin.get_by_label("Grant a reviewer").select_option(
         label=f"{reviewer_name} ({reviewer_email})"
     )
     admin.get_by_role("button", name="Grant").click()
     admin.wait_for_load_state()
-    assert "Reviewer granted" in status_text(admin)
-    assert admin.locator(".granted li", has_text=reviewer_name).is_visible()
+    says(admin, "Reviewer granted")
+    expect(admin.locator(".granted li", has_text=reviewer_name)).to_be_visible()
 
     # Mia's account: an invitation by one-time link.
     admin.goto(cycle_url)
@@ -183,15 +196,18 @@ def test_an_admin_sets_up_the_organisation_and_the_manager_sees_the_team(
     assert team_page.count(TEMPLATE) >= team_size
     assert mia.console_errors == []
 
-    # The link worked once; the reviewer's grant shows on the review Mia opens.
+    # The link worked once; Mia opens a review of her team: the template's objective is there.
     again = new_page()
     assert again.goto(link).status == 404
-    mia.get_by_role("link", name=reviewee).first.click()
-    mia.wait_for_load_state()
+    card = mia.locator("li.person-row", has_text=reviewee)
+    card.get_by_role("link", name=re.compile("^Review")).click()
+    mia.wait_for_url("**/reviews/*")
     assert TEMPLATE in mia.inner_text("main")
 
+    the_set_up_pages_fit_a_phone(browser, demo)
 
-def test_the_set_up_pages_fit_a_phone(demo, browser, organisation):
+
+def the_set_up_pages_fit_a_phone(browser, demo) -> None:
     """The pages the admin used, at 390 px: no horizontal scroll."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     try:
@@ -203,8 +219,13 @@ def test_the_set_up_pages_fit_a_phone(demo, browser, organisation):
             assert no_horizontal_scroll(page), link
         go_to(page, "Administration", "Review cycles")
         page.get_by_role("link", name=CYCLE[0]).click()
+        page.wait_for_load_state()
         assert no_horizontal_scroll(page)
-        page.locator("#reviews li").first.get_by_role("link", name=re.compile("^Reviewers")).click()
+        reviewers = page.locator("#reviews li").first.get_by_role("link", name=re.compile("^Rev"))
+        reviewers.click()
+        page.wait_for_load_state()
+        assert no_horizontal_scroll(page)
+        page.goto(demo.base_url + "/admin/templates/new")
         assert no_horizontal_scroll(page)
     finally:
         context.close()

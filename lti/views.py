@@ -33,9 +33,9 @@ from lrs.errors import LrsError
 from lrs.http import error_response
 from lrs.people import services as people
 from lrs.runtime import current_principal, lrs_runtime
+from lti import canvas, explain, launches, oidc, placements, registrations, rosters, tasks
 from lti import claims as c
 from lti import deep_linking as dl
-from lti import explain, launches, oidc, placements, registrations, rosters, tasks
 from lti import keys as tool_keys
 from lti import statements as st
 from lti.errors import (
@@ -516,6 +516,14 @@ def jwks():
     return response
 
 
+@lti.get("/canvas.json")
+def canvas_json():
+    """Canvas's developer key configuration ("Enter URL"): URLs, scopes, placements."""
+    response = jsonify(canvas.configuration(_base_url()))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @lti.get("/register")
 def register():
     """LTI Dynamic Registration: fetch the platform's configuration, register, close."""
@@ -663,6 +671,7 @@ def tool_configuration():
             "target_link_uri": base + "/lti/launch",
             "deep_linking_url": base + "/lti/launch",
             "jwks_url": base + "/lti/jwks",
+            "canvas_configuration_url": base + "/lti/canvas.json",
             "domain": base.split("://", 1)[-1],
         }
     )

@@ -131,6 +131,7 @@ def test_the_tool_configuration_and_an_invite_link(app):
     tool = admin.get("/tool").get_json()
     assert tool["login_url"] == "http://localhost/lti/login"
     assert tool["jwks_url"] == "http://localhost/lti/jwks"
+    assert tool["canvas_configuration_url"] == "http://localhost/lti/canvas.json"
     invite = admin.post("/invites", json={"days": 1})
     assert invite.status_code == 201
     assert invite.get_json()["registration_url"].startswith("http://localhost/lti/register?invite=")

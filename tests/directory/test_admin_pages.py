@@ -386,3 +386,9 @@ def test_an_admin_cannot_lock_themselves_out(org):
     page = client.get("/admin/accounts").get_data(as_text=True)
     assert "you cannot take the admin role from yourself; ask another admin" in page
     assert f'/admin/accounts/{me}/disable"' not in page  # no button to disable oneself
+
+
+def test_the_review_links_its_reviewers_page_for_its_managers(org):
+    link = f'href="/admin/reviews/{org.review_id}/reviewers"'
+    assert link in org.get("maya", f"/reviews/{org.review_id}").get_data(as_text=True)
+    assert link not in org.get("rita", f"/reviews/{org.review_id}").get_data(as_text=True)

@@ -127,3 +127,8 @@ from tests.support.browser import chromium  # noqa: E402
 def browser():
     with chromium() as launched:
         yield launched
+
+
+# ==== Fuzzing figures (tests/fuzz/tally.py) =================================================
+# A line per fuzzer at the end of the run: cases sent, failures found.
+from tests.fuzz.tally import pytest_terminal_summary  # noqa: E402, F401

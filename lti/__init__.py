@@ -8,7 +8,8 @@ through the LRS write path.
 Layout:
 
 * pure protocol rules: ``claims``, ``jose``, ``launch``, ``oidc``, ``statements``,
-  ``deep_linking``, ``ags``, ``nrps`` and ``dynreg``;
+  ``deep_linking``, ``ags``, ``nrps`` and ``dynreg``; ``explain`` (failures of the platform's
+  services in its terms) and ``canvas`` (Canvas's developer key configuration);
 * database work, one module per concern, each beside the rules it applies (callers own the
   session and the transaction; nothing commits):
 
@@ -21,6 +22,10 @@ Layout:
   - ``platform_services``: the access token and the call that AGS and NRPS share;
   - ``grades``: AGS (resource links, line items, scores, results), for other packages too;
   - ``rosters``: NRPS (fetch, apply and sync a course's roster);
+  - ``grants``: what a registration's latest launch carried (services, scopes, name and
+    email) and the admins' warning when names or emails are not shared;
+  - ``checks``: the connection check's live tests of the grade and roster services, and the
+    grade and roster logs of a registration;
 
 * tables (and the ``get_or_create`` and ``utc`` row helpers) in ``models``; errors in
   ``errors``; settings in ``config``; outbound HTTP in ``outbound`` (over the guard of

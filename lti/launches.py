@@ -43,6 +43,7 @@ from lti.errors import (
     UnknownRegistration,
     UnknownState,
 )
+from lti.grants import note_launch
 from lti.keys import published_keys, sign_with_tool_key
 from lti.launch import origin
 from lti.models import (
@@ -322,6 +323,10 @@ def record_launch(
     person = person_for_lms_user(session, store_id, issuer, sub, msg.name, msg.email)
     statement = st.launch_statement(msg, link.placed_activity if link else None)
     write_statements(session, source_principal(store_id, "lti"), [statement])
+    # After the statement (which takes the store's lock), so launches lock in one order.
+    registration = session.get(Registration, bound.registration_id)
+    if registration is not None:
+        note_launch(registration, msg, now_ms)
     settings: dict[str, Any] = {}
     if msg.message_type == c.DEEP_LINKING_REQUEST:
         settings["deep_linking_settings"] = msg.deep_linking_settings

@@ -75,6 +75,19 @@ class Registration(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    last_launch_ms: Mapped[int | None] = mapped_column(BigInteger, comment="the latest launch")
+    last_launch: Mapped[str | None] = mapped_column(
+        Text,
+        comment="what the latest launch carried: message type, AGS scopes, NRPS, whether name "
+        "and email were shared (JSON; lti.checks)",
+    )
+    privacy_warning_ms: Mapped[int | None] = mapped_column(
+        BigInteger,
+        comment="when a launch without name or email was first seen; null once both came again",
+    )
+    privacy_dismissed_ms: Mapped[int | None] = mapped_column(
+        BigInteger, comment="when an admin dismissed that warning"
+    )
 
 
 class Deployment(Base):

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from lrs.errors import Conflict, NotFound
-from lti import dynreg
+from lti import dynreg, grants
 from lti.errors import (
     AmbiguousRegistration,
     DynamicRegistrationFailed,
@@ -29,7 +29,7 @@ from lti.errors import (
     UnknownRegistration,
 )
 from lti.launch import origin
-from lti.models import Deployment, Registration, RegistrationInvite
+from lti.models import Deployment, Registration, RegistrationInvite, utc
 
 if TYPE_CHECKING:
     from lti.runtime import LtiRuntime
@@ -123,6 +123,8 @@ def registration_view(session: Session, registration: Registration) -> dict[str,
         "auth_audience": registration.auth_audience,
         "key_set_url": registration.key_set_url,
         "source": registration.source,
+        "last_launch_at": utc(registration.last_launch_ms) or None,
+        "privacy_warning": grants.privacy_warning(registration),
     }
 
 

@@ -1,0 +1,63 @@
+"""The connection check of an LMS registration (admins only): grants, sharing, live tests, logs.
+
+What the latest launch from the LMS carried (the grade and roster services and their scopes,
+whether the learner's name and email came), a button per service that calls the LMS and says
+its answer in plain words, and the grade and roster logs of this registration. Thin: the work
+is in ``lti.grants`` and ``lti.checks``.
+"""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from lrs.db import read_transaction, write_transaction
+from lrs.errors import BadRequest
+from lrs.runtime import lrs_runtime
+from lti import checks, grants, registrations
+from lti import runtime as lti_runtime
+from lti.keys import current_key
+from web.blueprint import pages, signed_in_admin
+from web.security import check_csrf
+
+ACTIONS = ("try-grades", "try-roster", "dismiss-privacy-warning")
+
+
+@pages.route("/admin/lti/registrations/<int:registration_id>", methods=["GET", "POST"])
+def lti_connection(registration_id: int):
+    """Show a registration's connection check; POST runs a test or dismisses the warning."""
+    sessions = lrs_runtime().sessions
+    result = None
+    if request.method == "POST":
+        check_csrf()
+        action = request.form.get("action", "")
+        if action not in ACTIONS:
+            raise BadRequest("action: must be one of " + ", ".join(ACTIONS))
+        rt = lti_runtime()
+        with write_transaction(sessions) as db:
+            viewer = signed_in_admin(db)
+            registration = registrations.get_registration(db, viewer.store_id, registration_id)
+            if action == "dismiss-privacy-warning":
+                grants.dismiss_privacy_warning(registration, rt.now())
+            else:  # the client assertion's key exists before the LMS is called
+                current_key(db, rt.now(), rt.key_box())
+        if action != "dismiss-privacy-warning":
+            with read_transaction(sessions) as db:
+                registration = registrations.get_registration(db, viewer.store_id, registration_id)
+                attempt = (
+                    checks.try_grade_service
+                    if action == "try-grades"
+                    else checks.try_roster_service
+                )
+                result = attempt(db, registration, runtime=rt)
+    with read_transaction(sessions) as db:
+        viewer = signed_in_admin(db)
+        registration = registrations.get_registration(db, viewer.store_id, registration_id)
+        return render_template(
+            "admin_lti_connection.html",
+            registration=registrations.registration_view(db, registration),
+            services=grants.services_view(registration),
+            warning=grants.privacy_warning(registration),
+            result=result,
+            grade_log=checks.grade_log(db, registration),
+            roster_log=checks.roster_log(db, registration),
+        )

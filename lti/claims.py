@@ -22,6 +22,7 @@ CUSTOM = LTI + "custom"
 LAUNCH_PRESENTATION = LTI + "launch_presentation"
 TOOL_PLATFORM = LTI + "tool_platform"
 LIS = LTI + "lis"
+FOR_USER = LTI + "for_user"
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 DL_SETTINGS = DL + "deep_linking_settings"
@@ -37,7 +38,9 @@ LTI_VERSION = "1.3.0"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 DEEP_LINKING_RESPONSE = "LtiDeepLinkingResponse"
-MESSAGE_TYPES = frozenset({RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST})
+#: AGS 2.0 §7: an instructor opens a learner's grade in the LMS gradebook.
+SUBMISSION_REVIEW_REQUEST = "LtiSubmissionReviewRequest"
+MESSAGE_TYPES = frozenset({RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST, SUBMISSION_REVIEW_REQUEST})
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 LEARNER = MEMBERSHIP + "Learner"
@@ -193,6 +196,11 @@ class LaunchMessage:
     @property
     def launch_presentation(self) -> dict:
         return _dict(self.claims, LAUNCH_PRESENTATION)
+
+    @property
+    def for_user(self) -> str | None:
+        """The learner whose submission a submission review launch is about (``user_id``)."""
+        return _str(_dict(self.claims, FOR_USER).get("user_id"))
 
     @property
     def ags(self) -> dict:

@@ -252,7 +252,14 @@ def check_required_claims(claims: dict[str, Any], message_type: str) -> None:
         raise InvalidClaim("context", "must have an id")
     if context is not None and len(context["id"]) > 255:
         raise InvalidClaim("context.id", "must be at most 255 characters")
-    if message_type == c.RESOURCE_LINK_REQUEST:
+    if message_type == c.SUBMISSION_REVIEW_REQUEST:
+        for_user = claims.get(c.FOR_USER)
+        user_id = for_user.get("user_id") if isinstance(for_user, dict) else None
+        if not isinstance(user_id, str) or not user_id:
+            raise MissingClaim("for_user.user_id", "a submission review names its learner")
+        if len(user_id) > 255:
+            raise InvalidClaim("for_user.user_id", "must be at most 255 characters")
+    if message_type in (c.RESOURCE_LINK_REQUEST, c.SUBMISSION_REVIEW_REQUEST):
         link = claims.get(c.RESOURCE_LINK)
         if not isinstance(link, dict) or not isinstance(link.get("id"), str) or not link["id"]:
             raise MissingClaim("resource_link.id")

@@ -293,6 +293,15 @@ def record_launch(
         context.memberships_url = memberships
     link = None
     custom = msg.custom
+    reviewing = msg.message_type == c.SUBMISSION_REVIEW_REQUEST
+    if reviewing and msg.resource_link_id:  # the placement as it is: a review changes nothing
+        link = session.scalar(
+            select(ResourceLink).where(
+                ResourceLink.registration_id == bound.registration_id,
+                ResourceLink.deployment_id == deployment,
+                ResourceLink.resource_link_id == msg.resource_link_id,
+            )
+        )
     if msg.message_type == c.RESOURCE_LINK_REQUEST and msg.resource_link_id:
         link, _ = get_or_create(
             session,
@@ -330,6 +339,8 @@ def record_launch(
     settings: dict[str, Any] = {}
     if msg.message_type == c.DEEP_LINKING_REQUEST:
         settings["deep_linking_settings"] = msg.deep_linking_settings
+    if reviewing:
+        settings["for_user"] = msg.for_user
     return_url = msg.launch_presentation.get("return_url")
     if isinstance(return_url, str):
         settings["return_url"] = return_url

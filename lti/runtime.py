@@ -50,6 +50,10 @@ class LtiRuntime:
     learner_panels: list[LearnerPanel] = field(default_factory=list)
     #: ``hook(session, launch)`` runs in the transaction that records each launch.
     launch_hooks: list[Callable[[Any, Any], None]] = field(default_factory=list)
+    #: ``review(session, launch, learner_person_id, link, launch_token)``: the URL of the page
+    #: where an instructor's submission review launch lands (``objectives/`` sets it: the
+    #: learner's evidence for the objective placed there); raises an LrsError saying why not.
+    submission_review: Callable[..., str] | None = None
     #: The instance secret (``LEARNLOOP_SECRET_KEY`` or the instance's key file), which seals
     #: the tool's private keys; a function because the shell makes the file on first use.
     secret: Callable[[], str] | None = None

@@ -108,7 +108,7 @@ def launch_statement(msg: c.LaunchMessage, placed_activity: str | None = None) -
     issuer, deployment = msg.issuer, msg.deployment_id
     sub = msg.sub or ""
     link = msg.resource_link
-    if msg.message_type == c.RESOURCE_LINK_REQUEST:
+    if msg.message_type in (c.RESOURCE_LINK_REQUEST, c.SUBMISSION_REVIEW_REQUEST):
         title = link.get("title") if isinstance(link.get("title"), str) else None
         description = link.get("description") if isinstance(link.get("description"), str) else None
         rlid = msg.resource_link_id or ""

@@ -311,6 +311,8 @@ def _landing(session, launch, now: int, notice: str | None = None, status: int =
             can_grade=settings.get("accept_lineitem") is not False,
             **common,
         )
+    if launch.message_type == c.SUBMISSION_REVIEW_REQUEST and c.is_teaching(roles):
+        return _submission_review(session, launch, registration, link, token)
     if c.is_teaching(roles):
         members = rosters.roster(session, context.id) if context else []
         return _page(
@@ -355,6 +357,31 @@ def _landing(session, launch, now: int, notice: str | None = None, status: int =
         placed_activity=link.placed_activity if link else None,
         **common,
     )
+
+
+def _submission_review(session, launch, registration, link, token: str) -> Response:
+    """An instructor opened a learner's grade in the LMS: on to that learner's evidence.
+
+    A learner opening their own submission review gets their usual page (``_landing``).
+    """
+    for_user = launches.launch_settings(launch).get("for_user") or ""
+    learner = people.find_person(
+        session, launch.store_id, st.lms_agent(registration.issuer, for_user)
+    )
+    if learner is None:
+        raise NotAllowed(
+            "this learner has not opened Learnloop from the LMS yet, so Learnloop does not know "
+            "who they are here; their evidence shows once they have"
+        )
+    if link is None:
+        raise NotAllowed("this grade's placement never launched Learnloop, so it holds nothing")
+    review = runtime().submission_review
+    if review is None:
+        raise NotAllowed("submission review is not available in this installation")
+    target = review(session, launch, learner.id, link, token)
+    response = redirect(_base_url() + target if target.startswith("/") else target, 303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _safe_link(url: Any) -> str | None:

@@ -114,8 +114,60 @@ def ensure_account(session: Session, launch) -> None:
         account_for_person(session, launch.store_id, launch.person_id)
 
 
+def submission_review(session: Session, launch, learner_id: int, link, token: str) -> str:
+    """Where an instructor's submission review lands: the learner's evidence for the objective.
+
+    A template placement leads to the learner's newest objective from that template, on its
+    review page (``#objective-N``); an activity placement to the learner's record. Only for an
+    instructor whose Learnloop role lets them read it (the learner's manager, a reviewer of
+    the review, an administrator): the LMS's instructor role does not open performance reviews.
+    Raises NotAllowed (403) or Hidden (404) saying why not.
+    """
+    from flask import url_for
+
+    from objectives import services as svc
+    from objectives.accounts import find_account, viewer_of
+    from objectives.errors import Hidden, NotAllowed
+
+    account = find_account(session, launch.store_id, launch.person_id)
+    if account is None or account.disabled_at is not None:
+        raise NotAllowed("no Learnloop account for this launch; launch Learnloop again")
+    viewer = viewer_of(account)
+    refused = (
+        "in Learnloop you are not this learner's manager, a reviewer of their review or an "
+        "administrator, so their evidence is not yours to open"
+    )
+    if not link.objective_template or not link.objective_template.isdigit():
+        try:
+            svc.get_record_subject(session, viewer, learner_id)
+        except Hidden:
+            raise NotAllowed(refused) from None
+        return url_for("web.person", person_id=learner_id, lt=token)
+    objective = session.scalar(
+        select(Objective)
+        .join(Review, Review.id == Objective.review_id)
+        .where(
+            Review.store_id == launch.store_id,
+            Review.person_id == learner_id,
+            Objective.template_id == int(link.objective_template),
+        )
+        .order_by(Objective.id.desc())
+        .limit(1)
+    )
+    if objective is None:
+        raise Hidden("the objective placed here is not in this learner's reviews")
+    try:
+        svc.get_review(session, viewer, objective.review_id)
+    except Hidden:
+        raise NotAllowed(refused) from None
+    return url_for(
+        "web.review", review_id=objective.review_id, lt=token, _anchor=f"objective-{objective.id}"
+    )
+
+
 def install(app) -> None:
     rt = app.extensions["lti"]
+    rt.submission_review = submission_review
     provider = TemplatePlacements()
     rt.placement_providers[provider.kind] = provider
     rt.learner_panels.append(objectives_panel)

@@ -192,8 +192,13 @@ class LmsPlatform:
             "name": "Test LMS",
         }
 
-    def launch_url(self, user_id: str, kind: str = "resource", link: str = "rl-1") -> str:
-        return f"{self.base}/launch?" + urlencode({"user": user_id, "kind": kind, "link": link})
+    def launch_url(
+        self, user_id: str, kind: str = "resource", link: str = "rl-1", for_user: str = ""
+    ) -> str:
+        """Where ``user_id`` clicks the tool: a link (``resource``), the content picker
+        (``deeplink``), or ``review``: ``for_user``'s grade of the link in the gradebook."""
+        query = {"user": user_id, "kind": kind, "link": link, "for_user": for_user}
+        return f"{self.base}/launch?" + urlencode(query)
 
     # ---- the app ---------------------------------------------------------------------------
 
@@ -206,7 +211,13 @@ class LmsPlatform:
             """The LMS page where a user clicks the tool: third-party initiated login."""
             user = request.args["user"]
             platform.current_user = user
-            hint = json.dumps({"kind": request.args["kind"], "link": request.args["link"]})
+            hint = json.dumps(
+                {
+                    "kind": request.args["kind"],
+                    "link": request.args["link"],
+                    "for_user": request.args.get("for_user", ""),
+                }
+            )
             login = _Login(_FlaskRequest(request), platform.config)
             login.set_lti_message_hint(hint=hint)
             return login.initiate_login(user)
@@ -259,6 +270,13 @@ class LmsPlatform:
                     if link.line_item_id:
                         endpoint["lineitem"] = platform.line_items[link.line_item_id]["id"]
                     launch.set_extra_claims({c.AGS_ENDPOINT: endpoint})
+                if hint["kind"] == "review":  # AGS 2.0 §7: the gradebook's submission review
+                    launch.set_extra_claims(
+                        {
+                            c.MESSAGE_TYPE: c.SUBMISSION_REVIEW_REQUEST,
+                            c.FOR_USER: {"user_id": hint["for_user"]},
+                        }
+                    )
             launch.set_extra_claims(
                 {c.TOOL_PLATFORM: {"name": "Test LMS", "product_family_code": "lti1p3platform"}}
             )

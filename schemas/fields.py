@@ -330,6 +330,21 @@ _TIMESTAMP_EXPECTED = {
 def parse_timestamp(value: str, version: str) -> _dt.datetime:
     """Parse an xAPI Timestamp into an aware datetime, keeping its UTC offset.
 
+    The instant must also be one in UTC between the years 1 and 9999: the LRS converts
+    timestamps to UTC (9274.1.1 §4.2.7) and counts time in milliseconds from them, and
+    ``9999-12-31T23:59:59-01:00`` or ``9999-12-31T24:00Z`` is in the year 10000 there.
+    """
+    try:
+        moment = _parse_timestamp(value, version)
+        moment.astimezone(_UTC)
+    except OverflowError:
+        raise ValueError("is out of range: in UTC it must fall in the years 1 to 9999") from None
+    return moment
+
+
+def _parse_timestamp(value: str, version: str) -> _dt.datetime:
+    """Parse an xAPI Timestamp into an aware datetime, keeping its UTC offset.
+
     :param value: the string from a statement (``timestamp``, ``stored``) or a query parameter.
     :param version: ``"1.0.3"`` or ``"2.0.0"``, the negotiated xAPI version.
     :return: an aware :class:`datetime.datetime`; a value without an offset is read as UTC.

@@ -181,6 +181,19 @@ class TestWrites:
         )
         assert lrs.get(f"/statements?statementId={sid}").get_json()["id"] == sid
 
+    @pytest.mark.parametrize("version", ["1.0.3", "2.0.0"])
+    @pytest.mark.parametrize(
+        "timestamp", ["9999-12-31T23:59:59.999-23:59", "0001-01-01T00:00:00+00:01"]
+    )
+    def test_a_timestamp_outside_the_utc_calendar_is_a_400(self, lrs, version, timestamp):
+        # 2.0.0 converts timestamps to UTC: that was an OverflowError, a 500. 1.0.3 stored it,
+        # and the learner's record failed with "year 10000" whenever it was read.
+        response = lrs.post("/statements", json=statement(timestamp=timestamp), version=version)
+        assert response.status_code == 400
+        (error,) = response.get_json()["errors"]
+        assert error["path"] == "statement.timestamp" and "out of range" in error["message"]
+        assert ids_of(lrs.get("/statements")) == []
+
     def test_lrs_assigns_stored_authority_and_timestamp(self, lrs):
         (sid,) = post(lrs, statement(authority={"mbox": "mailto:forged@example.com"}))
         stored = lrs.get(f"/statements?statementId={sid}").get_json()

@@ -111,6 +111,38 @@ def test_parse_timestamp_negative_zero_offsets_103() -> None:
             parse_timestamp(value, "1.0.3")
 
 
+@pytest.mark.parametrize("version", ["1.0.3", "2.0.0"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9999-12-31T23:59:59.999-23:59",  # 10000-01-01T23:58:59.999Z
+        "9999-12-31T23:59:59.999-00:01",
+        "0001-01-01T00:00:00+00:01",  # 0000-12-31T23:59:00Z
+        "0001-01-01T00:00:00.000+23:59",
+    ],
+)
+def test_parse_timestamp_rejects_an_instant_outside_the_utc_calendar(value, version) -> None:
+    # Accepted, it was a 500 under 2.0.0 (converting it to UTC) and under 1.0.3 a learner
+    # record that failed whenever it was read (a fuzzer's find).
+    with pytest.raises(ValueError, match="out of range: in UTC it must fall in the years 1"):
+        parse_timestamp(value, version)
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T24:00:00Z", "9999-12-31T24:00Z", "9999-W52-5T24Z"])
+def test_parse_timestamp_103_end_of_the_last_day_is_out_of_range(value) -> None:
+    # 24:00 is midnight of the next day: the year 10000 (an OverflowError, a 500, before).
+    with pytest.raises(ValueError, match="out of range"):
+        parse_timestamp(value, "1.0.3")
+
+
+@pytest.mark.parametrize(
+    "value", ["9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59+01:00", "0001-01-01T00:00:00-01:00"]
+)
+def test_parse_timestamp_the_edges_of_the_utc_calendar_are_timestamps(value) -> None:
+    for version in ("1.0.3", "2.0.0"):
+        assert parse_timestamp(value, version).astimezone(dt.UTC).year in (1, 9999)
+
+
 def test_parse_timestamp_argument_errors() -> None:
     with pytest.raises(ValueError, match="must be a string"):
         parse_timestamp(20130401, "2.0.0")  # type: ignore[arg-type]

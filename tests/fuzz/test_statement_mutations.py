@@ -3,10 +3,11 @@
 Hypothesis takes statements from the corpus (tests/fuzz/corpus.py) and changes up to three
 places in each: a property dropped or duplicated, a value replaced by a strange one (huge
 integers, floats, NaN, deep nesting, NUL, lone surrogates, wrong types, non-IRIs, odd unicode,
-the ends of the calendar), an unknown property added, a key sent twice in the JSON text. Alone
-or in a batch, they are POSTed with a fixed seed and budget. Every answer is a 200 with one id
-per statement, or a 4xx with the JSON error body; an accepted statement reads back by its id;
-and the worker counts every accepted statement without an error.
+the ends of the calendar), an unknown property added, a key sent twice in the JSON text; half
+are sent as one of the seeded people. Alone or in a batch, they are POSTed with a fixed seed
+and budget. Every answer is a 200 with one id per statement, or a 4xx with the JSON error
+body; an accepted statement reads back by its id; the worker counts every accepted statement
+without an error; and the people's records and their team's progress are still served.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from lrs.db import read_transaction
 from lrs.sql import run
+from tests.fuzz.conftest import EDGE_DATE_TIMES, PEOPLE
 from tests.fuzz.corpus import corpus_statements
 from tests.fuzz.runner import budget
 from tests.support.worker import drain
@@ -78,6 +80,16 @@ STRANGE = [
 ]
 
 
+STRANGE_TIMES = [
+    "9999-12-31T24:00:00Z",
+    "9999-12-31T23:59:59.999-00:01",
+    "0001-01-01T00:00:00.000+00:01",
+    "2024-W01-1T00:00Z",
+    "2024-366T12:00Z",
+    "1970-01-01T00:00:00-00:00",
+]
+
+
 def fresh(value: object) -> object:
     """A new copy of a strange value: mutations change what they insert, in place."""
     return value() if callable(value) else copy.deepcopy(value)
@@ -122,9 +134,14 @@ def mutated_statement(draw) -> object:
     statement = copy.deepcopy(draw(st.sampled_from(corpus_statements())))
     if draw(st.booleans()):  # a fresh id, so most are new statements rather than conflicts
         statement["id"] = str(draw(st.uuids()))
+    if draw(st.booleans()):  # someone with objectives and a record, read at the end
+        statement["actor"] = {"mbox": f"mailto:{draw(st.sampled_from(PEOPLE))}@example.com"}
     for _ in range(draw(st.integers(0, 3))):
         path = draw(st.sampled_from(places(statement)))
-        kind = draw(st.sampled_from(["drop", "duplicate", "replace", "add", "wrap"]))
+        kind = draw(st.sampled_from(["drop", "duplicate", "replace", "add", "wrap", "time"]))
+        if kind == "time" and isinstance(statement, dict):  # the ends of the calendar
+            statement["timestamp"] = draw(st.sampled_from(EDGE_DATE_TIMES + STRANGE_TIMES))
+            continue
         if not path:  # the statement itself
             if kind == "replace":
                 return draw(VALUES)
@@ -224,6 +241,12 @@ def test_mutated_corpus_statements_never_get_a_5xx(seeded, record_property):
             session, "SELECT kind, last_error FROM jobs WHERE last_error IS NOT NULL"
         ).all()
     tally["failures"].extend(f"worker: {kind}: {error[:300]}" for kind, error in errors)
+    bearer = {"Authorization": f"Bearer {seeded.token}"}
+    reads = [f"/api/people/{person_id}/record" for person_id in seeded.people.values()]
+    for path in [*reads, "/api/cycles/1/team", "/api/people/1/record?format=csv"]:
+        read = client.get(path, headers=bearer)
+        if read.status_code != 200:
+            tally["failures"].append(f"{path} after the statements: {read.status_code}")
     record_property("fuzz_suite", "hypothesis: mutated corpus statements")
     record_property("fuzz_cases", tally["cases"])
     record_property("fuzz_failures", len(tally["failures"]))

@@ -99,6 +99,42 @@ def check_the_connection(demo, lms) -> None:
     assert registration["deployment_ids"] == [lms.deployment_id]
 
 
+def open_the_connection_check(demo, lms):
+    """The admin signs in on the pages, follows *Admin → LMS (LTI) → Connection check* of this
+    LMS (docs/lms/README.md) and presses a test; returns the page after each press."""
+    pages = browser()
+    form = pages.get(demo.base_url + "/sign-in", timeout=HTTP_TIMEOUT).text
+    signed = pages.post(
+        demo.base_url + "/sign-in",
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1),
+            "store": demo.printed.organisation,
+            "email": printed_admin(demo),
+            "password": demo.printed.password,
+        },
+        timeout=HTTP_TIMEOUT,
+    )
+    assert signed.status_code == 200, signed.text
+    listed = pages.get(demo.base_url + "/admin/lti", timeout=HTTP_TIMEOUT).text
+    for href in re.findall(r'href="([^"]+)">Connection check of', listed):
+        check = pages.get(demo.base_url + href, timeout=HTTP_TIMEOUT)
+        if f"<code>{lms.base}</code>" in check.text:
+            break
+    else:
+        raise AssertionError("no connection check for the LMS on the LMS page")
+
+    def press(button: str) -> str:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', check.text).group(1)
+        action = re.search(r'value="([^"]+)">' + button + "<", check.text).group(1)
+        answer = pages.post(
+            check.url, data={"csrf_token": token, "action": action}, timeout=HTTP_TIMEOUT
+        )
+        assert answer.status_code == 200, answer.text
+        return " ".join(re.sub(r"<[^>]+>", " ", answer.text).split())
+
+    return " ".join(re.sub(r"<[^>]+>", " ", check.text).split()), press
+
+
 # ---- the manager -------------------------------------------------------------------------
 
 
@@ -256,6 +292,13 @@ def test_a_launched_learners_course_result_meets_the_sample_objective_and_reache
     since = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)).isoformat()
     _, landing = launch(lms, learner, link=template_link)
     assert template["title"] in landing.text  # the learner sees the objective in the LMS
+
+    # The LMS admin checks the connection page: the services granted, name and email shared,
+    # and the LMS answering both tests.
+    shown, press = open_the_connection_check(demo, lms)
+    assert "granted, with the scopes:" in shown and "Learner's email shared" in shown
+    assert "Test of the grade service: it works" in press("Test the grade service")
+    assert "Test of the roster service: it works" in press("Test the roster service")
     launch(lms, learner, link=activity_link)
     launched = the_launch_of(demo, activity, since)
     assert [a["id"] for a in launched["context"]["contextActivities"]["other"]] == [activity]

@@ -17,7 +17,15 @@ from lrs.errors import UnsafeUrl
 from lti import ags, explain, grades, grants, nrps
 from lti import claims as c
 from lti.errors import PlatformServiceError, ServiceNotGranted
-from lti.models import Context, GradeDelivery, Launch, Registration, ResourceLink, utc
+from lti.models import (
+    Context,
+    GradeDelivery,
+    Launch,
+    Registration,
+    ResourceLink,
+    RosterLoad,
+    utc,
+)
 from lti.platform_services import access_token, call_service, resolve_runtime
 from lti.runtime import LtiRuntime
 
@@ -140,16 +148,39 @@ def grade_log(session: Session, registration: Registration, limit: int = 30) -> 
     ]
 
 
-def roster_log(session: Session, registration: Registration) -> list[dict]:
-    """The courses of this registration and when their roster was last loaded."""
-    contexts = session.scalars(
-        select(Context).where(Context.registration_id == registration.id).order_by(Context.id)
+def roster_log(session: Session, registration: Registration, limit: int = 30) -> dict:
+    """The courses of this registration and the newest roster loads with the LMS's answers.
+
+    Per course: whether the roster service is granted and when the roster was last loaded.
+    """
+    contexts = list(
+        session.scalars(
+            select(Context).where(Context.registration_id == registration.id).order_by(Context.id)
+        )
     )
-    return [
-        {
-            "course": ctx.title or ctx.context_id,
-            "roster_service": bool(ctx.memberships_url),
-            "loaded": utc(ctx.roster_synced_ms) if ctx.roster_synced_ms else "",
-        }
-        for ctx in contexts
-    ]
+    titles = {ctx.id: ctx.title or ctx.context_id for ctx in contexts}
+    loads = session.scalars(
+        select(RosterLoad)
+        .where(RosterLoad.registration_id == registration.id)
+        .order_by(RosterLoad.id.desc())
+        .limit(limit)
+    )
+    return {
+        "courses": [
+            {
+                "course": titles[ctx.id],
+                "roster_service": bool(ctx.memberships_url),
+                "loaded": utc(ctx.roster_synced_ms) if ctx.roster_synced_ms else "",
+            }
+            for ctx in contexts
+        ],
+        "loads": [
+            {
+                "when": utc(load.created_ms),
+                "course": titles.get(load.context_pk, "") if load.context_pk else "",
+                "outcome": load.outcome,
+                "answer": load.answer,
+            }
+            for load in loads
+        ],
+    }

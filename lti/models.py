@@ -301,6 +301,30 @@ class GradeDelivery(Base):
     created_ms: Mapped[int] = mapped_column(BigInteger)
 
 
+class RosterLoad(Base):
+    """One load of a course's roster from the LMS (NRPS), and what the LMS answered.
+
+    The roster log of the connection check; ``outcome`` is ``loaded`` or ``failed`` (``answer``
+    says why, in the LMS's terms).
+    """
+
+    __tablename__ = "lti_roster_loads"
+    __table_args__ = (Index("ix_lti_roster_loads_registration", "registration_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_registrations.id", ondelete="CASCADE")
+    )
+    context_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("lti_contexts.id", ondelete="SET NULL")
+    )
+    outcome: Mapped[str] = mapped_column(String(10), comment="loaded, failed")
+    members: Mapped[int] = mapped_column(Integer, default=0)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 def get_or_create(session: Session, model, match: dict[str, Any], defaults: dict[str, Any]):
     """The row matching the unique key, created if missing (safe under concurrent inserts)."""
     query = select(model).filter_by(**match)

@@ -23,7 +23,7 @@ from lti import claims as c
 from lti import statements as st
 from lti.errors import ServiceNotGranted
 from lti.launches import person_for_lms_user
-from lti.models import Context, Membership
+from lti.models import Context, Membership, RosterLoad
 from lti.platform_services import MAX_PAGES, call_service, registration_of, resolve_runtime
 from lti.runtime import LtiRuntime
 
@@ -180,3 +180,27 @@ def roster(session: Session, context_pk: int) -> list[Membership]:
         )
     )
     return sorted(rows, key=lambda m: c.LEARNER not in json.loads(m.roles or "[]"))
+
+
+def log_sync(
+    session: Session,
+    store_id: int,
+    registration_id: int,
+    context_pk: int | None,
+    now_ms: int,
+    *,
+    members: int = 0,
+    failure: str | None = None,
+) -> None:
+    """Write one roster load to the roster log (the connection check shows it)."""
+    session.add(
+        RosterLoad(
+            store_id=store_id,
+            registration_id=registration_id,
+            context_pk=context_pk,
+            outcome="failed" if failure else "loaded",
+            members=members,
+            answer=(failure or f"{members} members")[:500],
+            created_ms=now_ms,
+        )
+    )

@@ -440,7 +440,7 @@ def roster_sync():
     """Fetch the course's members from NRPS (instructors only) and show them."""
     rt = runtime()
     now = rt.now()
-    notice = None
+    notice = failure = None
     with read_transaction(_sessions()) as session:
         launch = _launch_from(request.form.get("lt"), session, now)
         if not c.is_teaching(json.loads(launch.roles)):
@@ -454,7 +454,8 @@ def roster_sync():
                 session, context, use_differences=bool(context.differences_url), runtime=rt
             )
         except (PlatformServiceError, ServiceNotGranted) as exc:
-            notice = f"The roster could not be loaded: {exc.message}"
+            failure = exc.message
+            notice = f"The roster could not be loaded: {failure}"
     with write_transaction(_sessions()) as session:
         launch = launches.open_launch_token(session, request.form.get("lt"), now)
         if fetched is not None and launch.context_pk is not None:
@@ -465,6 +466,15 @@ def roster_sync():
                 + (" changed" if result.used_differences else "")
                 + f", {result.people_created} new people."
             )
+        rosters.log_sync(
+            session,
+            launch.store_id,
+            launch.registration_id,
+            launch.context_pk,
+            now,
+            members=len(fetched.members) if fetched is not None else 0,
+            failure=failure,
+        )
         return _landing(session, launch, now, notice=notice)
 
 

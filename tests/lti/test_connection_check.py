@@ -20,7 +20,7 @@ from lti.models import Registration, ResourceLink
 from objectives.accounts import create_account
 from tests.conftest import XapiClient, make_credential
 from tests.lti.harness import ACTIVITY, Harness, place
-from tests.lti.platform import INSTRUCTOR, LEARNER, LmsPlatform, User
+from tests.lti.platform import INSTRUCTOR, LEARNER, LmsPlatform, User, form_of
 from tests.lti.support import serve, serve_tool
 from tests.support.worker import drain
 
@@ -246,3 +246,18 @@ def test_only_the_stores_admins_open_it_or_press_its_buttons(site):
 
     client, page = page_of(site)
     assert "Test the grade service" in page and "Test the roster service" in page
+
+
+def test_the_roster_log_keeps_each_load_and_what_the_lms_answered(site):
+    session, page, _ = site.launch("u2")
+    action, fields = form_of(page.text, "/lti/roster/sync")
+    loaded = session.post(site.tool + action, data=fields, timeout=10)
+    assert "Roster loaded: 2 members" in loaded.text
+    site.lms.granted = set(ags.SCOPES)  # the roster service is switched off in the LMS
+    site.runtime.tokens = type(site.runtime.tokens)()
+    refused = session.post(site.tool + action, data=fields, timeout=10)
+    assert "The roster could not be loaded" in refused.text
+    words = text(page_of(site)[1])
+    assert "Secure Software failed the LMS refused Learnloop an access token" in words
+    assert "OAuth error invalid_scope" in words
+    assert "Secure Software loaded 2 members" in words

@@ -22,6 +22,24 @@ class Strict(Schema):
         unknown = RAISE
 
 
+class JsonNumber(fields.Float):
+    """A JSON number: not ``"0.5"`` nor ``true``, which marshmallow's Float reads as numbers."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class JsonBoolean(fields.Boolean):
+    """``true`` or ``false``: not ``"true"``, ``1`` or ``"yes"``, which marshmallow's reads."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 def _iri(value: str) -> None:
     if not is_iri(value):
         raise ValidationError("must be an IRI")
@@ -42,10 +60,10 @@ class CriterionSchema(Strict):
     count = fields.String(
         load_default="statements", validate=validate.OneOf(("statements", "activities"))
     )
-    min_score = fields.Float(load_default=None, validate=validate.Range(min=-1, max=1))
-    success = fields.Boolean(load_default=None)
-    completion = fields.Boolean(load_default=None)
-    with_response = fields.Boolean(load_default=False)
+    min_score = JsonNumber(load_default=None, validate=validate.Range(min=-1, max=1))
+    success = JsonBoolean(load_default=None)
+    completion = JsonBoolean(load_default=None)
+    with_response = JsonBoolean(load_default=False)
     window_start = fields.DateTime(load_default=None)
     window_end = fields.DateTime(load_default=None)
     label = fields.String(load_default="", validate=validate.Length(max=300))
@@ -109,13 +127,13 @@ class ObjectiveSchema(ObjectiveFields):
     """An objective attached to a review; or built from a template (then only overrides)."""
 
     due_on = fields.Date(load_default=None)
-    weight = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=100))
+    weight = JsonNumber(load_default=1.0, validate=validate.Range(min=0, max=100))
 
 
 class ObjectiveFromTemplateSchema(Strict):
     template_id = Id(required=True)
     due_on = fields.Date(load_default=None)
-    weight = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=100))
+    weight = JsonNumber(load_default=1.0, validate=validate.Range(min=0, max=100))
 
 
 class CycleSchema(Strict):

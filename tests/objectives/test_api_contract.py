@@ -58,6 +58,12 @@ def test_the_served_document_is_the_document(org):
         {"title": "t", "criteria": [{**CRITERION, "min_count": 2.0}]},
         {"title": "t", "criteria": [{**CRITERION, "min_count": "2"}]},
         {"title": "t", "criteria": [{**CRITERION, "unknown": 1}]},
+        {"title": "t", "criteria": [{**CRITERION, "min_score": "0.5"}]},  # a string
+        {"title": "t", "criteria": [{**CRITERION, "success": "true"}]},
+        {"title": "t", "criteria": [{**CRITERION, "success": 1}]},
+        {"title": "t", "criteria": [{**CRITERION, "with_response": "yes"}]},
+        {"title": "t", "weight": "5", "criteria": [CRITERION]},
+        {"title": "t", "weight": True, "criteria": [CRITERION]},
         {"template_id": 1.0},
         {"template_id": "1"},
         {"template_id": MAX_ID + 1},
@@ -77,6 +83,11 @@ def test_an_objective_the_document_calls_invalid_is_refused(org, body):
         {"title": "t", "criteria": [CRITERION]},
         {"title": "t", "rule": "k_of_n", "k": 1, "criteria": [CRITERION, CRITERION]},
         {"title": "t", "criteria": [{"parent_ids": ["http://example.com/trail"], "min_count": 2}]},
+        {
+            "title": "t",
+            "weight": 2.5,
+            "criteria": [{**CRITERION, "min_score": 0.8, "success": True, "with_response": False}],
+        },
     ],
 )
 def test_an_objective_the_document_calls_valid_is_created(org, body):

@@ -64,8 +64,9 @@ class CriterionSchema(Strict):
     success = JsonBoolean(load_default=None)
     completion = JsonBoolean(load_default=None)
     with_response = JsonBoolean(load_default=False)
-    window_start = fields.DateTime(load_default=None)
-    window_end = fields.DateTime(load_default=None)
+    # RFC 3339 with an offset, as the document says (not a bare date, not a local time).
+    window_start = fields.AwareDateTime(load_default=None)
+    window_end = fields.AwareDateTime(load_default=None)
     label = fields.String(load_default="", validate=validate.Length(max=300))
 
     @validates_schema

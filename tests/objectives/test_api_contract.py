@@ -62,6 +62,8 @@ def test_the_served_document_is_the_document(org):
         {"title": "t", "criteria": [{**CRITERION, "success": "true"}]},
         {"title": "t", "criteria": [{**CRITERION, "success": 1}]},
         {"title": "t", "criteria": [{**CRITERION, "with_response": "yes"}]},
+        {"title": "t", "criteria": [{**CRITERION, "window_start": "2026-01-01"}]},
+        {"title": "t", "criteria": [{**CRITERION, "window_end": "2026-01-01T00:00:00"}]},
         {"title": "t", "weight": "5", "criteria": [CRITERION]},
         {"title": "t", "weight": True, "criteria": [CRITERION]},
         {"template_id": 1.0},
@@ -87,6 +89,16 @@ def test_an_objective_the_document_calls_invalid_is_refused(org, body):
             "title": "t",
             "weight": 2.5,
             "criteria": [{**CRITERION, "min_score": 0.8, "success": True, "with_response": False}],
+        },
+        {
+            "title": "t",
+            "criteria": [
+                {
+                    **CRITERION,
+                    "window_start": "2026-01-01T00:00:00Z",
+                    "window_end": "2026-02-01T00:00:00+01:00",
+                }
+            ],
         },
     ],
 )

@@ -6,6 +6,8 @@ defect, like every other error of Learnloop.
 
 from __future__ import annotations
 
+import re
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.fields import Id, is_iri
@@ -38,6 +40,18 @@ class JsonBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+_FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class JsonDate(fields.Date):
+    """A full-date, ``2026-01-31`` (RFC 3339): not ``20260131`` nor ``2026-W05-6``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not (isinstance(value, str) and _FULL_DATE.fullmatch(value)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def _iri(value: str) -> None:
@@ -127,20 +141,20 @@ class TemplateSchema(ObjectiveFields):
 class ObjectiveSchema(ObjectiveFields):
     """An objective attached to a review; or built from a template (then only overrides)."""
 
-    due_on = fields.Date(load_default=None)
+    due_on = JsonDate(load_default=None)
     weight = JsonNumber(load_default=1.0, validate=validate.Range(min=0, max=100))
 
 
 class ObjectiveFromTemplateSchema(Strict):
     template_id = Id(required=True)
-    due_on = fields.Date(load_default=None)
+    due_on = JsonDate(load_default=None)
     weight = JsonNumber(load_default=1.0, validate=validate.Range(min=0, max=100))
 
 
 class CycleSchema(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
+    starts_on = JsonDate(required=True)
+    ends_on = JsonDate(required=True)
 
     @validates_schema
     def _order(self, data, **kwargs):
@@ -183,6 +197,6 @@ class TokenRequestSchema(Strict):
 
 
 class RecordQuerySchema(Strict):
-    since = fields.Date(load_default=None)
-    until = fields.Date(load_default=None)
+    since = JsonDate(load_default=None)
+    until = JsonDate(load_default=None)
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))

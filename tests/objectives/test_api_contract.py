@@ -108,6 +108,21 @@ def test_an_objective_the_document_calls_valid_is_created(org, body):
     assert response.status_code == 201, response.get_json()
 
 
+@pytest.mark.parametrize(
+    "starts_on, ends_on",
+    [("20260101", "2026-06-30"), ("2026-01-01", "2026-W26-1"), ("2026-01-01", "2026-6-30")],
+)
+def test_a_cycle_takes_dates_as_the_document_writes_them(org, starts_on, ends_on):
+    # Python's date parser also reads 20260101 and week dates; the document says YYYY-MM-DD.
+    body = {"name": "H1", "starts_on": starts_on, "ends_on": ends_on}
+    response = org.client("admin").post("/cycles", json=body)
+    assert response.status_code == 400
+    record = org.client("admin").get(
+        f"/people/{org.people['ann']}/record", query_string={"since": starts_on}
+    )
+    assert record.status_code == (400 if starts_on != "2026-01-01" else 200)
+
+
 @pytest.mark.parametrize("body", ["store", ["store"], 1, None, True])
 def test_a_sign_in_body_that_is_not_an_object_is_a_400(org, body):
     # It was a 500: the route called .get on whatever JSON it was given.

@@ -55,7 +55,7 @@ def find_store(session: Session, name: str) -> Store:
     """The store called ``name``; NotFound if there is none (connectors never create stores)."""
     store = session.scalar(select(Store).where(Store.name == name))
     if store is None:
-        raise NotFound(f"no store named {name!r}; create it with learnloop credentials create")
+        raise NotFound(f"no store named {name!r}; create it with: learnloop stores create {name}")
     return store
 
 

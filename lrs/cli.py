@@ -11,8 +11,11 @@ def credentials() -> None:
 
 
 @credentials.command("create")
+@click.option("--store", "store_name", required=True, help="Store (tenant) name.")
 @click.option(
-    "--store", "store_name", required=True, help="Store (tenant) name; created if missing."
+    "--new-store",
+    is_flag=True,
+    help="Create the store if it does not exist (without it, an unknown store is an error).",
 )
 @click.option(
     "--scope", "scopes", multiple=True, help="xAPI scope; repeat for several. Default: all."
@@ -20,9 +23,9 @@ def credentials() -> None:
 @click.option("--key", default=None, help="Key to use (default: random).")
 @click.option("--secret", default=None, help="Secret to use (default: random).")
 @click.option("--label", default="", help="A name for the credential, shown as the authority name.")
-def credentials_create(store_name, scopes, key, secret, label) -> None:
+def credentials_create(store_name, new_store, scopes, key, secret, label) -> None:
     """Create a credential in a store and print its key and secret (shown only now)."""
-    from lrs.auth import create_credential
+    from lrs.auth import create_credential, require_store
     from lrs.db import write_transaction
     from lrs.errors import LrsError
     from lrs.runtime import for_command
@@ -30,6 +33,8 @@ def credentials_create(store_name, scopes, key, secret, label) -> None:
     runtime = for_command()
     try:
         with write_transaction(runtime.sessions) as session:
+            if not new_store:
+                require_store(session, store_name)  # a typo must not start an empty store
             credential, plain = create_credential(
                 session,
                 store_name,

@@ -51,6 +51,7 @@ def test_migrate_create_credential_serve_and_post(database_url, tmp_path):
             "create",
             "--store",
             "cli-store",
+            "--new-store",
             "--scope",
             "statements/write",
             "--scope",
@@ -125,6 +126,20 @@ def test_migrate_create_credential_serve_and_post(database_url, tmp_path):
 def test_unknown_scope_is_refused_with_the_list(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     run(["db", "upgrade"], url)
-    result = run(["credentials", "create", "--store", "s", "--scope", "everything"], url)
+    result = run(
+        ["credentials", "create", "--store", "s", "--new-store", "--scope", "everything"], url
+    )
     assert result.returncode != 0
     assert "statements/write" in result.stderr
+
+
+def test_a_credential_for_an_unknown_store_is_refused_unless_asked_to_create_it(tmp_path):
+    """Issue 14: "Unknown store → a clear error (never created silently)"."""
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    run(["db", "upgrade"], url)
+    assert run(["credentials", "create", "--store", "acme", "--new-store"], url).returncode == 0
+    typo = run(["credentials", "create", "--store", "acmee"], url)
+    assert typo.returncode != 0
+    assert "no organisation (store) called 'acmee'; there are: acme" in typo.stderr
+    assert "Traceback" not in typo.stderr
+    assert "acmee" not in run(["stores", "list"], url).stdout

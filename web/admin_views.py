@@ -160,6 +160,8 @@ def lti_register():
         key_set_url=form.get("key_set_url", "").strip(),
         deployment_ids=[d.strip() for d in form.get("deployment_ids", "").split(",") if d.strip()],
         name=form.get("name", "").strip(),
+        # Brightspace names its token endpoint's audience apart from the token URL.
+        auth_audience=form.get("auth_audience", "").strip() or None,
     )
     try:
         if not all(
@@ -172,7 +174,7 @@ def lti_register():
                 data.deployment_ids,
             )
         ):
-            raise LrsError("every field but the name is required")
+            raise LrsError("every field but the name and the audience is required")
         lti_registrations.check_registration_urls(data, runtime())
         with write_transaction(lrs_runtime().sessions) as db:
             viewer = signed_in_admin(db)

@@ -273,6 +273,7 @@ def start_server(
             "create",
             "--store",
             "bench",
+            "--new-store",
             "--key",
             key,
             "--secret",

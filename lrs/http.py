@@ -47,7 +47,9 @@ def error_response(error: LrsError) -> Response:
     response = jsonify(body)
     response.status_code = error.status
     if error.status == 401:
-        response.headers["WWW-Authenticate"] = 'Basic realm="Learnloop xAPI"'
+        response.headers["WWW-Authenticate"] = getattr(
+            error, "challenge", 'Basic realm="Learnloop xAPI"'
+        )
     if getattr(error, "retry_after", None):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

@@ -9,6 +9,8 @@ class NotSignedIn(Unauthorized):
     """No valid API token or session."""
 
     code = "not_signed_in"
+    #: /api takes bearer tokens (RFC 6750), not the LRS's Basic credentials.
+    challenge = 'Bearer realm="Learnloop API"'
 
 
 class NotAllowed(Forbidden):

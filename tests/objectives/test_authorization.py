@@ -238,3 +238,15 @@ def test_openapi_document_lists_the_routes(org):
     assert document["openapi"].startswith("3.")
     assert "/api/reviews/{review_id}/objectives" in document["paths"]
     assert "Criterion" in document["components"]["schemas"]
+
+
+def test_api_asks_for_a_bearer_token_not_basic_credentials(org):
+    """/api takes bearer tokens (RFC 6750 §3): its 401 challenges Bearer, while /xapi keeps
+    Basic."""
+    answer = org.app.test_client().get("/api/me")
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer ")
+    xapi = org.app.test_client().get(
+        "/xapi/statements", headers={"X-Experience-API-Version": "2.0.0"}
+    )
+    assert xapi.status_code == 401 and xapi.headers["WWW-Authenticate"].startswith("Basic ")

@@ -588,32 +588,48 @@ def list_users(
     expression = _parse_filter(ScimUserModel, filter_text)
     start, size = _page(start_index, count)
     query = select(ScimUser).where(ScimUser.store_id == store_id).order_by(ScimUser.id)
-    simple = (
-        _simple_equality(
-            expression,
-            {
-                "username": ScimUser.user_name,
-                "externalid": ScimUser.external_id,
-                "id": ScimUser.scim_id,
-            },
-        )
-        if expression is not None
-        else None
+    return _listing(
+        session,
+        query,
+        expression,
+        {
+            "username": ScimUser.user_name,
+            "externalid": ScimUser.external_id,
+            "id": ScimUser.scim_id,
+        },
+        # userName is stored lower-cased (caseExact false)
+        lambda column, value: (
+            column == (value.strip().lower() if column is ScimUser.user_name else value)
+        ),
+        lambda rows: _users(session, rows, base),
+        start,
+        size,
     )
+
+
+def _listing(
+    session: Session,
+    query: Any,
+    expression: Any,
+    columns: dict[str, Any],
+    equals: Any,
+    build: Any,
+    start: int,
+    size: int,
+) -> tuple[int, int, list[Any]]:
+    """A page of GET /Users or /Groups.
+
+    A plain ``eq`` on one of ``columns`` runs in SQL (``equals`` makes its condition); any other
+    filter is evaluated on the built resources.
+    """
+    simple = _simple_equality(expression, columns) if expression is not None else None
     if expression is None or simple is not None:
         if simple is not None:
-            column, value = simple
-            query = query.where(
-                column == (value.strip().lower() if column is ScimUser.user_name else value)
-            )
+            query = query.where(equals(*simple))
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = list(session.scalars(query.offset(start - 1).limit(size))) if size else []
-        return total, start, _users(session, rows, base)
-    matching = [
-        user
-        for user in _in_chunks(session, query, lambda rows: _users(session, rows, base))
-        if expression.match(user)
-    ]
+        return total, start, build(rows)
+    matching = [item for item in _in_chunks(session, query, build) if expression.match(item)]
     return len(matching), start, matching[start - 1 : start - 1 + size]
 
 
@@ -858,31 +874,22 @@ def list_groups(
     expression = _parse_filter(ScimGroupModel, filter_text)
     start, size = _page(start_index, count)
     query = select(ScimGroup).where(ScimGroup.store_id == store_id).order_by(ScimGroup.id)
-    simple = (
-        _simple_equality(
-            expression,
-            {
-                "displayname": ScimGroup.display_name,
-                "externalid": ScimGroup.external_id,
-                "id": ScimGroup.scim_id,
-            },
-        )
-        if expression is not None
-        else None
+    return _listing(
+        session,
+        query,
+        expression,
+        {
+            "displayname": ScimGroup.display_name,
+            "externalid": ScimGroup.external_id,
+            "id": ScimGroup.scim_id,
+        },
+        # displayName is caseExact false
+        lambda column, value: (
+            func.lower(column) == value.lower()
+            if column is ScimGroup.display_name
+            else column == value
+        ),
+        lambda rows: _groups(session, rows, base),
+        start,
+        size,
     )
-    if expression is None or simple is not None:
-        if simple is not None:
-            column, value = simple
-            if column is ScimGroup.display_name:  # caseExact false
-                query = query.where(func.lower(column) == value.lower())
-            else:
-                query = query.where(column == value)
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(session.scalars(query.offset(start - 1).limit(size))) if size else []
-        return total, start, _groups(session, rows, base)
-    matching = [
-        group
-        for group in _in_chunks(session, query, lambda rows: _groups(session, rows, base))
-        if expression.match(group)
-    ]
-    return len(matching), start, matching[start - 1 : start - 1 + size]

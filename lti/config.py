@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
-from lrs.errors import ConfigError
-from lrs.outbound import (
-    LOOPBACK_NETWORKS,
-    Limits,
-    OutboundGuard,
-    Resolver,
-    parse_networks,
-    system_resolver,
-)
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+from lrs.settings import OutboundSettings, from_env
 
 
 @dataclass(frozen=True)
-class LtiConfig:
+class LtiConfig(OutboundSettings):
     """Everything the LTI tool can be configured with (see the README's LTI section)."""
 
     #: Allow platforms on loopback (``127.0.0.0/8``, ``::1``), over http too: the test
@@ -61,52 +49,4 @@ class LtiConfig:
 
         Raises ConfigError naming the variable (never its value) when a value does not parse.
         """
-        environ = dict(os.environ if environ is None else environ)
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            name = "LEARNLOOP_LTI_" + f.name.upper()
-            raw = environ.get(name)
-            if raw is None:
-                continue
-            default = getattr(cls, f.name)
-            try:
-                if isinstance(default, bool):
-                    lowered = raw.strip().lower()
-                    if lowered not in _TRUE | _FALSE:
-                        raise ValueError
-                    values[f.name] = lowered in _TRUE
-                else:
-                    values[f.name] = type(default)(raw)
-            except ValueError:
-                raise ConfigError(f"{name} must be a {type(default).__name__}") from None
-        config = replace(replace(cls(), **values), **overrides)
-        for f in fields(cls):
-            value = getattr(config, f.name)
-            if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
-                raise ConfigError(f"LEARNLOOP_LTI_{f.name.upper()} must be positive")
-        try:
-            parse_networks(config.allowed_networks)
-        except ValueError:
-            raise ConfigError(
-                "LEARNLOOP_LTI_ALLOWED_NETWORKS must list IP addresses or networks, "
-                "e.g. 10.2.0.0/16"
-            ) from None
-        return config
-
-    def outbound_guard(self, resolver: Resolver = system_resolver) -> OutboundGuard:
-        """The guard of every call to a platform (``lrs.outbound``), from these settings."""
-        loopback = LOOPBACK_NETWORKS if self.allow_http_loopback else ()
-        return OutboundGuard(
-            allowed_networks=parse_networks(self.allowed_networks),
-            http_networks=loopback,
-            resolver=resolver,
-        )
-
-    def limits(self) -> Limits:
-        """Time and size limits of one call to a platform."""
-        return Limits(
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            total_timeout=self.total_timeout,
-            max_response_bytes=self.max_response_bytes,
-        )
+        return from_env(cls, "LEARNLOOP_LTI_", environ, overrides)

@@ -104,6 +104,16 @@ class Throttle:
         personal = [n for n in names if n.startswith("who+address:")]
         if not personal:
             return
+        with read_transaction(self.sessions) as session:  # usually none: no write lock then
+            personal = list(
+                run(
+                    session,
+                    f"SELECT name FROM auth_failures WHERE name IN ({marks(len(personal))})",
+                    personal,
+                ).scalars()
+            )
+        if not personal:
+            return
         with write_transaction(self.sessions) as session:
             run(
                 session,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from lrs import queue
+from lrs import metrics, queue
 from lrs.runtime import lrs_runtime
 
 log = logging.getLogger("learnloop.worker")
@@ -56,19 +56,22 @@ class Worker:
             )
             if job is None:
                 return False
+            started = time.perf_counter()
             try:
                 self.handlers[job.kind](job)
             except queue.JobFailed as failure:
-                self._retry(runtime, job, failure.message, failure.permanent)
+                result = self._retry(runtime, job, failure.message, failure.permanent)
             except Exception as error:  # a bug or an outage: keep the job, say what happened
                 log.exception("job %s (%s) raised", job.id, job.kind)
-                self._retry(runtime, job, f"internal error: {type(error).__name__}", False)
+                result = self._retry(runtime, job, f"internal error: {type(error).__name__}", False)
             else:
                 queue.finish(runtime.sessions, job)
                 log.debug("job %s (%s) done", job.id, job.kind)
+                result = "done"
+            _count(job.kind, RESULTS.get(result, result), time.perf_counter() - started)
             return True
 
-    def _retry(self, runtime, job: queue.ClaimedJob, message: str, permanent: bool) -> None:
+    def _retry(self, runtime, job: queue.ClaimedJob, message: str, permanent: bool) -> str:
         state = queue.retry(
             runtime.sessions,
             job,
@@ -81,6 +84,7 @@ class Worker:
         log.warning(
             "job %s (%s) attempt %s: %s -> %s", job.id, job.kind, job.attempts, message, state
         )
+        return state
 
     def drain(self, limit: int = 1_000_000) -> int:
         """Run due jobs until none is left (or ``limit``); returns how many ran."""
@@ -105,6 +109,18 @@ class Worker:
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+#: A job's end as the ``learnloop_queue_jobs_run_total`` metric names it.
+RESULTS = {"pending": "retried"}
+
+
+def _count(kind: str, result: str, seconds: float) -> None:
+    def count(m) -> None:
+        m.jobs.labels(kind, result).inc()
+        m.job_seconds.labels(kind).observe(seconds)
+
+    metrics.safely(count)
 
 
 def wait_until_idle(app: Flask, timeout: float = 10.0, horizon_ms: int = 1_000) -> bool:

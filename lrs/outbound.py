@@ -44,6 +44,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
+from lrs import metrics
 from lrs.errors import FieldError, OutboundFailed, UnsafeUrl
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -520,8 +521,40 @@ def send(
     when the URL or any address of its host is refused (before anything is sent), and
     OutboundFailed when the peer cannot be reached, answers too slowly (one read longer than
     ``read_timeout``, or the whole call longer than ``total_timeout``) or too much. Redirects
-    are not followed: a redirect could lead where the guard was not asked.
+    are not followed: a redirect could lead where the guard was not asked. Every call is
+    counted by its result (``learnloop_outbound_requests_total``).
     """
+    try:
+        reply = _send(guard, limits, method, url, name=name, headers=headers, data=data)
+    except UnsafeUrl:
+        metrics.count_outbound("refused")
+        raise
+    except OutboundFailed as failure:
+        metrics.count_outbound(_failure_result(failure))
+        raise
+    metrics.count_outbound(f"{reply.status // 100}xx")
+    return reply
+
+
+def _failure_result(failure: OutboundFailed) -> str:
+    """The metric's result of a failed call, from the messages ``_send`` raises."""
+    if "larger than" in failure.message:
+        return "too_large"
+    if "did not answer" in failure.message:
+        return "timeout"
+    return "unreachable"
+
+
+def _send(
+    guard: OutboundGuard,
+    limits: Limits,
+    method: str,
+    url: str,
+    *,
+    name: str,
+    headers: dict[str, str] | None,
+    data: bytes | dict[str, str] | None,
+) -> Reply:
     guard.target(url, name)
     deadline = Deadline(limits.total_timeout)
     session = requests.Session()

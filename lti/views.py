@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 
+from lrs import metrics
 from lrs.api import source_principal
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import LrsError
@@ -135,6 +136,8 @@ def _lti_error(error: LrsError):
     level = logging.WARNING if error.status >= 500 else logging.INFO
     log.log(level, "lti %s %s rejected: %s: %s", request.method, request.path, error.code,
             error.message)  # fmt: skip
+    if request.endpoint == "lti.launch":
+        metrics.count_lti_launch(error.code)
     if _wants_json():
         return error_response(error)
     # An error page has no actions, so any LMS may frame it: the user then reads the reason
@@ -237,6 +240,7 @@ def launch():
         )
     g.lti_frame_origins = bound.frame_origins
     if bound.needs_storage_check:
+        metrics.count_lti_launch("storage_check")
         return _page(
             "lti/storage_launch.html",
             frame_origins=bound.frame_origins,
@@ -271,6 +275,7 @@ def launch():
             hook(session, record)
         response = _landing(session, record, now)
     log.info("lti launch %s: %s for %s", record.id, message.message_type, bound.issuer)
+    metrics.count_lti_launch("ok")
     response.delete_cookie(
         cookie_name, path=STATE_COOKIE_PATH, secure=True, httponly=True, samesite="None",
         partitioned=True,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lrs import queue
+from lrs import metrics, queue
 from lrs.auth import Principal
 from lrs.core import jsontext
 from lrs.core.attachments import AttachmentData
@@ -145,6 +145,7 @@ def store_prepared(
     if fresh:
         _insert(session, store_id, batch, fresh, stored_ms, stored)
         queue.statements_stored(session, store_id, stored_ms)
+        metrics.count_statements_after_commit(session, len(fresh), principal)
         if principal.allows("define"):
             canonical.merge_definitions(
                 session, store_id, [batch.statements[i] for i in fresh], seen_definitions

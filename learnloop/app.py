@@ -10,7 +10,7 @@ from connectors.views import connectors_bp
 from directory.scim.views import scim
 from directory.sign_in.config import OidcConfig
 from directory.sign_in.oidc import install as install_sign_in
-from learnloop import errors
+from learnloop import errors, health, metrics, observe
 from learnloop.config import Config
 from learnloop.proxies import TrustedProxies, parse_networks
 from learnloop.services import build_services
@@ -34,6 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the Learnloop app. ``overrides`` replace ``Config`` fields (tests use this)."""
     config = Config.from_env(**(overrides or {}))
     app = Flask("learnloop", static_folder=None)
+    observe.install(app)  # first: its clock starts before, and its access line ends after, all
     inputs.install(app)  # the strict JSON reader, bounded ids, no NUL: before any blueprint
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     services = build_services(config)
@@ -57,6 +58,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for blueprint in (xapi, lti, lti_admin, connectors_bp, api, pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(scim)  # /scim/v2: provisioning by the identity provider
+    health.install(app)  # /health/live, /health/ready (LEARNLOOP_READY_MAX_LAG_SECONDS)
+    metrics.install(app)  # /metrics (loopback, or LEARNLOOP_METRICS_TOKEN)
     app.extensions[TASKS] = {
         queue.STATEMENTS: objective_tasks.on_statements,
         queue.PERSON: objective_tasks.on_person,

@@ -3,7 +3,9 @@
 Errors a client can fix are ``LrsError``s and Werkzeug's HTTP exceptions; their handlers
 (``lrs.http``, ``web.blueprint``) render them. Everything else lands here: the answer is a JSON
 500 (a page for the pages) that names only a request id, the same id is in ``X-Request-Id``
-and in the one log record, with the traceback, the method and the path. The record never holds
+and in the one log record, with the traceback, the method and the path (secrets in it
+redacted). Every other answer carries its ``X-Request-Id`` too (``learnloop.observe``), and
+the request's access line the same id. The record never holds
 the body, the query string or the Authorization header; SQL parameters are kept out of database
 errors by the engine (``lrs.db``).
 """
@@ -16,6 +18,8 @@ import uuid
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from learnloop.logs import logged_path
 
 log = logging.getLogger("learnloop.errors")
 
@@ -73,7 +77,7 @@ def install(app: Flask) -> None:
             "unexpected %s on %s %s, request %s",
             type(error).__name__,
             request.method,
-            request.path,
+            logged_path(),
             rid,
             exc_info=error,
         )

@@ -20,6 +20,7 @@ from connectors.common import Event, Mapped, WebhookRequest, account_agent
 from connectors.crypto import SecretBox, new_secret
 from connectors.errors import ConnectorNotFound, RowRejected, SecretsUnavailable
 from connectors.models import Connector, Delivery
+from lrs import audit
 from lrs.api import source_principal, write_statements
 from lrs.auth import Principal
 from lrs.core.agents import ifi_string
@@ -84,7 +85,18 @@ def create_connector(
     if signing_token:
         connector.signing_token = box.seal(signing_token, _context(connector) + ":signing")
     session.flush()
+    audit.record(
+        session,
+        "connector.created",
+        store_id=store_id,
+        target=_target(connector),
+        details={"kind": kind, "label": label, "signed_by_gitlab": bool(signing_token)},
+    )
     return connector, secret
+
+
+def _target(connector: Connector) -> audit.Target:
+    return audit.Target("connector", connector.id, connector.label or connector.kind)
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,13 @@ def list_connectors(session: Session, store_id: int) -> list[Connector]:
 def delete_connector(session: Session, store_id: int, connector_id: int) -> None:
     """Delete a connector and its delivery records; its statements stay in the store."""
     connector = get_connector(session, connector_id, store_id=store_id)
+    audit.record(
+        session,
+        "connector.deleted",
+        store_id=store_id,
+        target=_target(connector),
+        details={"kind": connector.kind},
+    )
     session.execute(delete(Delivery).where(Delivery.connector_id == connector.id))
     session.delete(connector)
     session.flush()
@@ -144,6 +163,7 @@ def rotate_secret(session: Session, store_id: int, connector_id: int, box: Secre
     secret = new_secret()
     connector.secret = box.seal(secret, _context(connector))
     session.flush()
+    audit.record(session, "connector.secret_rotated", store_id=store_id, target=_target(connector))
     return secret
 
 
@@ -177,6 +197,13 @@ def reseal_secrets(session: Session, old: SecretBox, new: SecretBox) -> tuple[in
         for name, secret, context in opened:
             setattr(connector, name, new.seal(secret, context))
     session.flush()
+    audit.record(
+        session,
+        "connector.resealed",
+        store_id=None,  # under a new instance secret: every organisation's connectors
+        target=audit.Target("connector", "", "every connector"),
+        details={"resealed": len(changes), "kept": kept},
+    )
     return len(changes), kept
 
 

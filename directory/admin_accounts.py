@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from directory.models import AccountLink
 from directory.people import clean_email, person_by_email
+from lrs import audit
 from lrs.auth import hash_secret
 from lrs.errors import BadRequest, Conflict, NotFound
 from lrs.people.models import Person
-from objectives.accounts import Viewer, create_account, end_sessions
+from objectives.accounts import Viewer, account_target, create_account, end_sessions
 from objectives.errors import Hidden, NotAllowed
 from objectives.models import Account
 
@@ -151,9 +152,25 @@ def invite(
     if person.deactivated_at is not None:
         raise BadRequest(f"email: {person.name} is deactivated; reactivate them first")
     account = create_account(
-        session, viewer.store_id, email, None, person_id=person.id, is_admin=is_admin
+        session,
+        viewer.store_id,
+        email,
+        None,
+        person_id=person.id,
+        is_admin=is_admin,
+        audit_action="account.invited",
     )
     return account, _new_link(session, account, "invite", now)
+
+
+def _audit(session: Session, action: str, account: Account, **details) -> None:
+    audit.record(
+        session,
+        action,
+        store_id=account.store_id,
+        target=account_target(account),
+        details=details or None,
+    )
 
 
 def reset_password(
@@ -163,7 +180,9 @@ def reset_password(
     account = get_account(session, viewer, account_id)
     account.password_hash = None
     end_sessions(session, account)
-    return account, _new_link(session, account, "reset", now)
+    link = _new_link(session, account, "reset", now)
+    _audit(session, "account.password_reset", account)
+    return account, link
 
 
 def set_password(session: Session, viewer: Viewer, account_id: int, password: str) -> Account:
@@ -174,6 +193,7 @@ def set_password(session: Session, viewer: Viewer, account_id: int, password: st
     account.password_hash = hash_secret(password)
     end_sessions(session, account)
     session.flush()
+    _audit(session, "account.password_set", account)
     return account
 
 
@@ -184,6 +204,7 @@ def disable(session: Session, viewer: Viewer, account_id: int, now: dt.datetime)
         raise BadRequest("you cannot disable your own account")
     if account.disabled_at is None:
         account.disabled_at = now
+        _audit(session, "account.disabled", account)
     end_sessions(session, account)
     session.flush()
     return account
@@ -191,7 +212,9 @@ def disable(session: Session, viewer: Viewer, account_id: int, now: dt.datetime)
 
 def enable(session: Session, viewer: Viewer, account_id: int) -> Account:
     account = get_account(session, viewer, account_id)
-    account.disabled_at = None
+    if account.disabled_at is not None:
+        account.disabled_at = None
+        _audit(session, "account.enabled", account)
     session.flush()
     return account
 
@@ -204,6 +227,7 @@ def set_admin(session: Session, viewer: Viewer, account_id: int, is_admin: bool)
     if account.is_admin != is_admin:
         account.is_admin = is_admin
         end_sessions(session, account)  # the role is read at sign-in by pages already open
+        _audit(session, "account.role_changed", account, admin=is_admin)
     session.flush()
     return account
 

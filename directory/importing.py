@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from connectors.services import identity_agent
 from directory.people import EMAIL, managers
+from lrs import audit
 from lrs.core.agents import ifi_string
 from lrs.errors import BadRequest, LrsError
 from lrs.people.models import Identity, Person
@@ -358,3 +359,10 @@ def apply_import(session: Session, viewer: Viewer, plan: ImportPlan) -> None:
         for kind, login, home in row.links:
             link_identity(session, store_id, person, identity_agent(kind, login, home), kind)
     session.flush()
+    audit.record(
+        session,
+        "people.imported",
+        store_id=store_id,
+        target=audit.Target("people", "", "CSV import"),
+        details=plan.counts(),
+    )

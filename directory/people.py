@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.services import identity_agent
+from lrs import audit
 from lrs.errors import BadRequest, Conflict
 from lrs.people.models import Person
 from lrs.people.services import find_person, identities, link_identity
@@ -135,6 +136,16 @@ def _unique_email(session: Session, store_id: int, email: str, person_id: int | 
         raise Conflict(f"email: {other.name or 'another person'} already has {email}")
 
 
+def _audit(session: Session, action: str, person: Person, **details) -> None:
+    audit.record(
+        session,
+        action,
+        store_id=person.store_id,
+        target=audit.Target("person", person.id, person.name or person.email or ""),
+        details=details or None,
+    )
+
+
 def create_person(
     session: Session, viewer: Viewer, name: str, email: str, manager_id: int | None = None
 ) -> Person:
@@ -151,7 +162,8 @@ def create_person(
     session.flush()
     link_identity(session, viewer.store_id, person, {"mbox": "mailto:" + email}, "manual")
     if manager_id is not None:
-        set_manager(session, viewer, person.id, manager_id)
+        _set_manager(session, viewer, person.id, manager_id)
+    _audit(session, "person.created", person, email=email, manager_id=manager_id)
     return person
 
 
@@ -165,11 +177,14 @@ def update_person(
         raise BadRequest("name: write the person's name")
     email = clean_email(email)
     _unique_email(session, viewer.store_id, email, person.id)
+    changed = {"name": name[:300]} if name[:300] != person.name else {}
     person.name = name[:300]
     if email != (person.email or "").lower():
-        person.email = email
+        person.email = changed["email"] = email
         link_identity(session, viewer.store_id, person, {"mbox": "mailto:" + email}, "manual")
     session.flush()
+    if changed:
+        _audit(session, "person.updated", person, **changed)
     return person
 
 
@@ -179,6 +194,13 @@ def set_manager(session: Session, viewer: Viewer, person_id: int, manager_id: in
     Managers may move their reports only inside their own team (to themselves or one of their
     reports); removing someone's manager, or picking anyone, is for admins.
     """
+    person = _set_manager(session, viewer, person_id, manager_id)
+    _audit(session, "person.manager_changed", person, manager_id=manager_id)
+
+
+def _set_manager(
+    session: Session, viewer: Viewer, person_id: int, manager_id: int | None
+) -> Person:
     person = manageable_person(session, viewer, person_id)
     if manager_id is None:
         if not viewer.is_admin:
@@ -187,7 +209,7 @@ def set_manager(session: Session, viewer: Viewer, person_id: int, manager_id: in
         if line is not None:
             session.delete(line)
             session.flush()
-        return
+        return person
     manager = session.get(Person, manager_id)
     if manager is None or manager.store_id != viewer.store_id:
         raise BadRequest("manager: pick a person of this organisation")
@@ -212,6 +234,7 @@ def set_manager(session: Session, viewer: Viewer, person_id: int, manager_id: in
     else:
         line.manager_id = manager.id
     session.flush()
+    return person
 
 
 def link(
@@ -229,6 +252,7 @@ def link(
             "home_page: an LMS account needs the LMS's address, e.g. https://lms.example.com"
         )
     link_identity(session, viewer.store_id, person, identity_agent(kind, login, home_page), kind)
+    _audit(session, "person.identity_linked", person, kind=kind, login=login)
 
 
 def deactivate(session: Session, viewer: Viewer, person_id: int, now: dt.datetime) -> Person:
@@ -244,6 +268,7 @@ def deactivate(session: Session, viewer: Viewer, person_id: int, now: dt.datetim
         raise BadRequest("you cannot deactivate yourself")
     if person.deactivated_at is None:
         person.deactivated_at = now
+        _audit(session, "person.deactivated", person)
     for account in session.scalars(select(Account).where(Account.person_id == person.id)):
         if account.disabled_at is None:
             account.disabled_at = now
@@ -256,7 +281,9 @@ def reactivate(session: Session, viewer: Viewer, person_id: int) -> Person:
     if not viewer.is_admin:
         raise NotAllowed("only admins reactivate people")
     person = manageable_person(session, viewer, person_id)
-    person.deactivated_at = None
+    if person.deactivated_at is not None:
+        person.deactivated_at = None
+        _audit(session, "person.reactivated", person)
     session.flush()
     return person
 

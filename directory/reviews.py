@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lrs import audit
 from lrs.errors import BadRequest, Conflict
 from lrs.people.models import Person
 from objectives import services as svc
@@ -75,15 +76,22 @@ def close_cycle(session: Session, viewer: Viewer, cycle_id: int, now: dt.datetim
     cycle = svc.get_cycle(session, viewer, cycle_id)
     if cycle.closed_at is None:
         cycle.closed_at = now
+        _audit(session, viewer, "cycle.closed", svc.audit_target(cycle))
     session.flush()
     return cycle
+
+
+def _audit(session: Session, viewer: Viewer, action: str, target: audit.Target, **details):
+    audit.record(session, action, store_id=viewer.store_id, target=target, details=details)
 
 
 def reopen_cycle(session: Session, viewer: Viewer, cycle_id: int) -> ReviewCycle:
     if not viewer.is_admin:
         raise NotAllowed("only admins reopen review cycles")
     cycle = svc.get_cycle(session, viewer, cycle_id)
-    cycle.closed_at = None
+    if cycle.closed_at is not None:
+        cycle.closed_at = None
+        _audit(session, viewer, "cycle.reopened", svc.audit_target(cycle))
     session.flush()
     return cycle
 
@@ -184,6 +192,7 @@ def update_template(
     template.k = data.get("k")
     template.criteria = svc.criteria_for_storage(data["criteria"])
     session.flush()
+    _audit(session, viewer, "template.changed", svc.audit_target(template))
     return template
 
 
@@ -192,6 +201,9 @@ def retire_template(
 ) -> ObjectiveTemplate:
     """Retire a template (``now``) or bring it back (None); its objectives stay."""
     template = managed_template(session, viewer, template_id)
+    if (template.retired_at is None) != (now is None):
+        action = "template.retired" if now is not None else "template.restored"
+        _audit(session, viewer, action, svc.audit_target(template))
     template.retired_at = now
     session.flush()
     return template
@@ -212,6 +224,14 @@ def grant_reviewer(session: Session, viewer: Viewer, review_id: int, person_id: 
     if session.get(ReviewGrant, (review.id, person.id)) is None:
         session.add(ReviewGrant(review_id=review.id, person_id=person.id))
         session.flush()
+        _audit(
+            session,
+            viewer,
+            "reviewer.granted",
+            svc.audit_target(review),
+            reviewer_id=person.id,
+            reviewer=person.name,
+        )
 
 
 def revoke_reviewer(session: Session, viewer: Viewer, review_id: int, person_id: int) -> None:
@@ -222,3 +242,4 @@ def revoke_reviewer(session: Session, viewer: Viewer, review_id: int, person_id:
     if grant is not None:
         session.delete(grant)
         session.flush()
+        _audit(session, viewer, "reviewer.revoked", svc.audit_target(review), reviewer_id=person_id)

@@ -9,6 +9,7 @@ per-process random key. The secret itself is never kept or logged.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -20,8 +21,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lrs import audit
 from lrs.core.statements import authority_key
-from lrs.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from lrs.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from lrs.models import Credential, Store
 from lrs.throttle import Throttle, counters
 
@@ -220,9 +222,30 @@ def require_store(session: Session, name: str) -> Store:
 def get_or_create_store(session: Session, name: str) -> Store:
     store = session.scalar(select(Store).where(Store.name == name))
     if store is None:
-        store = Store(name=name)
-        session.add(store)
-        session.flush()
+        store = _new_store(session, name)
+    return store
+
+
+def create_store(session: Session, name: str) -> Store:
+    """A new, empty organisation (store), with its ``store.created`` audit event.
+
+    BadRequest unless the name is one word of at most 200 characters; Conflict if it exists.
+    """
+    name = name.strip()
+    if not name or len(name) > 200 or any(c.isspace() for c in name):
+        raise BadRequest("a store name is one word of at most 200 characters")
+    if session.scalar(select(Store.id).where(Store.name == name)) is not None:
+        raise Conflict(f"the store {name!r} already exists")
+    return _new_store(session, name)
+
+
+def _new_store(session: Session, name: str) -> Store:
+    store = Store(name=name)
+    session.add(store)
+    session.flush()
+    audit.record(
+        session, "store.created", store_id=store.id, target=audit.Target("store", store.id, name)
+    )
     return store
 
 
@@ -263,4 +286,37 @@ def create_credential(
     )
     session.add(credential)
     session.flush()
+    audit.record(
+        session,
+        "credential.created",
+        store_id=store.id,
+        target=_credential_target(credential),
+        details={"scopes": scopes},
+    )
     return credential, secret
+
+
+def _credential_target(credential: Credential) -> audit.Target:
+    return audit.Target("credential", credential.key, credential.label or credential.key)
+
+
+def revoke_credential(
+    session: Session, store_id: int, credential_id: int, now: dt.datetime
+) -> Credential:
+    """Revoke a credential of the store (NotFound for another store's); revoking again is a no-op.
+
+    The caller drops remembered verifications after the commit (``Authenticator.forget``).
+    """
+    credential = session.get(Credential, credential_id)
+    if credential is None or credential.store_id != store_id:
+        raise NotFound(f"no credential {credential_id} in this store")
+    if credential.revoked_at is None:
+        credential.revoked_at = now
+        session.flush()
+        audit.record(
+            session,
+            "credential.revoked",
+            store_id=store_id,
+            target=_credential_target(credential),
+        )
+    return credential

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from lrs import audit
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import SecretsUnavailable
 from lrs.sealing import SecretBox, is_sealed
@@ -96,7 +97,15 @@ def rotate_keys(
         retired.append(key.kid)
     session.execute(delete(ToolKey).where(ToolKey.published_until_ms <= now_ms))
     session.flush()
-    return _new_key(session, now_ms, box), retired
+    key = _new_key(session, now_ms, box)
+    audit.record(
+        session,
+        "lti.key.rotated",
+        store_id=None,  # the tool's signing key serves every organisation
+        target=audit.Target("lti_tool_key", key.kid, key.kid),
+        details={"retired_kids": retired, "grace_seconds": grace_seconds},
+    )
+    return key, retired
 
 
 def sign_with_tool_key(
@@ -186,4 +195,11 @@ def reseal_keys(session: Session, old: SecretBox, new: SecretBox) -> tuple[int, 
     for key, plain in resealed:
         key.private_jwk = new.seal(plain, _context(key.kid))
     session.flush()
+    audit.record(
+        session,
+        "lti.key.resealed",
+        store_id=None,
+        target=audit.Target("lti_tool_key", "", "every LTI tool key"),
+        details={"resealed": len(resealed), "kept": kept},
+    )
     return len(resealed), kept

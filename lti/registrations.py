@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from lrs import audit
 from lrs.errors import Conflict, NotFound
 from lti import dynreg, grants
 from lti.errors import (
@@ -97,7 +98,23 @@ def create_registration(
             )
         )
     session.flush()
+    audit.record(
+        session,
+        "lti.registration.created",
+        store_id=store_id,
+        target=_target(registration),
+        details={
+            "source": source,
+            "issuer": data.issuer,
+            "client_id": data.client_id,
+            "deployment_ids": list(dict.fromkeys(data.deployment_ids)),
+        },
+    )
     return registration
+
+
+def _target(registration: Registration) -> audit.Target:
+    return audit.Target("lti_registration", registration.id, registration.name)
 
 
 def deployment_ids(session: Session, registration_id: int) -> list[str]:
@@ -148,10 +165,18 @@ def update_registration(
     session: Session, registration: Registration, changes: dict[str, Any]
 ) -> Registration:
     """Change URLs, audience, name or the whole deployment list of a registration."""
+    changed: dict[str, Any] = {}
     for name in ("name", "auth_login_url", "auth_token_url", "key_set_url", "auth_audience"):
         if name in changes:
-            setattr(registration, name, changes[name] or (None if name == "auth_audience" else ""))
+            value = changes[name] or (None if name == "auth_audience" else "")
+            if getattr(registration, name) != value:
+                changed[name] = value
+            setattr(registration, name, value)
     if "deployment_ids" in changes:
+        if list(dict.fromkeys(changes["deployment_ids"])) != deployment_ids(
+            session, registration.id
+        ):
+            changed["deployment_ids"] = list(dict.fromkeys(changes["deployment_ids"]))
         wanted = list(dict.fromkeys(changes["deployment_ids"]))
         session.execute(
             delete(Deployment).where(
@@ -170,10 +195,25 @@ def update_registration(
                     )
                 )
     session.flush()
+    if changed:
+        audit.record(
+            session,
+            "lti.registration.changed",
+            store_id=registration.store_id,
+            target=_target(registration),
+            details=changed,
+        )
     return registration
 
 
 def delete_registration(session: Session, registration: Registration) -> None:
+    audit.record(
+        session,
+        "lti.registration.deleted",
+        store_id=registration.store_id,
+        target=_target(registration),
+        details={"issuer": registration.issuer, "client_id": registration.client_id},
+    )
     session.delete(registration)
     session.flush()
 
@@ -238,6 +278,13 @@ def create_invite(session: Session, store_id: int, now_ms: int, ttl: int) -> str
         )
     )
     session.flush()
+    audit.record(
+        session,
+        "lti.invite.created",
+        store_id=store_id,
+        target=audit.Target("lti_invite", "", "dynamic registration link"),
+        details={"expires_in_seconds": ttl},
+    )
     return token
 
 
@@ -315,21 +362,26 @@ def complete_dynamic_registration(
     )
     if result.rowcount != 1:
         raise InviteInvalid("this registration link was already used")
-    registration = create_registration(
-        session,
-        invite.store_id,
-        RegistrationData(
-            issuer=platform.issuer,
-            client_id=client_id,
-            auth_login_url=platform.authorization_endpoint,
-            auth_token_url=platform.token_endpoint,
-            key_set_url=platform.jwks_uri,
-            auth_audience=platform.authorization_server,
-            deployment_ids=[deployment_id] if deployment_id else [],
-            name=platform.product_family_code or platform.issuer,
-        ),
-        source="dynamic",
+    # The LMS's administrator follows the link an administrator of ours made: no one signed in.
+    lms = audit.Actor(
+        "lms", f"invite {invite.id}", f"LMS dynamic registration (invite #{invite.id})"
     )
+    with audit.acting_as(lms):
+        registration = create_registration(
+            session,
+            invite.store_id,
+            RegistrationData(
+                issuer=platform.issuer,
+                client_id=client_id,
+                auth_login_url=platform.authorization_endpoint,
+                auth_token_url=platform.token_endpoint,
+                key_set_url=platform.jwks_uri,
+                auth_audience=platform.authorization_server,
+                deployment_ids=[deployment_id] if deployment_id else [],
+                name=platform.product_family_code or platform.issuer,
+            ),
+            source="dynamic",
+        )
     invite.registration_id = registration.id
     session.flush()
     return registration

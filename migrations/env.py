@@ -6,6 +6,7 @@ import connectors.models  # noqa: F401
 import directory.models  # noqa: F401
 import directory.scim.models  # noqa: F401
 import directory.sign_in.models  # noqa: F401
+import lrs.audit  # noqa: F401  (the audit_events table)
 import lrs.documents.models  # noqa: F401  (puts the documents table on Base.metadata)
 import lrs.people.models  # noqa: F401
 import lti.models  # noqa: F401

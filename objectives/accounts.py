@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from lrs import audit
 from lrs.auth import hash_secret, verify_secret
 from lrs.db import read_transaction
 from lrs.errors import BadRequest, Conflict
@@ -42,7 +43,13 @@ def create_account(
     *,
     person_id: int | None = None,
     is_admin: bool = False,
+    audit_action: str | None = "account.created",
 ) -> Account:
+    """A new account of the store; Conflict if the address has one already.
+
+    ``audit_action``: the audit event it leaves (``account.invited`` for an invitation; None for
+    the password-less account a person's first LMS launch makes, which no administrator did).
+    """
     email = email.strip().lower()
     if password is not None and len(password) < 12:
         raise BadRequest("password: must have at least 12 characters")
@@ -59,7 +66,19 @@ def create_account(
     )
     session.add(account)
     session.flush()
+    if audit_action:
+        audit.record(
+            session,
+            audit_action,
+            store_id=store_id,
+            target=account_target(account),
+            details={"admin": is_admin, "person_id": person_id},
+        )
     return account
+
+
+def account_target(account: Account) -> audit.Target:
+    return audit.Target("account", account.id, account.email)
 
 
 def sign_in(session: Session, store_id: int, email: str, password: str) -> Account:
@@ -184,11 +203,15 @@ def account_for_person(session: Session, store_id: int, person_id: int) -> Accou
 
         person = session.get(Person, person_id)
         email = person.email if person and person.email else f"person-{person_id}@lti.invalid"
-        account = create_account(session, store_id, email, None, person_id=person_id)
+        account = create_account(
+            session, store_id, email, None, person_id=person_id, audit_action=None
+        )
     return account
 
 
 def viewer_of(account: Account) -> Viewer:
+    """The account as authorization sees it; in a request, also the actor of its audit events."""
+    audit.set_actor(audit.account_actor(account.id, account.email))
     return Viewer(account.id, account.store_id, account.person_id, account.is_admin)
 
 

@@ -78,6 +78,45 @@ ANY_OBJECT = {"type": "object"}
 #: What the routes answer, written out (the views' ``*_json`` functions).
 RESPONSES = {
     "Error": ERROR,
+    "AuditEvent": _object(
+        [
+            "id",
+            "occurred_at",
+            "store_id",
+            "actor_kind",
+            "actor_id",
+            "actor",
+            "address",
+            "action",
+            "target_kind",
+            "target_id",
+            "target",
+            "details",
+            "request_id",
+        ],
+        {
+            "id": ID,
+            "occurred_at": DATE_TIME,
+            "store_id": {**ID, "nullable": True},
+            "actor_kind": STRING,
+            "actor_id": STRING,
+            "actor": {**STRING, "description": "who, in words"},
+            "address": {**STRING, "description": "client IP, or 'command line'"},
+            "action": {**STRING, "description": "dotted, e.g. credential.revoked"},
+            "target_kind": STRING,
+            "target_id": STRING,
+            "target": STRING,
+            "details": {**ANY_OBJECT, "description": "what changed; never a secret"},
+            "request_id": NULLABLE_STRING,
+        },
+    ),
+    "AuditPage": _object(
+        ["events", "more"],
+        {
+            "events": _array(_ref("AuditEvent")),
+            "more": {**NULLABLE_STRING, "description": "the next (older) page's URL, or null"},
+        },
+    ),
     "Token": _object(["token", "account_id"], {"token": STRING, "account_id": ID}),
     "Me": _object(
         ["account_id", "email", "person_id", "is_admin", "is_manager"],
@@ -370,6 +409,11 @@ class Route:
     public: bool = False
 
 
+def _words(limit: int) -> dict:
+    """A query text of at most ``limit`` characters, without control characters."""
+    return {"type": "string", "maxLength": limit, "pattern": "^[^\\u0000-\\u001f\\u007f]*$"}
+
+
 def _query(name: str, schema: dict, description: str) -> dict:
     return {
         "name": name,
@@ -524,6 +568,19 @@ ROUTES = [
         "TemplateView",
         body="Template",
         errors=("400", "401", "403", "413"),
+    ),
+    Route(
+        "/api/audit",
+        "get",
+        "The organisation's audit trail of administrative actions, newest first (admins)",
+        "200",
+        "AuditPage",
+        query=(
+            _query("action", _words(100), "an action, or a family: credential"),
+            _query("actor", _words(200), "words of the actor's name"),
+            _query("before", ID, "the next page: events older than this id (from `more`)"),
+            _query("limit", {**ID, "maximum": 200}, "events per page, 50 by default"),
+        ),
     ),
     Route(
         "/api/vocabulary",

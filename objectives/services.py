@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lrs import queue
+from lrs import audit, queue
 from lrs.errors import BadRequest
 from lrs.people.models import Person
 from lrs.people.services import identities
@@ -161,11 +161,29 @@ def list_cycles(session: Session, viewer: Viewer) -> list[ReviewCycle]:
     )
 
 
+def audit_target(row: ReviewCycle | Review | ObjectiveTemplate | Objective) -> audit.Target:
+    """How the audit trail names a cycle, review, template or objective."""
+    if isinstance(row, ReviewCycle):
+        return audit.Target("cycle", row.id, row.name)
+    if isinstance(row, Review):
+        return audit.Target("review", row.id, f"review {row.id} of person {row.person_id}")
+    if isinstance(row, ObjectiveTemplate):
+        return audit.Target("template", row.id, row.title)
+    return audit.Target("objective", row.id, row.title)
+
+
 def create_cycle(session: Session, viewer: Viewer, data: dict) -> ReviewCycle:
     require_admin(viewer)
     cycle = ReviewCycle(store_id=viewer.store_id, **data)
     session.add(cycle)
     session.flush()
+    audit.record(
+        session,
+        "cycle.created",
+        store_id=viewer.store_id,
+        target=audit_target(cycle),
+        details={"starts_on": cycle.starts_on, "ends_on": cycle.ends_on},
+    )
     return cycle
 
 
@@ -217,6 +235,17 @@ def create_review(session: Session, viewer: Viewer, data: dict) -> Review:
     session.add(review)
     session.flush()
     _set_reviewers(session, viewer, review, data.get("reviewer_ids") or [])
+    audit.record(
+        session,
+        "review.created",
+        store_id=viewer.store_id,
+        target=audit_target(review),
+        details={
+            "cycle_id": cycle.id,
+            "person_id": review.person_id,
+            "reviewer_ids": list(dict.fromkeys(data.get("reviewer_ids") or [])),
+        },
+    )
     return review
 
 
@@ -244,12 +273,29 @@ def update_review(session: Session, viewer: Viewer, review_id: int, data: dict) 
     if {"status", "manager_comment", "reviewer_ids"} & set(data):
         if not manages:
             raise NotAllowed("only the employee's managers and admins change this review")
-        if "status" in data:
+        if "status" in data and data["status"] != review.status:
+            audit.record(
+                session,
+                "review.status_changed",
+                store_id=viewer.store_id,
+                target=audit_target(review),
+                details={"from": review.status, "to": data["status"]},
+            )
             review.status = data["status"]
         if "manager_comment" in data:
             review.manager_comment = data["manager_comment"]
         if "reviewer_ids" in data:
+            before = sorted(reviewers_of(session, review))
             _set_reviewers(session, viewer, review, data["reviewer_ids"])
+            after = sorted(dict.fromkeys(data["reviewer_ids"]))
+            if before != after:
+                audit.record(
+                    session,
+                    "review.reviewers_changed",
+                    store_id=viewer.store_id,
+                    target=audit_target(review),
+                    details={"from": before, "to": after},
+                )
     session.flush()
     return review
 
@@ -286,6 +332,9 @@ def create_template(session: Session, viewer: Viewer, data: dict) -> ObjectiveTe
     )
     session.add(template)
     session.flush()
+    audit.record(
+        session, "template.created", store_id=viewer.store_id, target=audit_target(template)
+    )
     return template
 
 
@@ -330,12 +379,30 @@ def attach_objective(session: Session, viewer: Viewer, review_id: int, data: dic
     session.add(objective)
     session.flush()
     queue.person_changed(session, viewer.store_id, review.person_id)  # met already? the worker says
+    audit.record(
+        session,
+        "objective.attached",
+        store_id=viewer.store_id,
+        target=audit_target(objective),
+        details={
+            "review_id": review.id,
+            "person_id": review.person_id,
+            "template_id": objective.template_id,
+        },
+    )
     return objective
 
 
 def delete_objective(session: Session, viewer: Viewer, objective_id: int) -> None:
     objective, review = get_objective(session, viewer, objective_id)
     require_manager_of(session, viewer, review.person_id)
+    audit.record(
+        session,
+        "objective.removed",
+        store_id=viewer.store_id,
+        target=audit_target(objective),
+        details={"review_id": review.id, "person_id": review.person_id},
+    )
     session.delete(objective)
     session.flush()
 

@@ -357,6 +357,33 @@ def create_template():
         return jsonify(_template_json(svc.create_template(db, _viewer(db), data))), 201
 
 
+@api.get("/audit")
+def audit_trail():
+    """The store's audit trail, newest first (admins); ``more`` is the next page's URL."""
+    from urllib.parse import urlencode
+
+    from lrs import audit
+
+    before = _id_argument("before")
+    limit = _id_argument("limit") or 50
+    if limit > 200:
+        problem = "must be from 1 to 200"
+        raise InvalidPayload(f"limit: {problem}", [FieldError("limit", problem)])
+    with read_transaction(lrs_runtime().sessions) as db:
+        viewer = _viewer(db)
+        svc.require_admin(viewer)
+        where = audit.filter_of(
+            viewer.store_id, request.args.get("action", ""), request.args.get("actor", "")
+        )
+        events, next_before = audit.list_events(db, where, before_id=before, limit=limit)
+        more = None
+        if next_before is not None:
+            query = {"action": where.action, "actor": where.actor, "limit": limit}
+            query = {k: v for k, v in query.items() if v} | {"before": next_before}
+            more = "/api/audit?" + urlencode(query)
+        return jsonify({"events": [audit.event_json(e) for e in events], "more": more})
+
+
 @api.get("/openapi.json")
 def openapi():
     from objectives.openapi import document

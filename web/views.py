@@ -7,7 +7,6 @@ import json
 
 from flask import (
     Response,
-    abort,
     g,
     jsonify,
     redirect,
@@ -21,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 
 from lrs import vocabulary
 from lrs.auth import SCOPES, create_credential
+from lrs.auth import revoke_credential as revoke_credential_of
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import LrsError
 from lrs.models import Credential, Store
@@ -367,11 +367,7 @@ def revoke_credential(credential_id: int):
     check_csrf()
     with write_transaction(lrs_runtime().sessions) as db:
         viewer = signed_in_admin(db)
-        credential = db.get(Credential, credential_id)
-        if credential is None or credential.store_id != viewer.store_id:
-            abort(404)
-        if credential.revoked_at is None:
-            credential.revoked_at = dt.datetime.now(dt.UTC)
+        revoke_credential_of(db, viewer.store_id, credential_id, dt.datetime.now(dt.UTC))
     lrs_runtime().authenticator.forget()
     return redirect(url_for("web.admin"))
 

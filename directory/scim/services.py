@@ -74,6 +74,7 @@ from directory.scim.resources import (
     split_path_keys,
     user_location,
 )
+from lrs import audit
 from lrs.errors import BadRequest, Conflict
 from lrs.people.models import Person
 from lrs.people.services import find_person, link_identity
@@ -301,11 +302,28 @@ def _follow_email(session: Session, store_id: int, person: Person, old: str, new
     )
 
 
-def deactivate_person(session: Session, person: Person, now: dt.datetime) -> None:
-    """The person left: deactivated, their accounts disabled and every sign-in ended."""
+def _person_target(person: Person) -> audit.Target:
+    return audit.Target("person", person.id, person.name or person.email or "")
+
+
+def deactivate_person(
+    session: Session, person: Person, now: dt.datetime, *, audited: bool = True
+) -> None:
+    """The person left: deactivated, their accounts disabled and every sign-in ended.
+
+    ``audited``: leaves a ``person.deactivated`` event (a deletion leaves its own instead).
+    """
     if person.deactivated_at is not None:
         return
     person.deactivated_at = now
+    if audited:
+        audit.record(
+            session,
+            "person.deactivated",
+            store_id=person.store_id,
+            target=_person_target(person),
+            details={"via": "scim"},
+        )
     for account in session.scalars(select(Account).where(Account.person_id == person.id)):
         if account.disabled_at is None:
             account.disabled_at = now
@@ -322,6 +340,13 @@ def reactivate_person(session: Session, person: Person) -> None:
         .values(disabled_at=None)
     )
     person.deactivated_at = None
+    audit.record(
+        session,
+        "person.reactivated",
+        store_id=person.store_id,
+        target=_person_target(person),
+        details={"via": "scim"},
+    )
 
 
 def _apply_user(
@@ -431,6 +456,13 @@ def create_user(session: Session, store_id: int, payload: Any, base: str, now: d
         # An adopted person's reporting line stays unless the provider says otherwise.
         manager_given=isinstance(payload, dict) and ENTERPRISE in payload,
     )
+    audit.record(
+        session,
+        "scim.user.created",
+        store_id=store_id,
+        target=_person_target(person),
+        details={"user_name": row.user_name, "scim_id": row.scim_id},
+    )
     return _users(session, [row], base)[0]
 
 
@@ -525,7 +557,14 @@ def delete_user(
     row = _user_row(session, store_id, scim_id)
     check_version(row.version, if_match)
     person = session.get(Person, row.person_id)
-    deactivate_person(session, person, now)
+    deactivate_person(session, person, now, audited=False)
+    audit.record(
+        session,
+        "scim.user.deleted",
+        store_id=store_id,
+        target=_person_target(person),
+        details={"user_name": row.user_name, "scim_id": row.scim_id},
+    )
     session.execute(
         delete(ReportingLine).where(
             ReportingLine.store_id == store_id,
@@ -797,6 +836,12 @@ def create_group(session: Session, store_id: int, payload: Any, base: str, now: 
     session.add(row)
     session.flush()
     _apply_group(session, store_id, row, group, now)
+    audit.record(
+        session,
+        "scim.group.created",
+        store_id=store_id,
+        target=audit.Target("group", row.scim_id, row.display_name),
+    )
     return _groups(session, [row], base)[0]
 
 
@@ -858,6 +903,12 @@ def delete_group(
     row = _group_row(session, store_id, scim_id)
     check_version(row.version, if_match)
     session.execute(delete(ScimGroupMember).where(ScimGroupMember.group_id == row.id))
+    audit.record(
+        session,
+        "scim.group.deleted",
+        store_id=store_id,
+        target=audit.Target("group", row.scim_id, row.display_name),
+    )
     session.delete(row)
     session.flush()
 

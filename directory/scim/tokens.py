@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from directory.scim.errors import not_found, unauthorized
 from directory.scim.models import ScimToken
+from lrs import audit
 from lrs.errors import NotFound
 from lrs.models import Store
 
@@ -46,7 +47,17 @@ def create_token(session: Session, store_name: str, name: str = "") -> IssuedTok
     row = ScimToken(store_id=store_id, name=name.strip()[:200], token_hash=_digest(token))
     session.add(row)
     session.flush()
+    audit.record(session, "scim.client.created", store_id=store_id, target=_target(row))
     return IssuedToken(row.id, store_name, row.name, token)
+
+
+def _target(row: ScimToken) -> audit.Target:
+    return audit.Target("scim_client", row.id, row.name)
+
+
+def scim_actor(row: ScimToken) -> audit.Actor:
+    """A SCIM client as the actor of what it provisions: the token's name and row id."""
+    return audit.Actor("scim", str(row.id), f"SCIM client {row.name or 'unnamed'} (#{row.id})")
 
 
 def list_tokens(session: Session, store_id: int) -> list[ScimToken]:
@@ -65,6 +76,8 @@ def revoke_token(session: Session, store_id: int, token_id: int, now: dt.datetim
         raise not_found("token", str(token_id))
     if row.revoked_at is None:
         row.revoked_at = now
+        session.flush()
+        audit.record(session, "scim.client.revoked", store_id=store_id, target=_target(row))
     return row
 
 
@@ -77,4 +90,5 @@ def store_for_token(session: Session, header: str | None) -> tuple[int, int]:
     row = session.scalar(select(ScimToken).where(ScimToken.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None:
         raise unauthorized("unknown or revoked SCIM token")
+    audit.set_actor(scim_actor(row))
     return row.store_id, row.id

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from directory.sign_in.models import SignInDomain, SignInSettings
-from lrs import sealing
+from lrs import audit, sealing
 from lrs.errors import BadRequest, Conflict, FieldError, SecretsUnavailable
 from lrs.models import Store
 from lrs.outbound import OutboundGuard
@@ -158,7 +158,22 @@ def save_settings(
     for position, domain in enumerate(domains):
         session.add(SignInDomain(domain=domain, store_id=store.id, position=position))
     session.flush()
-    return settings_of(session, store)
+    saved = settings_of(session, store)
+    audit.record(
+        session,
+        "sign_in.settings_changed",
+        store_id=store.id,
+        target=audit.Target("sign_in", store.id, "sign-in settings"),
+        details={
+            "password_enabled": saved.password_enabled,
+            "issuer": saved.issuer,
+            "client_id": saved.client_id,
+            # whether a new client secret was given (never the secret itself)
+            "client_sealed_anew": bool(issuer and new_client_secret),
+            "domains": list(saved.domains),
+        },
+    )
+    return saved
 
 
 def _bad(field: str, reason: str) -> BadRequest:
@@ -225,7 +240,10 @@ def account_for_identity(session: Session, store_id: int, email: str) -> Account
         )
         if person is None:
             raise NotSignedIn(f"{email} has no account in this organisation; ask its admin")
-        account = create_account(session, store_id, email, None, person_id=person.id)
+        # Made at a person's own sign-in, not by an administrator: no audit event.
+        account = create_account(
+            session, store_id, email, None, person_id=person.id, audit_action=None
+        )
     if account.disabled_at is not None:
         raise NotSignedIn(f"the account of {email} is disabled")
     return account
@@ -259,4 +277,11 @@ def reseal_secrets(session: Session, old: SecretBox, new: SecretBox) -> tuple[in
     for row, secret, context in changes:
         row.oidc_client_secret = new.seal(secret, context)
     session.flush()
+    audit.record(
+        session,
+        "sign_in.resealed",
+        store_id=None,  # under a new instance secret: every organisation's client secret
+        target=audit.Target("sign_in", "", "every single sign-on client"),
+        details={"resealed": len(changes), "kept": kept},
+    )
     return len(changes), kept

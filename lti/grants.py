@@ -13,6 +13,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from lrs import audit
 from lti import claims as c
 from lti import explain
 from lti.models import Registration, utc
@@ -67,8 +70,15 @@ def privacy_warning(registration: Registration) -> str | None:
     )
 
 
-def dismiss_privacy_warning(registration: Registration, now_ms: int) -> None:
+def dismiss_privacy_warning(session: Session, registration: Registration, now_ms: int) -> None:
+    """An administrator has read the privacy warning and accepts launches without name or email."""
     registration.privacy_dismissed_ms = now_ms
+    audit.record(
+        session,
+        "lti.registration.privacy_warning_dismissed",
+        store_id=registration.store_id,
+        target=audit.Target("lti_registration", registration.id, registration.name),
+    )
 
 
 def services_view(registration: Registration) -> dict[str, Any] | None:

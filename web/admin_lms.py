@@ -37,7 +37,7 @@ def lti_connection(registration_id: int):
             viewer = signed_in_admin(db)
             registration = registrations.get_registration(db, viewer.store_id, registration_id)
             if action == "dismiss-privacy-warning":
-                grants.dismiss_privacy_warning(registration, rt.now())
+                grants.dismiss_privacy_warning(db, registration, rt.now())
             else:  # the client assertion's key exists before the LMS is called
                 current_key(db, rt.now(), rt.key_box())
         if action != "dismiss-privacy-warning":

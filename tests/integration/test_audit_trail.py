@@ -379,6 +379,13 @@ def test_lms_registrations_through_the_admin_api(org):
         "deployment_ids": ["1", "2"],
         "name": "Moodle",
     }
+    dismissed = org.post(
+        "adam",
+        f"/admin/lti/registrations/{registration_id}",
+        {"action": "dismiss-privacy-warning"},
+    )
+    assert dismissed.status_code == 200
+    assert_by(org.one("lti.registration.privacy_warning_dismissed", start), org, "adam")
     invite = client.post("/api/admin/lti/invites", json={}, headers=headers).get_json()
     assert org.one("lti.invite.created", start)
     assert invite["registration_url"].rsplit("=", 1)[-1] not in every_row_text(org.app)
@@ -638,3 +645,63 @@ def test_creating_a_store_is_recorded_in_that_store_and_refuses_bad_names(app):
     for bad, error in (("two words", BadRequest), (name, Conflict)):
         with pytest.raises(error), write_transaction(app.extensions["learnloop"].sessions) as db:
             create_store(db, bad)
+
+
+def test_a_dynamic_registration_is_by_the_lms_that_used_the_invite(org):
+    from lti import dynreg, registrations
+
+    start = org.last_id()
+    now = int(time.time() * 1000)
+    with write_transaction(org.sessions) as db:
+        token = registrations.create_invite(db, org.store_id, now, 3600)
+    with write_transaction(org.sessions) as db:
+        invite = registrations.check_invite(db, token, now)
+        platform = dynreg.PlatformConfiguration(
+            issuer="https://canvas.example.edu",
+            authorization_endpoint="https://canvas.example.edu/auth",
+            token_endpoint="https://canvas.example.edu/token",
+            jwks_uri="https://canvas.example.edu/jwks",
+            registration_endpoint="https://canvas.example.edu/register",
+            product_family_code="canvas",
+        )
+        registrations.complete_dynamic_registration(
+            db, invite.id, platform, "c-" + uuid.uuid4().hex[:8], "d1", now
+        )
+        invite_id = invite.id
+    created = org.one("lti.registration.created", start)
+    assert created.actor_kind == "lms" and f"invite #{invite_id}" in created.actor_label
+    assert json.loads(created.details)["source"] == "dynamic"
+    assert org.one("lti.invite.created", start).actor_kind == "command_line"
+    assert token not in every_row_text(org.app)
+
+
+def test_cycles_and_templates_through_the_api_and_the_pages(org):
+    start = org.last_id()
+    client = org.client(None)
+    cycle = client.post(
+        "/api/cycles",
+        json={"name": "2028", "starts_on": "2028-01-01", "ends_on": "2028-12-31"},
+        headers=org.bearer("adam"),
+    )
+    assert cycle.status_code == 201
+    made = org.one("cycle.created", start)
+    assert_by(made, org, "adam")
+    assert json.loads(made.details) == {"starts_on": "2028-01-01", "ends_on": "2028-12-31"}
+    template = client.post(
+        "/api/templates",
+        json={
+            "title": "Review code",
+            "description": "",
+            "rule": "all",
+            "criteria": [{"verbs": ["http://adlnet.gov/expapi/verbs/completed"]}],
+        },
+        headers=org.bearer("maya"),
+    )
+    assert template.status_code == 201, template.get_json()
+    assert_by(org.one("template.created", start), org, "maya")
+    template_id = template.get_json()["id"]
+    org.post("adam", f"/admin/templates/{template_id}/retire")
+    org.post("adam", f"/admin/templates/{template_id}/retire")  # already retired: no row
+    org.post("adam", f"/admin/templates/{template_id}/restore")
+    assert org.one("template.retired", start).target_label == "Review code"
+    assert_by(org.one("template.restored", start), org, "adam")

@@ -36,6 +36,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask("learnloop", static_folder=None)
     observe.install(app)  # first: its clock starts before, and its access line ends after, all
     inputs.install(app)  # the strict JSON reader, bounded ids, no NUL: before any blueprint
+    health.install(app)  # /health/live, /health/ready (LEARNLOOP_READY_MAX_LAG_SECONDS)
+    metrics.install(app)  # /metrics (loopback, or LEARNLOOP_METRICS_TOKEN)
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     services = build_services(config)
     app.secret_key = services.instance_secret()
@@ -58,8 +60,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for blueprint in (xapi, lti, lti_admin, connectors_bp, api, pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(scim)  # /scim/v2: provisioning by the identity provider
-    health.install(app)  # /health/live, /health/ready (LEARNLOOP_READY_MAX_LAG_SECONDS)
-    metrics.install(app)  # /metrics (loopback, or LEARNLOOP_METRICS_TOKEN)
     app.extensions[TASKS] = {
         queue.STATEMENTS: objective_tasks.on_statements,
         queue.PERSON: objective_tasks.on_person,

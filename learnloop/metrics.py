@@ -41,12 +41,17 @@ _FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded
 JOB_STATES = ("pending", "running", "failed")
 
 
-def install(app: Flask, environ: dict[str, str] | None = None) -> None:
-    """Read ``LEARNLOOP_METRICS_TOKEN`` (a short one stops the start) and register ``/metrics``."""
+def metrics_token(environ: dict[str, str] | None = None) -> str:
+    """``LEARNLOOP_METRICS_TOKEN``: "" for none; ConfigError (naming the key) if too short."""
     token = (os.environ if environ is None else environ).get(TOKEN_VARIABLE, "").strip()
     if token and len(token) < MIN_TOKEN_LENGTH:
         raise ConfigError(f"{TOKEN_VARIABLE} must be at least {MIN_TOKEN_LENGTH} characters")
-    app.extensions[_SETTING] = token
+    return token
+
+
+def install(app: Flask, environ: dict[str, str] | None = None) -> None:
+    """Read ``LEARNLOOP_METRICS_TOKEN`` (a short one stops the start) and register ``/metrics``."""
+    app.extensions[_SETTING] = metrics_token(environ)
     app.register_blueprint(metrics_bp)
 
 

@@ -29,6 +29,7 @@ import click
 
 from learnloop.logs import JsonFormatter, configure_logging
 from lrs.metrics import MULTIPROC_DIR
+from schemas.errors import ConfigError
 
 log = logging.getLogger("learnloop.serving")
 
@@ -106,8 +107,14 @@ def run_gunicorn(
     from gunicorn.glogging import Logger
 
     from learnloop.app import create_app
-    from learnloop.health import code_heads
+    from learnloop.health import code_heads, max_lag_seconds
+    from learnloop.metrics import metrics_token
 
+    try:  # read here too, so that a bad one is one line rather than each worker failing to boot
+        max_lag_seconds()
+        metrics_token()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
     # Bound before anything starts; gunicorn takes the descriptor over (and closes it).
     listener_fd = bind_listener(host, port).detach()
     configure_logging("info")

@@ -1,4 +1,4 @@
-"""Issue 16, operable in production: health, metrics and logs of one app (SQLite, in process).
+"""Issue 16, operable in production: health, metrics and logs of one app (in process).
 
 The served figures across several gunicorn workers are in ``test_serving.py``.
 """
@@ -36,11 +36,17 @@ TOKEN = "metrics-" + "t" * 24
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.9"}
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('operability') / 'db.sqlite3'}"
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('operability') / 'db.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
     upgrade_database(url)
     return url
+
+
+_made = []
 
 
 def make_app(database, monkeypatch, **env):
@@ -48,14 +54,21 @@ def make_app(database, monkeypatch, **env):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return create_app({"database_url": database, "public_url": "http://localhost"})
+    made = create_app({"database_url": database, "public_url": "http://localhost"})
+    _made.append(made)
+    return made
+
+
+@pytest.fixture(autouse=True)
+def _dispose_apps():
+    yield
+    while _made:
+        _made.pop().extensions["learnloop"].engine.dispose()
 
 
 @pytest.fixture
 def app(database, monkeypatch):
-    application = make_app(database, monkeypatch)
-    yield application
-    application.extensions["learnloop"].engine.dispose()
+    return make_app(database, monkeypatch)
 
 
 def samples(app) -> dict[tuple[str, frozenset], float]:
@@ -123,7 +136,6 @@ def test_ready_is_503_when_the_database_is_behind_the_code(tmp_path, monkeypatch
     assert answer.status_code == 503 and body["status"] == "unavailable"
     assert body["checks"]["database"] == {"ok": True}
     assert body["checks"]["migrations"] == {"ok": False, "database": [previous], "code": [head]}
-    engine.dispose()
 
 
 def test_ready_is_503_when_the_database_was_never_migrated(tmp_path, monkeypatch):
@@ -136,7 +148,6 @@ def test_ready_is_503_when_the_database_was_never_migrated(tmp_path, monkeypatch
     assert checks["migrations"]["database"] == []
     assert checks["queue"] == {"ok": False, "reason": "the queue could not be read"}
     assert url not in answer.get_data(as_text=True)
-    app.extensions["learnloop"].engine.dispose()
 
 
 def test_ready_is_503_when_the_queue_lags_past_the_threshold(database, monkeypatch):

@@ -129,11 +129,13 @@ def run_gunicorn(
             spawned.append(subprocess.Popen([sys.executable, "-m", "learnloop.cli", "worker"]))
 
     def ready(server) -> None:
+        count = server.cfg.workers
         log.info(
-            "listening on %s:%s with %s web workers%s",
+            "listening on %s:%s with %s web worker%s%s",
             host,
             port,
-            server.cfg.workers,
+            count,
+            "" if count == 1 else "s",
             " and a queue worker" if queue_worker else "",
         )
         if on_ready is not None:

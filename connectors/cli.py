@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from lrs.cli_params import EMAIL, POSITIVE_INT, SECRET, URL
 from lrs.runtime import LrsRuntime, for_command
 from schemas.jsoninput import JsonInputError, read_json
 
@@ -61,6 +62,7 @@ def connectors() -> None:
 @click.option(
     "--signing-token",
     default=None,
+    type=SECRET,
     help="GitLab only: the webhook's signing token; signed deliveries are then required.",
 )
 def connectors_create(store_name: str, kind: str, label: str, signing_token: str | None) -> None:
@@ -155,14 +157,18 @@ def people_cli() -> None:
 @people_cli.command("link")
 @click.option("--store", "store_name", required=True)
 @click.option("--person", "person_id", type=int, default=None, help="The person's id.")
-@click.option("--email", default=None, help="The person's e-mail (created when unknown).")
+@click.option(
+    "--email", default=None, type=EMAIL, help="The person's e-mail (created when unknown)."
+)
 @click.option("--name", default="", help="The person's name (for a new or unnamed person).")
 @click.option("--github", "github_logins", multiple=True, help="A GitHub login; repeatable.")
-@click.option("--github-url", default="https://github.com", show_default=True)
+@click.option("--github-url", default="https://github.com", show_default=True, type=URL)
 @click.option("--gitlab", "gitlab_users", multiple=True, help="A GitLab username; repeatable.")
-@click.option("--gitlab-url", default="https://gitlab.com", show_default=True)
+@click.option("--gitlab-url", default="https://gitlab.com", show_default=True, type=URL)
 @click.option("--gerrit", "gerrit_users", multiple=True, help="A Gerrit username; repeatable.")
-@click.option("--gerrit-url", default=None, help="The Gerrit site, e.g. https://review.example.com")
+@click.option(
+    "--gerrit-url", default=None, type=URL, help="The Gerrit site, e.g. https://review.example.com"
+)
 @click.option(
     "--account",
     "accounts",
@@ -256,7 +262,9 @@ def _summary(label: str, rows: int, statements: int | None = None) -> str:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--store", "store_name", required=True)
 @click.option("--mapping", "mapping_path", default=None, help="Column mapping (JSON or TOML).")
-@click.option("--platform", default=None, help="The platform's home page (overrides the mapping).")
+@click.option(
+    "--platform", default=None, type=URL, help="The platform's home page (overrides the mapping)."
+)
 @click.option(
     "--format",
     "fmt",
@@ -265,7 +273,9 @@ def _summary(label: str, rows: int, statements: int | None = None) -> str:
     help="Default: from the file's extension.",
 )
 @click.option("--dry-run", is_flag=True, help="Map and check every row; store nothing.")
-@click.option("--chunk-size", default=500, show_default=True, help="Rows per transaction.")
+@click.option(
+    "--chunk-size", default=500, show_default=True, type=POSITIVE_INT, help="Rows per transaction."
+)
 @click.pass_context
 def import_microlearning(ctx, file, store_name, mapping_path, platform, fmt, dry_run, chunk_size):
     """Import a micro-learning platform's CSV or JSON export as statements.

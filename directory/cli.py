@@ -14,6 +14,8 @@ from contextlib import contextmanager
 
 import click
 
+from lrs.cli_params import EMAIL
+
 STORE = click.option(
     "--store", "store_name", required=True, help="The organisation (store) to work in."
 )
@@ -62,19 +64,13 @@ def stores_cli() -> None:
 @click.argument("name")
 def create_store_command(name: str) -> None:
     """Create an empty organisation; then `learnloop accounts create --store NAME --admin`."""
-    from sqlalchemy import select
-
+    from lrs.auth import create_store
     from lrs.db import write_transaction
-    from lrs.models import Store
 
-    name = name.strip()
-    if not name or len(name) > 200 or any(c.isspace() for c in name):
-        raise click.ClickException("a store name is one word of at most 200 characters")
+    # A bad or taken name is an LrsError: one line, by the command group.
     with write_transaction(_runtime().sessions) as session:
-        if session.scalar(select(Store.id).where(Store.name == name)) is not None:
-            raise click.ClickException(f"the store {name!r} already exists")
-        session.add(Store(name=name))
-    click.echo(f"store {name} created")
+        store = create_store(session, name)
+    click.echo(f"store {store.name} created")
 
 
 @stores_cli.command("list")
@@ -155,7 +151,7 @@ def list_accounts_command(store_name: str) -> None:
 
 @click.command("disable")
 @STORE
-@click.option("--email", required=True)
+@click.option("--email", required=True, type=EMAIL)
 def disable_account_command(store_name: str, email: str) -> None:
     """Stop an account signing in and end every sign-in of it now."""
     from directory.admin_accounts import account_by_email, disable
@@ -167,7 +163,7 @@ def disable_account_command(store_name: str, email: str) -> None:
 
 @click.command("enable")
 @STORE
-@click.option("--email", required=True)
+@click.option("--email", required=True, type=EMAIL)
 def enable_account_command(store_name: str, email: str) -> None:
     """Let a disabled account sign in again."""
     from directory.admin_accounts import account_by_email, enable
@@ -179,7 +175,7 @@ def enable_account_command(store_name: str, email: str) -> None:
 
 @click.command("reset-password")
 @STORE
-@click.option("--email", required=True)
+@click.option("--email", required=True, type=EMAIL)
 @click.option(
     "--link/--password",
     "as_link",
@@ -208,7 +204,7 @@ def reset_password_command(store_name: str, email: str, as_link: bool) -> None:
 
 @click.command("invite")
 @STORE
-@click.option("--email", required=True)
+@click.option("--email", required=True, type=EMAIL)
 @click.option("--name", default="", help="The person's name, when they are not in Learnloop.")
 @click.option("--admin", is_flag=True, help="Administers the whole store.")
 def invite_account_command(store_name: str, email: str, name: str, admin: bool) -> None:
@@ -275,7 +271,7 @@ def reviews_cli() -> None:
 @reviews_cli.command("create")
 @STORE
 @click.option("--cycle", "cycle_name", required=True, help="The cycle's name.")
-@click.option("--team", "manager_email", required=True, help="The manager's email.")
+@click.option("--team", "manager_email", required=True, type=EMAIL, help="The manager's email.")
 @click.option("--template", "template_title", default=None, help="Attach this template too.")
 def create_reviews_command(
     store_name: str, cycle_name: str, manager_email: str, template_title: str | None

@@ -25,37 +25,79 @@ from directory.cli import (
 )
 from directory.scim.cli import scim_cli
 from directory.sign_in.cli import sign_in_cli
+from learnloop.backup import backup_command, restore_command
+from learnloop.cli_errors import explain, shown_url
 from learnloop.config import Config
+from learnloop.schema import current_revision, head_revision, upgrade_database
 from learnloop.serving import run_gunicorn
+from lrs.audit_cli import audit_cli
 from lrs.cli import credentials
+from lrs.cli_params import PORT, POSITIVE_INT, POSITIVE_SECONDS
 from lrs.runtime import COMMAND_RUNTIME
 from lti.cli import lti_group
 from objectives.cli import accounts_cli, objectives_cli
 
 
-def _alembic_config(database_url: str):
-    from alembic.config import Config as AlembicConfig
+class _Learnloop(click.Group):
+    """The command group whose failures read as sentences (``learnloop.cli_errors``)."""
 
-    import migrations
+    def main(self, *args, **kwargs):
+        """Run as click does, but a usage error is two lines: the error and where help is."""
+        standalone = kwargs.pop("standalone_mode", True)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as error:
+            if not standalone:
+                raise
+            path = error.ctx.command_path if error.ctx else "learnloop"
+            click.echo(f"Error: {error.format_message()}", err=True)
+            click.echo(f"`{path} --help` says what it takes.", err=True)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            if not standalone:
+                raise
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            if not standalone:
+                raise
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        if not standalone:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
 
-    here = os.path.dirname(migrations.__file__)
-    cfg = AlembicConfig(os.path.join(here, "alembic.ini"))
-    cfg.set_main_option("script_location", here)
-    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    return cfg
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as error:
+            if ctx.params.get("debug"):
+                raise
+            raise click.ClickException(explain(error, _database_url())) from None
 
 
-def upgrade_database(database_url: str) -> None:
-    """Apply every migration to the database (creating the SQLite file if needed)."""
-    from alembic import command
+def _database_url() -> str:
+    try:
+        return Config.from_env().database_url
+    except Exception:  # the configuration itself is what failed; its message says so
+        return ""
 
-    command.upgrade(_alembic_config(database_url), "heads")
 
-
-@click.group()
+@click.group(cls=_Learnloop)
+@click.version_option(package_name="learnloop", message="learnloop %(version)s")
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="LEARNLOOP_DEBUG",
+    help="Show the traceback of an unexpected failure instead of a one-line message.",
+)
 @click.pass_context
-def main(ctx: click.Context) -> None:
-    """Learnloop: an xAPI 1.0.3 and 2.0 Learning Record Store."""
+def main(ctx: click.Context, debug: bool) -> None:
+    """Learnloop: an xAPI 1.0.3 and 2.0 Learning Record Store and LTI 1.3 tool."""
     ctx.meta[COMMAND_RUNTIME] = _command_runtime(ctx)
 
 
@@ -87,19 +129,27 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply migrations to LEARNLOOP_DATABASE_URL (default: a SQLite file under ./instance/)."""
     config = Config.from_env()
-    upgrade_database(config.database_url)
-    click.echo("database is up to date")
+    applied = upgrade_database(config.database_url)
+    where = shown_url(config.database_url)
+    for migration in applied:
+        click.echo(f"applied {migration.revision}: {migration.title}")
+    if applied:
+        click.echo(f"{where} is now at revision {applied[-1].revision}")
+    else:
+        click.echo(f"{where} was already at revision {head_revision()}: nothing to apply")
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--workers", default=None, type=int, help="Worker processes (default: one per CPU).")
+@click.option("--port", default=8080, show_default=True, type=PORT)
+@click.option(
+    "--workers", default=None, type=POSITIVE_INT, help="Worker processes (default: one per CPU)."
+)
 @click.option(
     "--threads",
     default=1,
     show_default=True,
-    type=int,
+    type=POSITIVE_INT,
     help="Threads per worker; above 1 uses gunicorn's gthread workers (keep-alive).",
 )
 @click.option(
@@ -115,22 +165,37 @@ def serve(host: str, port: int, workers: int | None, threads: int, no_worker: bo
     A queue worker runs beside them (objectives, grades) unless ``--no-worker``.
     """
     _default_public_url(host, port)
-    run_gunicorn(host, port, workers, threads, queue_worker=not no_worker)
+    require_current_schema(Config.from_env())
+    base = f"http://{host}:{port}/xapi/"
+    run_gunicorn(
+        host,
+        port,
+        workers,
+        threads,
+        queue_worker=not no_worker,
+        on_ready=lambda: click.echo(f"Learnloop is serving xAPI 1.0.3 and 2.0.0 at {base}"),
+    )
 
 
 @main.command()
-@click.option("--poll", default=0.2, show_default=True, type=float, help="Seconds between polls.")
 @click.option(
-    "--lease", default=120.0, show_default=True, type=float, help="Seconds a claimed job is held."
+    "--poll", default=0.2, show_default=True, type=POSITIVE_SECONDS, help="Seconds between polls."
+)
+@click.option(
+    "--lease",
+    default=120.0,
+    show_default=True,
+    type=POSITIVE_SECONDS,
+    help="Seconds a claimed job is held.",
 )
 @click.option(
     "--retry-base",
     default=2.0,
     show_default=True,
-    type=float,
+    type=POSITIVE_SECONDS,
     help="Seconds before the first retry of a failed job; doubles each time.",
 )
-@click.option("--max-attempts", default=8, show_default=True, type=int)
+@click.option("--max-attempts", default=8, show_default=True, type=POSITIVE_INT)
 @click.option(
     "--log-level",
     default="info",
@@ -144,15 +209,13 @@ def worker(poll: float, lease: float, retry_base: float, max_attempts: int, log_
     Any number may run, on any number of machines sharing one PostgreSQL database; on SQLite,
     run them on the database's machine. Stops cleanly on SIGTERM or Ctrl-C.
     """
-    import logging
     import signal
 
     from learnloop.app import create_app
+    from learnloop.logs import configure_logging
     from learnloop.worker import Worker, WorkerSettings
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(log_level)
 
     settings = WorkerSettings(
         poll_seconds=poll,
@@ -160,12 +223,33 @@ def worker(poll: float, lease: float, retry_base: float, max_attempts: int, log_
         max_attempts=max_attempts,
         backoff_base_ms=int(retry_base * 1000),
     )
+    require_current_schema(Config.from_env())
     running = Worker(create_app(), settings)
     signal.signal(signal.SIGTERM, lambda *_: running.stop())
     try:
         running.run_forever()
     except KeyboardInterrupt:
         pass
+
+
+def require_current_schema(config: Config) -> None:
+    """Before serving: the database answers and has every migration, or one line says why not."""
+    from lrs.db import make_engine
+
+    engine = make_engine(config.database_url)
+    try:
+        with engine.connect() as connection:
+            current = current_revision(connection)
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if current != head:
+        where = shown_url(config.database_url)
+        state = "has no Learnloop tables yet" if current is None else f"is at revision {current}"
+        raise click.ClickException(
+            f"{where} {state}; this Learnloop needs revision {head}.\n"
+            "To fix: run `learnloop db upgrade` with the same LEARNLOOP_DATABASE_URL."
+        )
 
 
 def _default_public_url(host: str, port: int) -> None:
@@ -180,7 +264,7 @@ SAMPLE_STORE = "acme-sample"
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=PORT)
 @click.option("--no-worker", is_flag=True, help="Run no queue worker beside the web workers.")
 def demo(host: str, port: int, no_worker: bool) -> None:
     """Migrate the database, make sure a demo credential exists, print it, and serve.
@@ -209,16 +293,20 @@ def demo(host: str, port: int, no_worker: bool) -> None:
             )
     engine.dispose()
     base = f"http://{host}:{port}/xapi/"
-    click.echo(f"Learnloop is serving xAPI 1.0.3 and 2.0.0 at {base}")
-    click.echo("Demo credential (HTTP Basic): key demo, secret demo-secret")
-    click.echo(
-        f"Pages: http://{host}:{port}/sign-in  organisation {SAMPLE_STORE}, "
-        f"maya@example.com (manager) or admin@example.com, password {sample_password}"
-    )
-    click.echo(
-        f"Try: curl -u demo:demo-secret -H 'X-Experience-API-Version: 2.0.0' {base}statements"
-    )
-    run_gunicorn(host, port, None, 1, queue_worker=not no_worker)
+
+    def banner() -> None:
+        """Printed once the port listens: the address, the demo credential, the accounts."""
+        click.echo(f"Learnloop is serving xAPI 1.0.3 and 2.0.0 at {base}")
+        click.echo("Demo credential (HTTP Basic): key demo, secret demo-secret")
+        click.echo(
+            f"Pages: http://{host}:{port}/sign-in  organisation {SAMPLE_STORE}, "
+            f"maya@example.com (manager) or admin@example.com, password {sample_password}"
+        )
+        click.echo(
+            f"Try: curl -u demo:demo-secret -H 'X-Experience-API-Version: 2.0.0' {base}statements"
+        )
+
+    run_gunicorn(host, port, None, 1, queue_worker=not no_worker, on_ready=banner)
 
 
 def _sample_organisation(config: Config) -> str:
@@ -258,6 +346,9 @@ def _sample_organisation(config: Config) -> str:
 
 
 main.add_command(credentials)
+main.add_command(audit_cli)
+main.add_command(backup_command)
+main.add_command(restore_command)
 main.add_command(accounts_cli)
 main.add_command(objectives_cli)
 main.add_command(lti_group)

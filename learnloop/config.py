@@ -44,6 +44,8 @@ class Config:
         if not config.database_url:
             path = os.path.abspath(os.path.join(config.instance_path, "learnloop.sqlite3"))
             config = replace(config, database_url="sqlite:///" + path)
+        else:
+            check_database_url(config.database_url)
         if not config.public_url.startswith(("http://", "https://")):
             raise ConfigError("LEARNLOOP_PUBLIC_URL must be an http:// or https:// URL")
         config = replace(config, public_url=config.public_url.rstrip("/"))
@@ -54,3 +56,44 @@ class Config:
         if config.max_request_bytes <= 0:
             raise ConfigError("LEARNLOOP_MAX_REQUEST_BYTES must be positive")
         return config
+
+
+DATABASE_URL_FORMS = (
+    "sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user:password@host:5432/name"
+)
+
+
+def check_database_url(url: str) -> None:
+    """A URL Learnloop can use: SQLite into an existing folder, or PostgreSQL through psycopg.
+
+    Checked at start, so a typo is one sentence rather than a driver's traceback, and a SQLite
+    path into a folder that is not there is refused instead of the folder tree being created.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"LEARNLOOP_DATABASE_URL is not a database URL; use {DATABASE_URL_FORMS}"
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "postgres":
+        raise ConfigError("LEARNLOOP_DATABASE_URL: write postgresql+psycopg://, not postgres://")
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"LEARNLOOP_DATABASE_URL: Learnloop runs on SQLite or PostgreSQL, not {backend}; "
+            f"use {DATABASE_URL_FORMS}"
+        )
+    if backend == "postgresql" and driver not in ("", "psycopg"):
+        raise ConfigError(
+            f"LEARNLOOP_DATABASE_URL: use the psycopg driver (postgresql+psycopg://), not {driver}"
+        )
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        folder = os.path.dirname(os.path.abspath(parsed.database))
+        if not os.path.isdir(folder):
+            raise ConfigError(
+                f"LEARNLOOP_DATABASE_URL: the folder {folder} does not exist; "
+                "create it or correct the path"
+            )

@@ -24,7 +24,7 @@ ACCESS = "learnloop.access"
 FIELDS = "fields"
 #: Loggers whose info lines say nothing an operator needs (Alembic's plugins, loaded when the
 #: readiness check reads the code's migrations).
-QUIET = ("alembic.runtime.plugins",)
+QUIET = ("alembic.runtime.plugins", "alembic.runtime.migration")
 #: URL variables whose values are secrets (``/welcome/<token>``): logged as ``[redacted]``.
 SECRET_VARIABLE_WORDS = ("token", "secret", "password")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from lrs.cli_params import SECRET
+
 
 @click.group("credentials")
 def credentials() -> None:
@@ -13,7 +15,9 @@ def credentials() -> None:
 @credentials.command("create")
 @click.option("--store", "store_name", required=True, help="Store (tenant) name.")
 @click.option(
+    "--create-store",
     "--new-store",
+    "new_store",
     is_flag=True,
     help="Create the store if it does not exist (without it, an unknown store is an error).",
 )
@@ -21,7 +25,9 @@ def credentials() -> None:
     "--scope", "scopes", multiple=True, help="xAPI scope; repeat for several. Default: all."
 )
 @click.option("--key", default=None, help="Key to use (default: random).")
-@click.option("--secret", default=None, help="Secret to use (default: random).")
+@click.option(
+    "--secret", default=None, type=SECRET, help="Secret to use (default: random, 32 characters)."
+)
 @click.option("--label", default="", help="A name for the credential, shown as the authority name.")
 def credentials_create(store_name, new_store, scopes, key, secret, label) -> None:
     """Create a credential in a store and print its key and secret (shown only now)."""
@@ -34,7 +40,12 @@ def credentials_create(store_name, new_store, scopes, key, secret, label) -> Non
     try:
         with write_transaction(runtime.sessions) as session:
             if not new_store:
-                require_store(session, store_name)  # a typo must not start an empty store
+                try:
+                    require_store(session, store_name)  # a typo must not start an empty store
+                except LrsError as exc:
+                    raise click.ClickException(
+                        f"{exc.message}, or add --create-store to this command"
+                    ) from None
             credential, plain = create_credential(
                 session,
                 store_name,

@@ -6,6 +6,8 @@ import os
 
 import click
 
+from lrs.cli_params import NON_NEGATIVE_DAYS, POSITIVE_DAYS, URL
+
 #: Where ``reseal-keys`` reads the sealing key the keys are sealed with now (never argv).
 OLD_SECRET_KEY = "LEARNLOOP_OLD_SECRET_KEY"  # noqa: S105 (the name of a variable)
 
@@ -31,14 +33,14 @@ def lti_group() -> None:
 
 @lti_group.command("register")
 @click.option("--store", "store_name", required=True, help="Store the platform's data goes to.")
-@click.option("--issuer", required=True, help="The platform's iss (Moodle: its wwwroot).")
+@click.option("--issuer", required=True, type=URL, help="The platform's iss (Moodle: its wwwroot).")
 @click.option("--client-id", required=True, help="The client id the platform assigned.")
 @click.option(
     "--deployment-id", "deployment_ids", multiple=True, help="Allowed deployment id; repeatable."
 )
-@click.option("--login-url", required=True, help="OIDC authorization endpoint.")
-@click.option("--token-url", required=True, help="OAuth2 token endpoint.")
-@click.option("--keyset-url", required=True, help="The platform's JWKS URL.")
+@click.option("--login-url", required=True, type=URL, help="OIDC authorization endpoint.")
+@click.option("--token-url", required=True, type=URL, help="OAuth2 token endpoint.")
+@click.option("--keyset-url", required=True, type=URL, help="The platform's JWKS URL.")
 @click.option("--audience", default=None, help="Client assertion aud, if not the token URL.")
 @click.option("--name", default="", help="A name to show for the platform.")
 def register(
@@ -81,7 +83,7 @@ def register(
 @lti_group.command("rotate-keys")
 @click.option(
     "--grace-days",
-    type=float,
+    type=NON_NEGATIVE_DAYS,
     default=None,
     help="Days the retired key stays published (default: LEARNLOOP_LTI_KEY_GRACE_SECONDS).",
 )
@@ -143,9 +145,12 @@ def reseal_keys() -> None:
 @lti_group.command("invite")
 @click.option("--store", "store_name", required=True, help="Store the registration belongs to.")
 @click.option(
-    "--base-url", default=None, help="The tool's public URL (default: LEARNLOOP_PUBLIC_URL)."
+    "--base-url",
+    default=None,
+    type=URL,
+    help="The tool's public URL (default: LEARNLOOP_PUBLIC_URL).",
 )
-@click.option("--days", type=float, default=None, help="Days the link stays valid.")
+@click.option("--days", type=POSITIVE_DAYS, default=None, help="Days the link stays valid.")
 def invite(store_name: str, base_url: str | None, days: float | None) -> None:
     """Print a single-use LTI Dynamic Registration URL to paste into an LMS."""
     from lrs.auth import require_store

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from lrs.cli_params import EMAIL, PASSWORD
+
 
 def _sessions():
     """The command's engine and sessions, opened by the shell from its configuration."""
@@ -20,8 +22,8 @@ def accounts_cli() -> None:
 
 @accounts_cli.command("create")
 @click.option("--store", "store_name", required=True)
-@click.option("--email", required=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--email", required=True, type=EMAIL)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, type=PASSWORD)
 @click.option("--name", default="", help="The person's name (a person is created if needed).")
 @click.option("--admin", is_flag=True, help="Administers the whole store.")
 def create_account_command(store_name, email, password, name, admin) -> None:
@@ -61,17 +63,13 @@ def objectives_cli() -> None:
 @click.option("--store", "store_name", required=True)
 def refresh_command(store_name) -> None:
     """Count every new statement now and mark the objectives they meet (the worker's job)."""
-    from sqlalchemy import select
-
+    from lrs.auth import require_store
     from lrs.db import read_transaction
-    from lrs.models import Store
     from lrs.runtime import for_command
     from objectives.tasks import catch_up
 
     runtime = for_command()
     with read_transaction(runtime.sessions) as session:
-        store_id = session.scalar(select(Store.id).where(Store.name == store_name))
-    if store_id is None:
-        raise click.ClickException(f"no store {store_name!r}")
+        store_id = require_store(session, store_name).id
     counted = catch_up(runtime.sessions, store_id, runtime.public_url, runtime.clock)
     click.echo(f"{counted} statements projected")

@@ -165,6 +165,9 @@ _SHA2_RE = re.compile(r"[0-9A-Fa-f]{56}(?:[0-9A-Fa-f]{8}(?:[0-9A-Fa-f]{32}(?:[0-
 # The address part of a mailto IRI: one "@" with something on each side (RFC 6068 addr-spec,
 # best effort); the whole value must also be a valid IRI.
 _MAILTO_ADDRESS_RE = re.compile(r"[^@\s]+@[^@\s]+")
+# An email address as people type it in forms and commands: one "@", a dot in the domain, no
+# spaces or list separators (stricter than a mailto IRI, which only needs one "@").
+EMAIL_ADDRESS_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 # RFC 2046 media type: type "/" subtype, optional parameters.
 _MEDIA_NAME = "[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _MEDIA_TYPE_RE = re.compile(

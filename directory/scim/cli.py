@@ -18,14 +18,9 @@ def token_cli() -> None:
 
 
 def _store_id(session, store_name: str) -> int:
-    from sqlalchemy import select
+    from lrs.auth import require_store
 
-    from lrs.models import Store
-
-    store_id = session.scalar(select(Store.id).where(Store.name == store_name))
-    if store_id is None:
-        raise click.ClickException(f"no store named {store_name!r}")
-    return store_id
+    return require_store(session, store_name).id
 
 
 @token_cli.command("create")
@@ -41,6 +36,7 @@ def token_create(store_name: str, name: str) -> None:
     runtime = for_command()
     try:
         with write_transaction(runtime.sessions) as session:
+            _store_id(session, store_name)  # the store's name, or how to create it
             issued = create_token(session, store_name, name)
     except LrsError as exc:
         raise click.ClickException(exc.message) from None

@@ -15,6 +15,7 @@ import click
 
 from directory.sign_in import services as sign_ins
 from directory.sign_in.config import OidcConfig
+from lrs.cli_params import URL_OR_EMPTY
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import LrsError
 from lrs.runtime import LrsRuntime, for_command
@@ -30,10 +31,9 @@ def _database() -> Iterator[LrsRuntime]:
 
 
 def _store(session, name: str):
-    store = sign_ins.find_store(session, name)
-    if store is None:
-        raise click.ClickException(f"no store named {name!r}")
-    return store
+    from lrs.auth import require_store
+
+    return require_store(session, name)
 
 
 @click.group("sign-in")
@@ -56,7 +56,9 @@ def show(store_name: str) -> None:
 
 @sign_in_cli.command("set")
 @click.option("--store", "store_name", required=True)
-@click.option("--issuer", default=None, help="https issuer; empty turns single sign-on off")
+@click.option(
+    "--issuer", default=None, type=URL_OR_EMPTY, help="https issuer; empty turns single sign-on off"
+)
 @click.option("--client-id", default=None)
 @click.option("--client-secret-stdin", is_flag=True, help="read the client secret from stdin")
 @click.option("--ask-client-secret", is_flag=True, help="ask for the client secret (hidden)")

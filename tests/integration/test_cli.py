@@ -43,7 +43,7 @@ def free_port():
 def test_migrate_create_credential_serve_and_post(database_url, tmp_path):
     upgraded = run(["db", "upgrade"], database_url)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "database is up to date" in upgraded.stdout
+    assert "is now at revision" in upgraded.stdout
 
     created = run(
         [

@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 
 from learnloop import create_app
-from learnloop.cli import _alembic_config, main, upgrade_database
+from learnloop.cli import main, upgrade_database
+from learnloop.schema import alembic_config
 from lrs.db import make_engine, read_transaction, write_transaction
 from lrs.errors import SecretsUnavailable
 from lti import jose
@@ -124,7 +125,7 @@ def start(url, secret_key, **env):
 
 
 def test_keys_stored_in_plain_text_before_0012_are_sealed_when_learnloop_starts(fresh):
-    command.upgrade(_alembic_config(fresh), "0011")
+    command.upgrade(alembic_config(fresh), "0011")
     private, public = jose.generate_key()
     engine = make_engine(fresh)
     with engine.begin() as connection:  # what the tool stored before revision 0012

@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from learnloop.config import Config
+from learnloop.schema import code_heads, scripts
 from schemas.errors import ConfigError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -86,23 +87,11 @@ def _target() -> _Target:
 # ==== Revisions =============================================================================
 
 
-def _scripts():
-    from alembic.script import ScriptDirectory
-
-    import migrations
-
-    return ScriptDirectory(os.path.dirname(migrations.__file__))
-
-
-def _code_heads() -> set[str]:
-    return set(_scripts().get_heads())
-
-
 def _known_revision(revision: str) -> bool:
     from alembic.util import CommandError
 
     try:
-        return _scripts().get_revision(revision) is not None
+        return scripts().get_revision(revision) is not None
     except CommandError:
         return False
 
@@ -113,7 +102,7 @@ def _show(revisions: set[str]) -> str:
 
 def _upgrade_advice(revisions: set[str]) -> str | None:
     """A line telling what to do when the restored revision is not the code's, else None."""
-    heads = _code_heads()
+    heads = set(code_heads())
     if revisions == heads:
         return None
     unknown = sorted(r for r in revisions if not _known_revision(r))

@@ -14,16 +14,15 @@ to the log), only revision ids and seconds.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+from learnloop.schema import code_heads, database_heads
 from lrs.db import read_transaction
 from lrs.runtime import lrs_runtime
 from lrs.sql import run
@@ -36,8 +35,6 @@ health = Blueprint("health", __name__)
 MAX_LAG_VARIABLE = "LEARNLOOP_READY_MAX_LAG_SECONDS"
 DEFAULT_MAX_LAG_SECONDS = 60.0
 _SETTING = "learnloop.ready_max_lag_seconds"
-#: Alembic's table of applied revisions (its default name; ``migrations/env.py`` keeps it).
-VERSION_TABLE = "alembic_version"
 
 
 def max_lag_seconds(environ: dict[str, str] | None = None) -> float:
@@ -100,27 +97,6 @@ def queue_state(session: Session, now_ms: int) -> QueueState:
 # ---- the schema -------------------------------------------------------------------------------
 
 
-@functools.cache
-def code_heads() -> frozenset[str]:
-    """The Alembic head revisions the code ships (read once per process)."""
-    from alembic.script import ScriptDirectory
-
-    import migrations
-
-    return frozenset(ScriptDirectory(os.path.dirname(migrations.__file__)).get_heads())
-
-
-def database_heads(session: Session) -> frozenset[str]:
-    """The revisions the database is at; empty when it was never migrated.
-
-    Read from Alembic's table directly: its MigrationContext logs two lines each time, and
-    readiness is asked every few seconds.
-    """
-    if not inspect(session.connection()).has_table(VERSION_TABLE):
-        return frozenset()
-    return frozenset(row[0] for row in run(session, "SELECT version_num FROM alembic_version"))
-
-
 # ---- the routes -------------------------------------------------------------------------------
 
 
@@ -177,7 +153,7 @@ def _database(session: Session) -> dict[str, Any]:
 
 
 def _schema(session: Session) -> dict[str, Any]:
-    found, expected = database_heads(session), code_heads()
+    found, expected = database_heads(session.connection()), code_heads()
     return {"ok": found == expected, "database": sorted(found), "code": sorted(expected)}
 
 

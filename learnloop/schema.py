@@ -6,8 +6,14 @@ questions (where is this database, where is the code), so they are answered here
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
+
+from sqlalchemy import inspect, text
+
+#: Alembic's table of applied revisions (its default name; ``migrations/env.py`` keeps it).
+VERSION_TABLE = "alembic_version"
 
 
 @dataclass(frozen=True)
@@ -31,22 +37,43 @@ def alembic_config(database_url: str):
     return cfg
 
 
-def _scripts():
+def scripts():
+    """The migrations the code ships (Alembic's script directory)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+    import migrations
+
+    return ScriptDirectory(os.path.dirname(migrations.__file__))
+
+
+@functools.cache
+def code_heads() -> frozenset[str]:
+    """The revisions the code expects (read once per process; the migrations have one head)."""
+    return frozenset(scripts().get_heads())
 
 
 def head_revision() -> str:
-    """The revision the code expects (the migrations have a single head)."""
-    return _scripts().get_current_head()
+    """The one revision the code expects."""
+    return max(code_heads())
+
+
+def database_heads(connection) -> frozenset[str]:
+    """The revisions ``connection``'s database is at; empty when it was never migrated.
+
+    Read from Alembic's table directly: its MigrationContext logs two lines each time, and
+    readiness is asked every few seconds.
+    """
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return frozenset()
+    return frozenset(
+        row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+    )
 
 
 def current_revision(connection) -> str | None:
     """The revision ``connection``'s database is at; None when it has never been migrated."""
-    from alembic.runtime.migration import MigrationContext
-
-    return MigrationContext.configure(connection).get_current_revision()
+    heads = database_heads(connection)
+    return max(heads) if heads else None
 
 
 def upgrade_database(database_url: str) -> list[Migration]:
@@ -62,8 +89,7 @@ def upgrade_database(database_url: str) -> list[Migration]:
     finally:
         engine.dispose()
     command.upgrade(alembic_config(database_url), "heads")
-    scripts = _scripts()
-    pending = list(scripts.iterate_revisions("heads", before or "base"))
+    pending = list(scripts().iterate_revisions("heads", before or "base"))
     pending.reverse()
     return [
         Migration(script.revision, (script.doc or "").strip().splitlines()[0] if script.doc else "")

@@ -107,8 +107,9 @@ def run_gunicorn(
     from gunicorn.glogging import Logger
 
     from learnloop.app import create_app
-    from learnloop.health import code_heads, max_lag_seconds
+    from learnloop.health import max_lag_seconds
     from learnloop.metrics import metrics_token
+    from learnloop.schema import code_heads
 
     try:  # read here too, so that a bad one is one line rather than each worker failing to boot
         max_lag_seconds()

@@ -20,8 +20,8 @@ from sqlalchemy import text
 
 from learnloop import create_app
 from learnloop.cli import upgrade_database
-from learnloop.health import code_heads
 from learnloop.logs import ACCESS, JsonFormatter
+from learnloop.schema import code_heads
 from learnloop.worker import Worker, WorkerSettings
 from lrs import outbound, queue
 from lrs import vocabulary as v

@@ -34,6 +34,7 @@ from lrs.audit_cli import audit_cli
 from lrs.cli import credentials
 from lrs.cli_params import PORT, POSITIVE_INT, POSITIVE_SECONDS
 from lrs.runtime import COMMAND_RUNTIME
+from lrs.statements_cli import statements_cli
 from lti.cli import lti_group
 from objectives.cli import accounts_cli, objectives_cli
 
@@ -347,6 +348,7 @@ def _sample_organisation(config: Config) -> str:
 
 main.add_command(credentials)
 main.add_command(audit_cli)
+main.add_command(statements_cli)
 main.add_command(backup_command)
 main.add_command(restore_command)
 main.add_command(accounts_cli)

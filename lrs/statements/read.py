@@ -8,6 +8,7 @@ never an OFFSET (Communication 2.1.3; Data 2.5).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, or_, select
@@ -62,7 +63,9 @@ def get_statement(
         authority = json.loads(payload).get("authority") or {}
         if ifi_string(authority) != ifi_string(principal.authority):
             raise NotFound(f"no statement with statementId {query.statement_id}")
-    return _format([payload], query, session, principal.store_id, languages)[0], row.stored_ms
+    return format_statements([payload], query, session, principal.store_id, languages)[
+        0
+    ], row.stored_ms
 
 
 def query_statements(
@@ -70,10 +73,28 @@ def query_statements(
 ) -> StatementPage:
     """A page of statements matching ``query``, newest first unless ``ascending``."""
     store_id = principal.store_id
-    terms = list(query.terms)  # the parser puts the most selective filter first
-    if _only_mine(principal):
-        terms.append(Term(principal.authority_key, True))
+    extra = [Term(principal.authority_key, True)] if _only_mine(principal) else []
+    stmt = statement_select(store_id, query, extra)
+    rows = session.execute(stmt.limit(query.limit + 1)).all()
 
+    more = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        last = rows[-1]
+        more = encode_more(query, (last.stored_ms, last.seq))
+    payloads = format_statements([r.payload for r in rows], query, session, store_id, languages)
+    last_modified = max((r.stored_ms for r in rows), default=None)
+    return StatementPage(payloads, more, last_modified)
+
+
+def statement_select(store_id: int, query: StatementQuery, extra_terms: Sequence[Term] = ()):
+    """The SELECT of (seq, stored_ms, payload) matching ``query``, ordered, without a LIMIT.
+
+    Shared by the pages of GET /statements and the export (``lrs.statements.export``), so both
+    read the same statements in the same order: not voided, every term an index equality,
+    ``since``/``until`` on stored, and the keyset position ``query.cursor`` (exclusive).
+    """
+    terms = [*query.terms, *extra_terms]  # the parser puts the most selective filter first
     if terms:
         driver = INDEX.alias("i0")
         stored_col, seq_col = driver.c.stored_ms, driver.c.seq
@@ -124,28 +145,18 @@ def query_statements(
                 ),
             )
     if query.ascending:
-        stmt = stmt.order_by(stored_col.asc(), seq_col.asc())
-    else:
-        stmt = stmt.order_by(stored_col.desc(), seq_col.desc())
-    rows = session.execute(stmt.limit(query.limit + 1)).all()
-
-    more = None
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        last = rows[-1]
-        more = encode_more(query, (last.stored_ms, last.seq))
-    payloads = _format([r.payload for r in rows], query, session, store_id, languages)
-    last_modified = max((r.stored_ms for r in rows), default=None)
-    return StatementPage(payloads, more, last_modified)
+        return stmt.order_by(stored_col.asc(), seq_col.asc())
+    return stmt.order_by(stored_col.desc(), seq_col.desc())
 
 
-def _format(
+def format_statements(
     payloads: list[str],
     query: StatementQuery,
     session: Session,
     store_id: int,
     languages: list[str],
 ) -> list[str]:
+    """Stored payloads shaped by ``query.format`` (exact, ids, canonical), as JSON text."""
     if query.format == "exact" or not payloads:
         return payloads
     statements = [json.loads(p) for p in payloads]

@@ -66,6 +66,7 @@ VALID = {
     "cycles list": ["--store", "{store}"],
     "reviews create": ["--store", "{store}", "--cycle", "2027", "--team", "ann@acme.test"],
     "audit list": ["--store", "{store}"],
+    "statements export": ["--store", "{store}", "--format", "csv"],
 }  # fmt: skip
 
 #: Long-running commands: they are checked for bad configuration only (they would serve).

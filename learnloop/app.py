@@ -17,8 +17,12 @@ from learnloop.services import build_services
 from learnloop.worker import TASKS
 from lrs import http, inputs, queue
 from lrs.alternate import AlternateRequestSyntax
+from lrs.forwarding import tasks as forwarding_tasks
+from lrs.forwarding.settings import ForwardingConfig
+from lrs.forwarding.settings import install as install_forwarding
 from lrs.routes import xapi
 from lrs.runtime import install as install_lrs
+from lrs.webhooks import WEBHOOK, on_webhook
 from lti import install as install_lti
 from lti import tasks as lti_tasks
 from lti.config import LtiConfig
@@ -57,11 +61,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     install_lti(app, LtiConfig.from_env(), services.clock)
     objectives_in_lti(app)
     install_sign_in(app, OidcConfig.from_env())  # LEARNLOOP_OIDC_*, checked at start
+    install_forwarding(app, ForwardingConfig.from_env())  # LEARNLOOP_FORWARDING_*, checked too
     for blueprint in (xapi, lti, lti_admin, connectors_bp, api, pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(scim)  # /scim/v2: provisioning by the identity provider
     app.extensions[TASKS] = {
-        queue.STATEMENTS: objective_tasks.on_statements,
+        # forwarding fans out first: a failing projection must not hold statements back
+        queue.STATEMENTS: forwarding_tasks.fan_out_then(objective_tasks.on_statements),
+        forwarding_tasks.FORWARD: forwarding_tasks.forward,
+        WEBHOOK: on_webhook,
         queue.PERSON: objective_tasks.on_person,
         lti_tasks.GRADE: lti_tasks.send_grade,
     }

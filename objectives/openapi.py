@@ -583,6 +583,29 @@ ROUTES = [
         ),
     ),
     Route(
+        "/api/statements/export",
+        "get",
+        "Every statement GET /xapi/statements' filters match, as NDJSON or CSV, streamed (admins)",
+        "200",
+        query=(
+            _query("format", {"type": "string", "enum": ["ndjson", "csv"]}, "ndjson (default)"),
+            _query(
+                "statement_format",
+                {"type": "string", "enum": ["exact", "ids", "canonical"]},
+                "GET /xapi/statements' format: exact (default), ids or canonical",
+            ),
+            _query("agent", STRING, "an Agent or Identified Group as xAPI JSON"),
+            _query("verb", STRING, "a verb IRI"),
+            _query("activity", STRING, "an Activity IRI"),
+            _query("registration", {"type": "string", "format": "uuid"}, "a registration"),
+            _query("related_activities", BOOLEAN, "activity anywhere in the statement"),
+            _query("related_agents", BOOLEAN, "agent anywhere in the statement"),
+            _query("since", STRING, "stored after this xAPI timestamp"),
+            _query("until", STRING, "stored at or before this xAPI timestamp"),
+            _query("ascending", BOOLEAN, "oldest first (default: newest first)"),
+        ),
+    ),
+    Route(
         "/api/vocabulary",
         "get",
         "Sources, verbs and activity types with their names: what criteria are written in",
@@ -630,6 +653,9 @@ def _operation(route: Route) -> dict:
         ok["content"] = _content(route.response)
     if route.path == "/api/people/{person_id}/record":
         ok["content"]["text/csv"] = {"schema": STRING}
+    if route.path == "/api/statements/export":
+        ok["content"] = {"application/x-ndjson": {"schema": STRING}, "text/csv": {"schema": STRING}}
+        ok["headers"] = {"Content-Disposition": {"required": True, "schema": STRING}}
     if route.path == "/api/cycles/{cycle_id}/team":
         ok["headers"] = FRESHNESS_HEADERS
     responses[route.ok] = ok

@@ -384,6 +384,45 @@ def audit_trail():
         return jsonify({"events": [audit.event_json(e) for e in events], "more": more})
 
 
+@api.get("/statements/export")
+def export_statements():
+    """Every statement GET /xapi/statements' filters match, as NDJSON or CSV, streamed (admins).
+
+    Checked for the admin role and parsed before the first byte is sent, so a refusal or a bad
+    parameter is a JSON error; the body is then read a chunk at a time (``lrs.statements.export``).
+    """
+    from flask import stream_with_context
+
+    from lrs.core.formats import parse_accept_language
+    from lrs.models import Store
+    from lrs.statements import export
+
+    runtime = lrs_runtime()
+    with read_transaction(runtime.sessions) as db:
+        viewer = _viewer(db)
+        svc.require_admin(viewer)
+        store_name = db.get(Store, viewer.store_id).name
+    args = request.args.to_dict(flat=False)
+    args.pop("lt", None)  # the launch token that signed the viewer in
+    repeated = sorted(name for name, values in args.items() if len(values) > 1)
+    if repeated:
+        problem = "given more than once"
+        raise InvalidPayload(f"{repeated[0]}: {problem}", [FieldError(repeated[0], problem)])
+    parsed = export.parse_export({name: values[0] for name, values in args.items()})
+    languages = parse_accept_language(request.headers.get("Accept-Language"))
+    store_id = viewer.store_id
+
+    def body():
+        with read_transaction(runtime.sessions) as db:
+            yield from export.export_chunks(db, store_id, parsed, languages)
+
+    name = export.download_name(store_name, parsed.kind, dt.datetime.now(dt.UTC).date())
+    response = Response(stream_with_context(body()), mimetype=export.MEDIA_TYPES[parsed.kind])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @api.get("/openapi.json")
 def openapi():
     from objectives.openapi import document

@@ -41,8 +41,10 @@ apostrophe, as in the audit export; numbers and the JSON column are written as t
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
@@ -204,6 +206,12 @@ def export_chunks(
     """The whole export as text, a chunk at a time (the CSV header first)."""
     chunks = iter_statements(session, store_id, export.query, list(languages), chunk)
     return csv_chunks(chunks) if export.kind == "csv" else ndjson_chunks(chunks)
+
+
+def download_name(store_name: str, kind: str, day: dt.date) -> str:
+    """``statements-<store>-<day>.<kind>``: a file name safe in a Content-Disposition header."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", store_name)
+    return f"statements-{safe}-{day.isoformat()}.{kind}"
 
 
 # ---- CSV cells --------------------------------------------------------------------------------

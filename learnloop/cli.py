@@ -28,11 +28,13 @@ from directory.sign_in.cli import sign_in_cli
 from learnloop.backup import backup_command, restore_command
 from learnloop.cli_errors import explain, shown_url
 from learnloop.config import Config
+from learnloop.doctor import doctor_command
 from learnloop.schema import current_revision, head_revision, upgrade_database
 from learnloop.serving import run_gunicorn
 from lrs.audit_cli import audit_cli
 from lrs.cli import credentials
 from lrs.cli_params import PORT, POSITIVE_INT, POSITIVE_SECONDS
+from lrs.oauth_cli import oauth_cli
 from lrs.runtime import COMMAND_RUNTIME
 from lrs.statements_cli import statements_cli
 from lti.cli import lti_group
@@ -347,6 +349,7 @@ def _sample_organisation(config: Config) -> str:
 
 
 main.add_command(credentials)
+main.add_command(doctor_command)
 main.add_command(audit_cli)
 main.add_command(statements_cli)
 main.add_command(backup_command)
@@ -359,6 +362,7 @@ main.add_command(sign_in_cli)
 main.add_command(people_cli)
 main.add_command(import_cli)
 main.add_command(scim_cli)
+main.add_command(oauth_cli)
 main.add_command(stores_cli)
 main.add_command(cycles_cli)
 main.add_command(reviews_cli)

@@ -81,6 +81,16 @@ class Metrics:
             "Queue jobs run by the worker, by kind and result (done, retried, failed, superseded)",
             ["kind", "result"],
         )
+        self.forwarded = Counter(
+            "learnloop_forwarded_statements",
+            "Statements handed to forwarding destinations, by result (delivered, failed)",
+            ["result"],
+        )
+        self.webhook_events = Counter(
+            "learnloop_webhook_events_sent",
+            "Outbound webhook event attempts, by outcome (delivered, retrying, failed)",
+            ["outcome"],
+        )
         self.job_seconds = Histogram(
             "learnloop_queue_job_duration_seconds",
             "Time a queue job's handler ran, by kind",

@@ -273,7 +273,7 @@ def start_server(
             "create",
             "--store",
             "bench",
-            "--new-store",
+            "--create-store",
             "--key",
             key,
             "--secret",

@@ -15,7 +15,7 @@ from learnloop.config import Config
 from learnloop.proxies import TrustedProxies, parse_networks
 from learnloop.services import build_services
 from learnloop.worker import TASKS
-from lrs import http, inputs, queue
+from lrs import http, inputs, oauth_views, queue
 from lrs.alternate import AlternateRequestSyntax
 from lrs.forwarding import tasks as forwarding_tasks
 from lrs.forwarding.settings import ForwardingConfig
@@ -65,6 +65,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for blueprint in (xapi, lti, lti_admin, connectors_bp, api, pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(scim)  # /scim/v2: provisioning by the identity provider
+    oauth_views.install(app)  # LEARNLOOP_OAUTH_*, checked at start
+    app.register_blueprint(oauth_views.oauth)  # /oauth/token, /oauth/revoke (issue 17)
     app.extensions[TASKS] = {
         # forwarding fans out first: a failing projection must not hold statements back
         queue.STATEMENTS: forwarding_tasks.fan_out_then(objective_tasks.on_statements),

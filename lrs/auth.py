@@ -4,11 +4,15 @@ Secrets are stored as scrypt hashes. Verifying scrypt costs tens of milliseconds
 would cap the LRS near the request rate of the ADL reference LRS; so a verified (key, secret) pair
 is remembered in memory for a short time, keyed by an HMAC of the presented secret under a
 per-process random key. The secret itself is never kept or logged.
+
+OAuth 2.0 bearer tokens (``lrs.oauth`` issues them) are checked the same way: one indexed lookup
+of the token's SHA-256, remembered for the same short time under an HMAC of the token.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -18,13 +22,14 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lrs import audit
 from lrs.core.statements import authority_key
 from lrs.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from lrs.models import Credential, Store
+from lrs.oauth_models import OAuthToken
 from lrs.throttle import Throttle, counters
 
 SCOPES = (
@@ -106,6 +111,39 @@ READ_STATEMENTS = ("statements/read", "statements/read/mine", "all/read")
 WRITE_STATEMENTS = ("statements/write",)
 
 
+class InvalidToken(Unauthorized):
+    """An unknown, expired or revoked bearer token (401, RFC 6750 §3.1 ``invalid_token``)."""
+
+    code = "invalid_token"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.challenge = (
+            f'Bearer realm="Learnloop xAPI", error="invalid_token", error_description="{message}"'
+        )
+
+
+def token_digest(token: str) -> str:
+    """What is stored of a bearer token: its SHA-256 (hex); the token is 32 random bytes."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def parse_bearer(header: str | None) -> str:
+    """The token of an ``Authorization: Bearer`` header (RFC 6750 §2.1); InvalidToken if bad."""
+    scheme, _, value = (header or "").partition(" ")
+    token = value.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise InvalidToken("the Authorization header must be Bearer <token>")
+    if len(token) > 200 or any(c.isspace() or ord(c) < 33 or ord(c) > 126 for c in token):
+        raise InvalidToken("unknown access token")
+    return token
+
+
+def is_bearer(header: str | None) -> bool:
+    """Whether an Authorization header uses the Bearer scheme (case-insensitive)."""
+    return (header or "").partition(" ")[0].lower() == "bearer"
+
+
 class Authenticator:
     """Resolves HTTP Basic credentials to a Principal, with a short in-memory cache."""
 
@@ -114,6 +152,7 @@ class Authenticator:
         self.throttle = throttle
         self._pepper = secrets.token_bytes(32)
         self._cache: dict[tuple[str, bytes], tuple[float, Principal]] = {}
+        self._tokens: dict[bytes, tuple[float, int, Principal]] = {}
         self._lock = threading.Lock()
         self._versions: dict[str, str] = {}
 
@@ -133,6 +172,51 @@ class Authenticator:
         """Drop every remembered verification (after a revocation in this process)."""
         with self._lock:
             self._cache.clear()
+            self._tokens.clear()
+
+    def verify(
+        self, session: Session, key: str, secret: str, address: str | None = None
+    ) -> Principal:
+        """The principal of a key and secret, as HTTP Basic checks them (throttle, cache).
+
+        For the OAuth token endpoint, whose clients authenticate with the same key and secret.
+        """
+        return self._verified(session, key, secret, address)
+
+    def authenticate_bearer(self, session: Session, header: str | None, now_ms: int) -> Principal:
+        """The principal of an OAuth 2.0 bearer token: its credential with the token's scopes.
+
+        One indexed lookup of the token's hash (joined to its credential), remembered for the
+        Basic cache's period, but never past the token's expiry by ``now_ms`` (the app's clock).
+        InvalidToken for an unknown, expired or revoked token, or a revoked credential's.
+        """
+        token = parse_bearer(header)
+        tag = hmac.new(self._pepper, token.encode(), hashlib.sha256).digest()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._tokens.get(tag)
+        if hit and hit[0] > now:
+            if now_ms < hit[1]:
+                return hit[2]
+            raise InvalidToken("the access token has expired")
+        row = session.execute(
+            select(OAuthToken.scopes, OAuthToken.expires_ms, OAuthToken.revoked_ms, Credential)
+            .join(Credential, Credential.id == OAuthToken.credential_id)
+            .where(OAuthToken.token_hash == token_digest(token))
+        ).first()
+        if row is None:
+            raise InvalidToken("unknown access token")
+        scopes, expires_ms, revoked_ms, credential = row
+        if revoked_ms is not None or credential.revoked_at is not None:
+            raise InvalidToken("the access token was revoked")
+        if now_ms >= expires_ms:
+            raise InvalidToken("the access token has expired")
+        principal = dataclasses.replace(Principal.of(credential), scopes=frozenset(scopes.split()))
+        with self._lock:
+            if len(self._tokens) > 10_000:
+                self._tokens.clear()
+            self._tokens[tag] = (now + self._ttl, expires_ms, principal)
+        return principal
 
     def authenticate(
         self,
@@ -312,6 +396,11 @@ def revoke_credential(
         raise NotFound(f"no credential {credential_id} in this store")
     if credential.revoked_at is None:
         credential.revoked_at = now
+        session.execute(  # its OAuth tokens die with it (they are refused anyway: the join)
+            update(OAuthToken)
+            .where(OAuthToken.credential_id == credential.id, OAuthToken.revoked_ms.is_(None))
+            .values(revoked_ms=int(now.timestamp() * 1000))
+        )
         session.flush()
         audit.record(
             session,

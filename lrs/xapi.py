@@ -6,6 +6,7 @@ from flask import Blueprint, g, request
 
 from lrs import http
 from lrs.alternate import ALTERNATE, ALTERNATE_ERROR
+from lrs.auth import is_bearer
 from lrs.core.versions import V103
 from lrs.db import read_transaction
 from lrs.errors import BadRequest
@@ -18,7 +19,7 @@ PUBLIC_ENDPOINTS = {"xapi.about", "xapi.openapi"}
 
 @xapi.before_request
 def _negotiate_and_authenticate():
-    """Version first (400 without it), then credentials (401).
+    """Version first (400 without it), then credentials (401): HTTP Basic or a Bearer token.
 
     Not for the public resources (/about, /openapi.json) nor for CORS preflights.
     """
@@ -39,5 +40,8 @@ def _negotiate_and_authenticate():
     header = request.headers.get("Authorization")
     authenticator = container.authenticator
     with read_transaction(container.sessions) as session:
-        g.principal = authenticator.authenticate(session, header, version, request.remote_addr)
+        if is_bearer(header):  # an OAuth 2.0 access token from POST /oauth/token (lrs.oauth)
+            g.principal = authenticator.authenticate_bearer(session, header, container.clock())
+        else:
+            g.principal = authenticator.authenticate(session, header, version, request.remote_addr)
     return None

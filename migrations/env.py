@@ -10,6 +10,7 @@ import lrs.audit  # noqa: F401  (the audit_events table)
 import lrs.deliveries  # noqa: F401  (the deliveries log of forwarding and webhooks)
 import lrs.documents.models  # noqa: F401  (puts the documents table on Base.metadata)
 import lrs.forwarding.models  # noqa: F401
+import lrs.oauth_models  # noqa: F401
 import lrs.people.models  # noqa: F401
 import lrs.webhooks  # noqa: F401  (the webhook_endpoints table)
 import lti.models  # noqa: F401

@@ -67,6 +67,7 @@ VALID = {
     "reviews create": ["--store", "{store}", "--cycle", "2027", "--team", "ann@acme.test"],
     "audit list": ["--store", "{store}"],
     "statements export": ["--store", "{store}", "--format", "csv"],
+    "oauth revoke-tokens": ["--store", "{store}", "--key", "k1"],
 }  # fmt: skip
 
 #: Long-running commands: they are checked for bad configuration only (they would serve).

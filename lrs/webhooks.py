@@ -196,6 +196,18 @@ def delete_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
     audit.record(session, "webhook_endpoint.deleted", store_id=store_id, target=target)
 
 
+def person(session: Session, person_id: int) -> dict:
+    """A person as events name them: id, name, e-mail address."""
+    from lrs.people.models import Person
+
+    found = session.get(Person, person_id)
+    return {
+        "id": person_id,
+        "name": found.name if found else "",
+        "email": found.email if found else None,
+    }
+
+
 def emit(session: Session, store_id: int, event_type: str, data: dict, now_ms: int) -> int:
     """Leave the event for every active endpoint that wants it, in the caller's transaction.
 

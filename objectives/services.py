@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lrs import audit, queue
+from lrs import audit, queue, webhooks
 from lrs.errors import BadRequest
 from lrs.people.models import Person
 from lrs.people.services import identities
@@ -282,6 +282,8 @@ def update_review(session: Session, viewer: Viewer, review_id: int, data: dict) 
                 details={"from": review.status, "to": data["status"]},
             )
             review.status = data["status"]
+            if review.status == "submitted":
+                _review_submitted(session, review)
         if "manager_comment" in data:
             review.manager_comment = data["manager_comment"]
         if "reviewer_ids" in data:
@@ -298,6 +300,24 @@ def update_review(session: Session, viewer: Viewer, review_id: int, data: dict) 
                 )
     session.flush()
     return review
+
+
+def _review_submitted(session: Session, review: Review) -> None:
+    """The ``review.submitted`` webhook event, in the transaction that submits the review."""
+    import time
+
+    cycle = session.get(ReviewCycle, review.cycle_id)
+    webhooks.emit(
+        session,
+        review.store_id,
+        webhooks.REVIEW_SUBMITTED,
+        {
+            "review": {"id": review.id, "cycle_id": review.cycle_id},
+            "cycle": {"id": review.cycle_id, "name": cycle.name if cycle else ""},
+            "person": webhooks.person(session, review.person_id),
+        },
+        int(time.time() * 1000),
+    )
 
 
 def reviewers_of(session: Session, review: Review) -> list[int]:

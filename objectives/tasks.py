@@ -21,6 +21,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lrs import webhooks
 from lrs.db import read_transaction, write_transaction
 from lrs.queue import ClaimedJob
 from lrs.runtime import lrs_runtime
@@ -148,10 +149,29 @@ def evaluate(
 
 
 def objective_met(session: Session, objective: Objective, review: Review, now_ms: int) -> None:
-    """Leave a grade job for each LMS line item placed for the objective's template."""
+    """Leave the grade jobs and the ``objective.met`` webhook event of a met objective.
+
+    A grade job for each LMS line item placed for the objective's template; the event for the
+    store's webhook endpoints; both in the transaction that records the objective as met.
+    """
     from objectives.lti_hooks import enqueue_objective_grades
 
     enqueue_objective_grades(session, objective, review.person_id, now_ms)
+    webhooks.emit(
+        session,
+        objective.store_id,
+        webhooks.OBJECTIVE_MET,
+        {
+            "objective": {"id": objective.id, "title": objective.title},
+            "review": {"id": review.id, "cycle_id": review.cycle_id},
+            "person": webhooks.person(session, review.person_id),
+            "met_at": objective.satisfied_at.isoformat().replace("+00:00", "Z")
+            if objective.satisfied_at
+            else None,
+            "statement_id": objective.satisfied_statement_id,
+        },
+        now_ms,
+    )
 
 
 def after_activity_facts(

@@ -7,6 +7,9 @@ from typing import Any
 from flask import Flask
 
 from connectors.views import connectors_bp
+from directory.governance import retention as governance_retention
+from directory.governance import tasks as governance_tasks
+from directory.governance import views as governance_views  # noqa: F401  (/api archive)
 from directory.scim.views import scim
 from directory.sign_in.config import OidcConfig
 from directory.sign_in.oidc import install as install_sign_in
@@ -74,6 +77,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         WEBHOOK: on_webhook,
         queue.PERSON: objective_tasks.on_person,
         lti_tasks.GRADE: lti_tasks.send_grade,
+        governance_retention.RETENTION: governance_tasks.on_retention,
     }
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, config.max_request_bytes)
     app.wsgi_app = TrustedProxies(app.wsgi_app, parse_networks(config.trusted_proxies))

@@ -23,6 +23,7 @@ from directory.cli import (
     reviews_cli,
     stores_cli,
 )
+from directory.governance.cli import erase_command, retention_cli
 from directory.scim.cli import scim_cli
 from directory.sign_in.cli import sign_in_cli
 from learnloop.backup import backup_command, restore_command
@@ -368,6 +369,8 @@ main.add_command(cycles_cli)
 main.add_command(reviews_cli)
 people_cli.add_command(import_people_command)
 people_cli.add_command(list_people_command)
+people_cli.add_command(erase_command)
+main.add_command(retention_cli)
 for _command in (
     list_accounts_command,
     disable_account_command,

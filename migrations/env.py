@@ -3,6 +3,7 @@
 from alembic import context
 
 import connectors.models  # noqa: F401
+import directory.governance.models  # noqa: F401  (erasure records, retention policies)
 import directory.models  # noqa: F401
 import directory.scim.models  # noqa: F401
 import directory.sign_in.models  # noqa: F401

@@ -343,6 +343,28 @@ RESPONSES["ReviewDetail"] = _object(
     },
 )
 
+#: GET /api/people/{id}/archive (``directory.governance.archive``): a person's data (GDPR art. 20).
+RESPONSES["PersonArchive"] = _object(
+    ARCHIVE_PARTS := [
+        "format",
+        "manifest",
+        "person",
+        "identities",
+        "statements",
+        "documents",
+        "accounts",
+        "reviews",
+        "lti_launches",
+        "lti_memberships",
+    ],
+    {
+        "format": STRING,
+        "manifest": {"type": "object", "additionalProperties": INTEGER},
+        "person": ANY_OBJECT,
+        **{part: _array(ANY_OBJECT) for part in ARCHIVE_PARTS[3:]},
+    },
+)
+
 #: Request bodies: marshmallow schemas (``unknown = RAISE``, so ``additionalProperties: false``).
 BODIES = {
     "TokenRequest": schemas.TokenRequestSchema,
@@ -480,6 +502,14 @@ ROUTES = [
             _query("until", DATE, "last day counted"),
             _query("format", {"type": "string", "enum": ["json", "csv"]}, "json or csv"),
         ),
+    ),
+    Route(
+        "/api/people/{person_id}/archive",
+        "get",
+        "Everything of one person as JSON, streamed (GDPR art. 20; admins and the person)",
+        "200",
+        "PersonArchive",
+        errors=("400", "401", "403", "404"),
     ),
     Route("/api/cycles", "get", "Review cycles", "200", "[CycleView]"),
     Route(

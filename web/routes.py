@@ -1,6 +1,7 @@
 """Every page's route on the ``pages`` blueprint, for the shell to register."""
 
 import web.admin_audit  # noqa: F401  (the audit trail, its CSV and JSON Lines)
+import web.admin_governance  # noqa: F401  (erasing a person, retention)
 import web.admin_export  # noqa: F401  (the statement export download)
 import web.admin_lms  # noqa: F401  (the connection check of an LMS registration)
 import web.admin_scim  # noqa: F401  (SCIM provisioning tokens)

@@ -1,0 +1,80 @@
+"""What the CLI, the pages and /api call: find the person, erase them, describe a dry run."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from connectors.services import find_store
+from directory.governance.erasure import Erasure, erase_person
+from directory.people import person_by_email
+from lrs.errors import BadRequest, FieldError, NotFound
+from lrs.models import Store
+from lrs.people.models import Person
+
+#: The kinds of an erasure's counts, in words, in the order people read them.
+KINDS = {
+    "statements": "statements as actor or object (deleted)",
+    "statements_pseudonymised": "others' statements naming them (pseudonymised)",
+    "statements_unlinked": "others' statements about theirs (unlinked from them)",
+    "documents": "state and agent profile documents",
+    "identities": "identities",
+    "accounts": "accounts",
+    "api_tokens": "API tokens",
+    "account_links": "invitation and reset links",
+    "reviews": "reviews",
+    "objectives": "objectives",
+    "review_grants": "reviews they were granted to review",
+    "reporting_lines": "reporting lines (theirs and their reports')",
+    "learning_facts": "learning facts (progress)",
+    "lti_launches": "LMS launches",
+    "lti_memberships": "LMS roster rows",
+    "lti_grade_deliveries": "grade deliveries",
+    "lti_score_marks": "score marks",
+    "scim_users": "SCIM users",
+    "scim_group_memberships": "SCIM group memberships",
+}
+
+
+def store_named(session: Session, name: str) -> Store:
+    """The store called ``name``; NotFound saying how to create it."""
+    return find_store(session, name)
+
+
+def person_with_email(session: Session, store_id: int, email: str) -> Person:
+    person = person_by_email(session, store_id, email)
+    if person is None:
+        raise NotFound(f"email: nobody in this store has {email}")
+    return person
+
+
+def erase(
+    session: Session,
+    store_id: int,
+    person_id: int,
+    *,
+    secret: str,
+    public_url: str,
+    dry_run: bool,
+    now_ms: int,
+    confirm_email: str | None = None,
+) -> Erasure:
+    """Erase (or count) one person; with ``confirm_email`` it must be theirs (the page asks)."""
+    if confirm_email is not None:
+        typed = confirm_email.strip()
+        found = person_by_email(session, store_id, typed) if "@" in typed else None
+        if found is None or found.id != person_id:
+            message = "type the person's e-mail address exactly to confirm"
+            raise BadRequest(f"confirm_email: {message}", [FieldError("confirm_email", message)])
+    return erase_person(
+        session,
+        store_id,
+        person_id,
+        secret=secret,
+        public_url=public_url,
+        dry_run=dry_run,
+        now_ms=now_ms,
+    )
+
+
+def counts_in_words(counts: dict[str, int]) -> list[tuple[str, int]]:
+    return [(KINDS.get(k, k), v) for k, v in counts.items()]

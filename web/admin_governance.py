@@ -1,0 +1,155 @@
+"""Data governance pages (admins only): erase a person, and the store's retention policy.
+
+Erasing is two steps, both without JavaScript: the erase page lists what would go (the dry
+run of the same service the CLI calls) and asks for the person's e-mail address; the form
+erases in one transaction. The retention page shows the current policy and, before saving a
+new one, how many statements it would delete now.
+"""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, session, url_for
+
+from directory.governance import retention
+from directory.governance import services as svc
+from lrs.db import read_transaction, write_transaction
+from lrs.errors import LrsError
+from lrs.people.services import get_person
+from lrs.runtime import lrs_runtime
+from web.admin_people import refused, shown_form
+from web.blueprint import pages, signed_in_admin
+from web.security import check_csrf
+
+
+@pages.get("/admin/people/<int:person_id>/erase")
+def erase_person_page(person_id: int):
+    runtime = lrs_runtime()
+    with read_transaction(runtime.sessions) as db:
+        viewer = signed_in_admin(db)
+        person = get_person(db, viewer.store_id, person_id)
+        dry = svc.erase(
+            db,
+            viewer.store_id,
+            person_id,
+            secret=runtime.instance_secret(),
+            public_url=runtime.public_url,
+            dry_run=True,
+            now_ms=runtime.clock(),
+        )
+        errors, values = shown_form()
+        return render_template(
+            "admin_erase.html",
+            person=person,
+            counts=svc.counts_in_words(dry.counts),
+            errors=errors,
+            values=values,
+        )
+
+
+@pages.post("/admin/people/<int:person_id>/erase")
+def erase_person(person_id: int):
+    check_csrf()
+    runtime = lrs_runtime()
+    try:
+        with write_transaction(runtime.sessions) as db:
+            viewer = signed_in_admin(db)
+            done = svc.erase(
+                db,
+                viewer.store_id,
+                person_id,
+                secret=runtime.instance_secret(),
+                public_url=runtime.public_url,
+                dry_run=False,
+                now_ms=runtime.clock(),
+                confirm_email=request.form.get("confirm_email", ""),
+            )
+    except LrsError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        refused(exc, ("confirm_email",), request.form)
+        return redirect(url_for("web.erase_person_page", person_id=person_id))
+    session["admin_done"] = (
+        f"Person {person_id} erased: {done.counts['statements']} statements deleted, "
+        f"{done.counts['statements_pseudonymised']} of others' pseudonymised "
+        f"(erasure record {done.record_id})."
+    )
+    return redirect(url_for("web.people"))
+
+
+@pages.get("/admin/retention")
+def retention_page():
+    runtime = lrs_runtime()
+    with read_transaction(runtime.sessions) as db:
+        viewer = signed_in_admin(db)
+        policy = retention.get_policy(db, viewer.store_id)
+        due = None
+        if policy is not None:
+            due = retention.count_expiring(
+                db, viewer.store_id, policy.keep_months, policy.keep_aggregates, runtime.clock()
+            )
+        errors, values = shown_form()
+        return render_template(
+            "admin_retention.html",
+            policy=policy,
+            due=due,
+            preview=session.pop("retention_preview", None),
+            errors=errors,
+            values=values,
+            done=session.pop("admin_done", None),
+        )
+
+
+@pages.post("/admin/retention")
+def retention_save():
+    """``action=preview`` counts what a policy would delete now; ``action=save`` saves it."""
+    check_csrf()
+    runtime = lrs_runtime()
+    form = request.form
+    keep_aggregates = form.get("keep_aggregates") == "on"
+    try:
+        months = int(form.get("keep_months", "").strip())
+    except ValueError:
+        months = 0
+    try:
+        if form.get("action") == "save":
+            with write_transaction(runtime.sessions) as db:
+                viewer = signed_in_admin(db)
+                due = retention.set_policy(
+                    db, viewer.store_id, months, keep_aggregates, runtime.clock()
+                )
+            session["admin_done"] = (
+                f"Saved: statements are kept {months} months. {due} statements are due; "
+                "the worker deletes them at its next run."
+            )
+        else:
+            with read_transaction(runtime.sessions) as db:
+                viewer = signed_in_admin(db)
+                due = retention.count_expiring(
+                    db, viewer.store_id, months, keep_aggregates, runtime.clock()
+                )
+            session["retention_preview"] = {
+                "keep_months": months,
+                "keep_aggregates": keep_aggregates,
+                "due": due,
+            }
+    except LrsError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        refused(exc, ("keep_months",), form)
+    return redirect(url_for("web.retention_page"))
+
+
+@pages.post("/admin/retention/clear")
+def retention_clear():
+    check_csrf()
+    runtime = lrs_runtime()
+    try:
+        with write_transaction(runtime.sessions) as db:
+            viewer = signed_in_admin(db)
+            retention.clear_policy(db, viewer.store_id, runtime.clock())
+        session["admin_done"] = "Retention policy removed: statements are kept for ever."
+    except LrsError as exc:
+        if exc.status in (401, 403):
+            raise
+        refused(exc, (), request.form)
+    return redirect(url_for("web.retention_page"))

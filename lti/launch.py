@@ -187,13 +187,19 @@ def check_message_type(claims: dict[str, Any]) -> str:
 
 
 def check_deployment(claims: dict[str, Any], deployment_ids: frozenset[str]) -> None:
+    """The launch's deployment is one of the registration's.
+
+    A registration with none yet (a dynamic registration whose platform sent no deployment id,
+    as Canvas does) accepts the first: the id_token is signed by the platform's key, and the
+    launch records the deployment (``launches.learn_first_deployment``).
+    """
     deployment_id = claims.get(c.DEPLOYMENT_ID)
     if not isinstance(deployment_id, str) or not deployment_id:
         raise MissingClaim("deployment_id")
-    if deployment_id not in deployment_ids:
+    if deployment_ids and deployment_id not in deployment_ids:
         raise UnknownDeployment(
             f"deployment {deployment_id!r} is not registered for this platform; an "
-            "administrator adds it to the registration"
+            "administrator adds it on Learnloop's connection check page of this LMS"
         )
 
 

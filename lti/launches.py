@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lrs import audit
 from lrs.api import source_principal, write_statements
 from lrs.errors import Conflict
 from lrs.people import services as people
@@ -48,6 +49,7 @@ from lti.keys import published_keys, sign_with_tool_key
 from lti.launch import origin
 from lti.models import (
     Context,
+    Deployment,
     Launch,
     LoginState,
     Registration,
@@ -77,12 +79,11 @@ def begin_login(
     session: Session, registration: Registration, login: LoginRequest, now_ms: int, ttl: int
 ) -> LoginState:
     """Issue state and nonce for a login; rejects a deployment the registration lacks."""
-    if login.lti_deployment_id is not None and login.lti_deployment_id not in deployment_ids(
-        session, registration.id
-    ):
+    known = deployment_ids(session, registration.id)
+    if login.lti_deployment_id is not None and known and login.lti_deployment_id not in known:
         raise UnknownDeployment(
             f"deployment {login.lti_deployment_id!r} is not registered for this platform; an "
-            "administrator adds it to the registration"
+            "administrator adds it on Learnloop's connection check page of this LMS"
         )
     session.execute(delete(LoginState).where(LoginState.expires_ms < now_ms - 86_400_000))
     session.execute(delete(UsedNonce).where(UsedNonce.expires_ms < now_ms))
@@ -241,6 +242,33 @@ def person_for_lms_user(
     return person
 
 
+def learn_first_deployment(session: Session, bound: BoundState, deployment_id: str) -> None:
+    """Record the deployment of a registration's first launch (it had none: see check_deployment).
+
+    Later deployments are refused until an administrator adds them on the connection check page,
+    so one signed launch cannot open the registration to every deployment of the platform.
+    """
+    if deployment_id in deployment_ids(session, bound.registration_id):
+        return  # two first launches at once: the other one recorded it
+    session.add(
+        Deployment(
+            store_id=bound.store_id,
+            registration_id=bound.registration_id,
+            deployment_id=deployment_id,
+        )
+    )
+    session.flush()
+    lms = audit.Actor("lms", str(bound.registration_id), f"LMS launch from {bound.issuer}")
+    with audit.acting_as(lms):
+        audit.record(
+            session,
+            "lti.deployment.learned",
+            store_id=bound.store_id,
+            target=audit.Target("lti_registration", bound.registration_id, bound.issuer),
+            details={"deployment_id": deployment_id},
+        )
+
+
 def record_launch(
     session: Session, bound: BoundState, msg: c.LaunchMessage, now_ms: int, leeway: int
 ) -> Launch:
@@ -266,6 +294,8 @@ def record_launch(
             "this id_token's nonce was already used: the launch is a replay"
         ) from None
     store_id, issuer, deployment = bound.store_id, msg.issuer, msg.deployment_id
+    if not bound.deployment_ids:
+        learn_first_deployment(session, bound, deployment)
     context = None
     if msg.context_id:
         course = msg.context

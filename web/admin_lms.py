@@ -19,7 +19,25 @@ from lti.keys import current_key
 from web.blueprint import pages, signed_in_admin
 from web.security import check_csrf
 
-ACTIONS = ("try-grades", "try-roster", "dismiss-privacy-warning")
+ACTIONS = ("try-grades", "try-roster", "dismiss-privacy-warning", "save-deployments")
+#: The LTI spec's bound on a deployment_id (a case-sensitive string of at most 255 ASCII).
+MAX_DEPLOYMENT_ID = 255
+
+
+def deployment_ids_from(text: str) -> list[str]:
+    """The deployment ids typed one per line; BadRequest naming the line that is not one."""
+    ids = []
+    for number, line in enumerate(text.splitlines(), 1):
+        value = line.strip()
+        if not value:
+            continue
+        if len(value) > MAX_DEPLOYMENT_ID or not value.isascii() or not value.isprintable():
+            raise BadRequest(
+                f"deployment_ids: line {number} is not a deployment id "
+                f"(at most {MAX_DEPLOYMENT_ID} printable ASCII characters)"
+            )
+        ids.append(value)
+    return list(dict.fromkeys(ids))
 
 
 @pages.route("/admin/lti/registrations/<int:registration_id>", methods=["GET", "POST"])
@@ -38,9 +56,12 @@ def lti_connection(registration_id: int):
             registration = registrations.get_registration(db, viewer.store_id, registration_id)
             if action == "dismiss-privacy-warning":
                 grants.dismiss_privacy_warning(db, registration, rt.now())
+            elif action == "save-deployments":
+                wanted = deployment_ids_from(request.form.get("deployment_ids", ""))
+                registrations.update_registration(db, registration, {"deployment_ids": wanted})
             else:  # the client assertion's key exists before the LMS is called
                 current_key(db, rt.now(), rt.key_box())
-        if action != "dismiss-privacy-warning":
+        if action in ("try-grades", "try-roster"):
             with read_transaction(sessions) as db:
                 registration = registrations.get_registration(db, viewer.store_id, registration_id)
                 attempt = (

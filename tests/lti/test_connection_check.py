@@ -21,7 +21,7 @@ from objectives.accounts import create_account
 from tests.conftest import XapiClient, make_credential
 from tests.lti.harness import ACTIVITY, Harness, place
 from tests.lti.platform import INSTRUCTOR, LEARNER, LmsPlatform, User, form_of
-from tests.lti.support import serve, serve_tool
+from tests.lti.support import browser, serve, serve_tool
 from tests.support.worker import drain
 
 PASSWORD = "correct-horse-battery-staple"
@@ -261,3 +261,73 @@ def test_the_roster_log_keeps_each_load_and_what_the_lms_answered(site):
     assert "Secure Software failed the LMS refused Learnloop an access token" in words
     assert "OAuth error invalid_scope" in words
     assert "Secure Software loaded 2 members" in words
+
+
+def save_deployments(site, client, ids):
+    _, page = page_of(site, client)
+    answer = client.post(
+        f"/admin/lti/registrations/{site.registration_id}",
+        data={
+            "csrf_token": CSRF.search(page).group(1),
+            "action": "save-deployments",
+            "deployment_ids": "\n".join(ids),
+        },
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return text(answer.get_data(as_text=True))
+
+
+def test_a_registration_without_deployments_learns_the_first_and_admins_add_more(site):
+    """Canvas's dynamic registration names no deployment: the first signed launch adds its own.
+
+    Later deployments are refused until an admin adds them on the connection check page.
+    """
+    client, _ = page_of(site)
+    words = save_deployments(site, client, [])
+    assert "None yet: the first launch from this LMS will add its deployment here" in words
+    try:
+        _, first, _ = site.launch("u1", link="rl-1")
+        assert first.status_code == 200, first.text
+        words = text(page_of(site, client)[1])
+        assert "deployments 1 " in words
+        audit = client.get("/admin/audit?action=lti.deployment.learned").get_data(as_text=True)
+        assert "LMS launch from " + site.lms.base in text(audit)
+
+        deploy(site, "2")  # installed again, e.g. in another Canvas sub-account
+        refused = browser_get(site.lms.launch_url("u1", "resource", "rl-1"))
+        assert refused.status_code == 400
+        assert "deployment '2' is not registered for this platform" in text(refused.text)
+        assert "connection check page" in text(refused.text)
+
+        words = save_deployments(site, client, ["1", "2"])
+        assert "deployments 1, 2 " in words
+        _, second, _ = site.launch("u1", link="rl-1")
+        assert second.status_code == 200, second.text
+    finally:
+        deploy(site, "1")
+        save_deployments(site, client, ["1"])
+
+
+def test_a_deployment_id_that_is_not_one_is_refused_in_words(site):
+    client, page = page_of(site)
+    answer = client.post(
+        f"/admin/lti/registrations/{site.registration_id}",
+        data={
+            "csrf_token": CSRF.search(page).group(1),
+            "action": "save-deployments",
+            "deployment_ids": "1\n" + "x" * 300,
+        },
+    )
+    assert answer.status_code == 400
+    assert "line 2 is not a deployment id" in text(answer.get_data(as_text=True))
+    assert "deployments 1 " in text(page_of(site, client)[1])
+
+
+def deploy(site, deployment_id):
+    """The LMS launches from another deployment of the tool."""
+    site.lms.deployment_id = deployment_id
+    site.lms.config.get_registration().set_deployment_id(deployment_id)
+
+
+def browser_get(url):
+    return browser().get(url, timeout=10)

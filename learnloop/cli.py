@@ -35,9 +35,11 @@ from learnloop.serving import run_gunicorn
 from lrs.audit_cli import audit_cli
 from lrs.cli import credentials
 from lrs.cli_params import PORT, POSITIVE_INT, POSITIVE_SECONDS
+from lrs.forwarding.cli import forwarding_cli
 from lrs.oauth_cli import oauth_cli
 from lrs.runtime import COMMAND_RUNTIME
 from lrs.statements_cli import statements_cli
+from lrs.webhooks_cli import webhooks_cli
 from lti.cli import lti_group
 from objectives.cli import accounts_cli, objectives_cli
 
@@ -352,6 +354,8 @@ def _sample_organisation(config: Config) -> str:
 main.add_command(credentials)
 main.add_command(doctor_command)
 main.add_command(audit_cli)
+main.add_command(forwarding_cli)
+main.add_command(webhooks_cli)
 main.add_command(statements_cli)
 main.add_command(backup_command)
 main.add_command(restore_command)

@@ -89,7 +89,12 @@ def next_seqs(session: Session, count: int) -> list[int]:
                 (count,),
             ).scalars()
         )
-    start = connection.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM statements").scalar()
+    # MAX(seq) alone would hand out again the numbers of deleted statements (erasure,
+    # retention), whose learning facts may be kept (objectives' projection, keyed by seq).
+    start = connection.exec_driver_sql(
+        "SELECT MAX(m) FROM (SELECT COALESCE(MAX(seq), 0) AS m FROM statements "
+        "UNION ALL SELECT COALESCE(MAX(seq), 0) FROM learning_facts)"
+    ).scalar()
     return list(range(start + 1, start + 1 + count))
 
 

@@ -245,10 +245,10 @@ def _erase_statements(session: Session, inv: Inventory, agent: dict) -> None:
         ).first()
         if used is None:
             run(session, "DELETE FROM attachments WHERE store_id = ? AND sha2 = ?", [s, sha2])
-    _keep_projection_cursor_honest(session, s)
+    keep_projection_cursor_honest(session, s)
 
 
-def _keep_projection_cursor_honest(session: Session, store_id: int) -> None:
+def keep_projection_cursor_honest(session: Session, store_id: int) -> None:
     """Lower the facts projection's cursor below a statement number SQLite will reuse.
 
     SQLite numbers a new statement MAX(seq) + 1: if the newest statements were deleted, the

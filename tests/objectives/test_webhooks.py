@@ -9,8 +9,6 @@ worker), go through the durable queue, and are retried with backoff when the rec
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -20,39 +18,10 @@ from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest
 from lrs.forwarding.settings import EXTENSION, ForwardingConfig
 from lrs.vocabulary import COMPLETED
+from tests.forwarding.receiver import Receiver
 from tests.support.worker import drain
 
 COURSE = "https://lms.example.com/courses/webhooks-101"
-
-
-class Receiver:
-    """An HTTP endpoint that records every POST and answers from a script (then 204)."""
-
-    def __init__(self, answers=()):
-        self.answers = list(answers)
-        self.received: list[tuple[dict, bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802  (http.server's name)
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                status = receiver.answers.pop(0) if receiver.answers else 204
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/learnloop"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

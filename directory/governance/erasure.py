@@ -281,6 +281,7 @@ def _delete_rows(session: Session, inv: Inventory) -> None:
     _delete_in(session, "lti_grade_deliveries", "id", inv.lti_grade_deliveries, s)
     _delete_in(session, "lti_memberships", "id", inv.lti_memberships, s)
     _delete_in(session, "lti_launches", "id", inv.lti_launches, s)
+    _delete_in(session, "jobs", "id", inv.jobs, s)
     _delete_in(session, "api_tokens", "id", inv.api_tokens)
     _delete_in(session, "account_links", "id", inv.account_links, s)
     _delete_in(session, "accounts", "id", inv.accounts, s)

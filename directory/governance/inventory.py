@@ -65,6 +65,8 @@ class Inventory:
     lti_subs: list[str] = field(default_factory=list)
     scim_users: list[int] = field(default_factory=list)
     scim_group_memberships: int = 0
+    #: Queued grade jobs for them (their key ends with ``|person:<id>``, ``lti.tasks``).
+    jobs: list[int] = field(default_factory=list)
 
     @property
     def agent_keys(self) -> list[int]:
@@ -93,6 +95,7 @@ class Inventory:
             "lti_score_marks": len(self.lti_score_marks),
             "scim_users": len(self.scim_users),
             "scim_group_memberships": self.scim_group_memberships,
+            "queued_jobs": len(self.jobs),
         }
 
 
@@ -314,6 +317,11 @@ def _lti(session: Session, inv: Inventory) -> None:
     inv.lti_subs = sorted(subs)
     inv.lti_memberships = _ids(
         session, "SELECT id FROM lti_memberships WHERE store_id = ? AND person_id = ?", [s, p]
+    )
+    inv.jobs = _ids(
+        session,
+        "SELECT id FROM jobs WHERE store_id = ? AND kind = 'grade' AND key LIKE ?",
+        [s, f"%|person:{p}"],
     )
     inv.lti_grade_deliveries = _ids(
         session, "SELECT id FROM lti_grade_deliveries WHERE store_id = ? AND person_id = ?", [s, p]

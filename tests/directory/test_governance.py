@@ -35,6 +35,12 @@ from objectives import accounts
 from objectives.models import Objective, Review, ReviewCycle, ReviewGrant
 from schemas.xapi import VOIDED_VERB
 from tests.conftest import XapiClient, make_credential
+from tests.integration.test_attachments_and_signatures import (
+    BOUNDARY,
+    attachment,
+    multipart_body,
+    part_headers,
+)
 from tests.support.worker import drain
 
 ANN_NAME = "Annabel Erasmus"
@@ -49,7 +55,7 @@ BOB = {"objectType": "Agent", "name": "Bob Keeper", "mbox": "mailto:bob@example.
 ACT = "https://courses.example.com/erasure/"
 VERSIONS = ("1.0.3", "2.0.0")
 #: Her statements as the fixture posts them; the worker adds one: her objective's "satisfied".
-HERS = ["actor", "actor_lms", "object", "to_void", "voiding"]
+HERS = ["actor", "actor_lms", "object", "to_void", "voiding", "essay"]
 
 
 def activity(name: str) -> dict:
@@ -152,6 +158,7 @@ def world(app) -> World:
             )
             session.add(registration)
             session.flush()
+            w.registration, w.cycle = registration.id, cycle.id
             session.add(
                 Launch(
                     store_id=s,
@@ -230,6 +237,17 @@ def world(app) -> World:
         ),
     )
     w.post("bob_own", statement(BOB, activity("one")))
+    # Her essay, sent as an attachment (Communication 1.5.2): its bytes name her too.
+    essay = f"Essay by {ANN_NAME}".encode()
+    with_essay = statement(ANN, activity("essay"), attachments=[attachment(essay)])
+    body = multipart_body([with_essay], [(part_headers(essay), essay)])
+    sent = w.xapi.post(
+        "/statements",
+        data=body,
+        headers={"Content-Type": f'multipart/mixed; boundary="{BOUNDARY}"'},
+    )
+    assert sent.status_code == 200, sent.get_json()
+    w.ids["essay"] = with_essay["id"]
     # Documents: her State and Agent Profile, and an Activity Profile that is nobody's.
     agent = json.dumps({"mbox": ANN["mbox"]})
     state = urlencode({"activityId": ACT + "one", "agent": agent, "stateId": "bookmark"})
@@ -359,6 +377,21 @@ def test_after_erasure_no_xapi_resource_in_either_version_shows_her(world):
             url = page.get_json()["more"].removeprefix("/xapi")
 
 
+def test_her_attachment_data_goes_with_her_statement(world):
+    def essays():
+        with read_transaction(world.sessions) as session:
+            return run(
+                session, "SELECT COUNT(*) FROM attachments WHERE store_id = ?", [world.store_id]
+            ).scalar()
+
+    assert essays() == 1
+    erase(world)
+    assert essays() == 0
+    multipart = world.xapi.get("/statements?attachments=true")
+    assert multipart.status_code == 200
+    assert_no_trace(multipart.get_data(as_text=True), "GET /statements?attachments=true")
+
+
 def test_others_statements_stay_with_a_pseudonym_instead_of_her(world):
     result = erase(world)
     pseudonym = result.pseudonym
@@ -413,6 +446,14 @@ def test_after_erasure_no_api_route_or_page_shows_her(world):
         "/admin/accounts",
         "/admin/statements",
         f"/admin/people/{world.bob}",
+        "/admin/lti",
+        f"/admin/lti/registrations/{world.registration}",
+        "/admin/cycles",
+        f"/admin/cycles/{world.cycle}",
+        f"/admin/reviews/{world.bob_review}/reviewers",
+        "/team",
+        f"/people/{world.bob}",
+        f"/reviews/{world.bob_review}",
     ):
         _, response = world.page("admin", path)
         assert response.status_code == 200, path
@@ -463,7 +504,7 @@ def test_the_archive_holds_exactly_her_inventory(world):
     with read_transaction(world.sessions) as session:
         inv = inventory.inventory(session, world.store_id, world.ann)
     manifest = archive["manifest"]
-    assert manifest["statements"] == len(inv.theirs) == len(archive["statements"]) == 6
+    assert manifest["statements"] == len(inv.theirs) == len(archive["statements"]) == 7
     ids = {s["id"] for s in archive["statements"]}
     assert {world.ids[n] for n in HERS} < ids
     (satisfied,) = [s for s in archive["statements"] if s["id"] not in world.ids.values()]
@@ -498,7 +539,7 @@ def test_the_command_lists_then_erases(world, backend):
     dry = runner.invoke(main, [*args, "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
     assert "would erase" in dry.output and "nothing changed" in dry.output
-    assert "6  statements as actor or object" in dry.output
+    assert "7  statements as actor or object" in dry.output
     assert world.api("admin", f"/people/{world.ann}").status_code == 200
     done = runner.invoke(main, args, env=env)
     assert done.exit_code == 0, done.output

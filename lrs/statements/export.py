@@ -45,7 +45,7 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
@@ -143,9 +143,10 @@ def iter_statements(
     store_id: int,
     query: StatementQuery,
     languages: list[str],
-    chunk: int = CHUNK,
+    chunk: int | None = None,
 ) -> Iterator[list[str]]:
     """The matching statements as JSON text, a chunk (list) at a time, in GET's order."""
+    chunk = chunk or CHUNK
     if session.get_bind().dialect.name == "postgresql":
         result = session.execute(
             statement_select(store_id, query).execution_options(
@@ -200,8 +201,8 @@ def export_chunks(
     session: Session,
     store_id: int,
     export: Export,
-    languages: list[str] = (),  # type: ignore[assignment]
-    chunk: int = CHUNK,
+    languages: Sequence[str] = (),
+    chunk: int | None = None,
 ) -> Iterator[str]:
     """The whole export as text, a chunk at a time (the CSV header first)."""
     chunks = iter_statements(session, store_id, export.query, list(languages), chunk)
@@ -292,8 +293,10 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)  # as JSON writes it
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
     # A cell a spreadsheet would run as a formula is quoted with an apostrophe (CSV injection).
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):

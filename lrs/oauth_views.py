@@ -51,7 +51,10 @@ GRANT_TYPE = "client_credentials"
 #: Said when authlib raises an error without a description of its own.
 DESCRIPTIONS = {
     "invalid_request": "the request lacks a required parameter or repeats one",
-    "invalid_client": "unknown key or wrong secret",
+    "invalid_client": (
+        "unknown key or wrong secret: send the credential's key and secret by HTTP Basic, "
+        "or as client_id and client_secret in the form"
+    ),
     "invalid_grant": "the token was issued to another client",
     "invalid_scope": "a requested scope is unknown or not held by the credential",
     "unsupported_grant_type": "the only grant_type is client_credentials",
@@ -59,6 +62,16 @@ DESCRIPTIONS = {
     "unauthorized_client": "this client may only use grant_type=client_credentials",
 }
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
+
+
+def safe_description(text: str) -> str:
+    """``text`` in the characters RFC 6749 §5.2 allows an error_description.
+
+    Printable ASCII but the double quote and the backslash: a client's scope is echoed, and it
+    may hold anything (authlib refuses anything else with a ValueError, a 500).
+    """
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
 
 
 class Client(ClientMixin):
@@ -119,7 +132,7 @@ class ClientCredentials(ClientCredentialsGrant):
         try:
             grant_scopes(held, self.request.payload.scope)
         except ScopeRefused as exc:
-            raise InvalidScopeError(description=exc.message) from None
+            raise InvalidScopeError(description=safe_description(exc.message)) from None
 
 
 class Revocation(RevocationEndpoint):
@@ -184,6 +197,10 @@ class Server(AuthorizationServer):
 
     def handle_response(self, status_code, payload, headers) -> Response:
         if isinstance(payload, dict) and "error" in payload:
+            if payload["error"] == "unsupported_token_type":
+                status_code = 400  # RFC 7009 §2.2.1 (authlib answers 401, without a challenge)
+            if payload["error"] == "invalid_client" and status_code == 401:
+                payload["error_description"] = DESCRIPTIONS["invalid_client"]
             if payload["error"] == "unsupported_grant_type":
                 given = request.form.get("grant_type", "")[:100]
                 payload["error_description"] = (
@@ -193,6 +210,7 @@ class Server(AuthorizationServer):
             payload.setdefault(
                 "error_description", DESCRIPTIONS.get(payload["error"], payload["error"])
             )
+            payload["error_description"] = safe_description(payload["error_description"])
             payload.pop("state", None)
         response = Response(json.dumps(payload), status=status_code, headers=headers)
         response.headers.update(NO_STORE)
@@ -212,6 +230,7 @@ def _server() -> Server:
 
 
 def _refusal(error: str, description: str, status: int = 400) -> Response:
+    description = safe_description(description)
     headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = (
@@ -267,6 +286,11 @@ def revoke_token():
     refused = _malformed()
     if refused is not None:
         return refused
+    hint = request.form.get("token_type_hint")
+    if hint is not None and hint not in TOKEN_TYPE_HINTS:
+        return _refusal(
+            "unsupported_token_type", "token_type_hint: must be access_token or refresh_token"
+        )
     return _server().create_endpoint_response(Revocation.ENDPOINT_NAME)
 
 

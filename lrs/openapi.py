@@ -12,6 +12,7 @@ what): the LRS checks those and answers 400 naming the path of each defect. The 
 
 from __future__ import annotations
 
+from lrs.auth import SCOPES
 from lrs.core.documents import MAX_ID_BYTES
 from lrs.core.query import MAX_LIMIT
 
@@ -407,7 +408,7 @@ def _operation(
         "summary": summary,
         "parameters": parameters if public else [VERSION, *parameters],
         "responses": answers,
-        "security": [] if public else [{"basic": []}],
+        "security": [] if public else [{"basic": []}, {"oauth2": []}],
     }
     if body is not None:
         operation["requestBody"] = body
@@ -483,6 +484,123 @@ def _document_paths(resource: str, id_param: str, scope: list[dict], multi_delet
             NO_CONTENT,
             (*ALWAYS, "412"),
         ),
+    }
+
+
+OAUTH_SCHEMAS = {
+    "TokenRequest": {
+        "type": "object",
+        "required": ["grant_type"],
+        "properties": {
+            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+            "scope": {
+                "type": "string",
+                "description": "space-separated xAPI scopes, each held by the credential "
+                "(default: all the credential's)",
+            },
+            "client_id": {"type": "string", "description": "client_secret_post: the key"},
+            "client_secret": {"type": "string", "description": "client_secret_post: the secret"},
+        },
+    },
+    "Token": _object(
+        {
+            "access_token": STRING,
+            "token_type": {"type": "string", "enum": ["Bearer"]},
+            "expires_in": {"type": "integer", "minimum": 1},
+            "scope": ANY_STRING,
+        },
+        ("access_token", "token_type", "expires_in", "scope"),
+    ),
+    "RevocationRequest": {
+        "type": "object",
+        "required": ["token"],
+        "properties": {
+            "token": {"type": "string"},
+            "token_type_hint": {"type": "string", "enum": ["access_token", "refresh_token"]},
+            "client_id": {"type": "string"},
+            "client_secret": {"type": "string"},
+        },
+    },
+    "OAuthError": {
+        "type": "object",
+        "required": ["error", "error_description"],
+        "properties": {
+            "error": {
+                "type": "string",
+                "enum": [
+                    "invalid_request",
+                    "invalid_client",
+                    "invalid_grant",
+                    "invalid_scope",
+                    "unauthorized_client",
+                    "unsupported_grant_type",
+                    "unsupported_token_type",
+                ],
+            },
+            "error_description": ANY_STRING,
+        },
+        "description": "RFC 6749 §5.2",
+    },
+}
+NO_STORE_HEADERS = {
+    "Cache-Control": {"required": True, "schema": {"type": "string", "enum": ["no-store"]}},
+}
+
+
+def _oauth_answer(status: str, description: str, schema: str) -> dict:
+    answer = _json(_ref(schema), description)
+    answer["headers"] = {}
+    if status in ("200", "400", "401") and schema != "Error":
+        answer["headers"] = dict(NO_STORE_HEADERS)
+    if status == "401":
+        answer["headers"]["WWW-Authenticate"] = {"required": True, "schema": ANY_STRING}
+    if status == "429":
+        answer["headers"]["Retry-After"] = {
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    return answer
+
+
+def _oauth_operation(summary: str, body: str, ok: dict) -> dict:
+    """POST /oauth/token or /oauth/revoke: a form body, client authentication, RFC 6749 errors."""
+    return {
+        "summary": summary,
+        "parameters": [],
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": _ref(body)}},
+        },
+        "responses": {
+            "200": ok,
+            "400": _oauth_answer("400", "A malformed request (RFC 6749 §5.2)", "OAuthError"),
+            "401": _oauth_answer(
+                "401", "invalid_client: no, unknown or wrong key/secret", "OAuthError"
+            ),
+            "429": _oauth_answer("429", ERROR_TEXT["429"], "Error"),
+        },
+        # client_secret_basic (HTTP Basic with the key and secret), or client_secret_post
+        "security": [{"basic": []}, {}],
+    }
+
+
+def _oauth_paths() -> dict:
+    """The token endpoint (RFC 6749 §4.4) and the revocation endpoint (RFC 7009)."""
+    return {
+        "/oauth/token": {
+            "post": _oauth_operation(
+                "A bearer token for /xapi with some or all of the credential's scopes",
+                "TokenRequest",
+                _oauth_answer("200", "The token (shown once; only its hash is kept)", "Token"),
+            )
+        },
+        "/oauth/revoke": {
+            "post": _oauth_operation(
+                "Revoke a token of this client (an unknown token is not an error)",
+                "RevocationRequest",
+                _json({"type": "object"}, "Revoked, or never known"),
+            )
+        },
     }
 
 
@@ -600,11 +718,24 @@ def document(base_url: str) -> dict:
             ),
         },
         "servers": [{"url": base_url}],
-        "paths": paths,
+        "paths": {**paths, **_oauth_paths()},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **OAUTH_SCHEMAS},
             "securitySchemes": {
-                "basic": {"type": "http", "scheme": "basic", "description": "a key and secret"}
+                "basic": {"type": "http", "scheme": "basic", "description": "a key and secret"},
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": (
+                        "a bearer token bought with a key and secret at /oauth/token; it "
+                        "holds the scopes it was granted, checked as the credential's are"
+                    ),
+                    "flows": {
+                        "clientCredentials": {
+                            "tokenUrl": base_url.rstrip("/") + "/oauth/token",
+                            "scopes": {scope: f"xAPI scope {scope}" for scope in SCOPES},
+                        }
+                    },
+                },
             },
         },
     }

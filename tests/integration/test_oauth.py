@@ -182,6 +182,15 @@ def test_scopes_beyond_the_credentials_are_invalid_scope(app):
     assert "'statements/delete'" in unknown.get_json()["error_description"]
 
 
+def test_a_scope_of_any_characters_is_refused_in_words_a_client_can_read(app, credential):
+    # RFC 6749 §5.2 allows printable ASCII only in error_description; authlib raises otherwise.
+    key, secret = credential
+    answer = get_token(app, key, secret, scope='h\u00c1N\x0fm "x\\y"')
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == "invalid_scope"
+    assert "unknown scope 'h?N?" in answer.get_json()["error_description"]
+
+
 def test_a_credential_with_all_may_ask_for_any_xapi_scope(app, credential):
     key, secret = credential
     answer = get_token(app, key, secret, scope="state profile")
@@ -348,6 +357,17 @@ def test_a_client_cannot_revoke_another_clients_token(app, credential):
     assert no_token.get_json()["error"] == "invalid_request"
 
 
+def test_an_unknown_token_type_hint_is_unsupported_token_type_400(app, credential):
+    key, secret = credential
+    answer = app.test_client().post(
+        "/oauth/revoke",
+        data={"token": "whatever", "token_type_hint": "id_token"},
+        headers={"Authorization": basic(key, secret)},
+    )
+    assert answer.status_code == 400  # RFC 7009 §2.2.1 (authlib itself would say 401)
+    assert answer.get_json()["error"] == "unsupported_token_type"
+
+
 def test_revoking_the_credential_revokes_its_tokens(app, credential):
     key, secret = credential
     token = get_token(app, key, secret).get_json()["access_token"]
@@ -452,3 +472,47 @@ def test_the_authorization_server_metadata_names_the_endpoints(app):
     AuthorizationServerMetadata(body).validate_token_endpoint()
     AuthorizationServerMetadata(body).validate_revocation_endpoint()
     AuthorizationServerMetadata(body).validate_grant_types_supported()
+
+
+# ---- The credentials page ------------------------------------------------------------------------
+
+
+def test_an_admin_sees_live_tokens_and_revokes_them_on_the_credentials_page(app):
+    from tests.integration.test_audit_trail import Org, assert_by
+
+    org = Org(app)
+    _, key, secret = make_credential(app, store=org.name)
+    token = get_token(app, key, secret).get_json()["access_token"]
+    page = org.client("adam").get("/admin").get_data(as_text=True)
+    assert "/oauth/token" in page
+    assert "1 live" in page and f"Revoke the OAuth tokens of {key}" in page
+    with read_transaction(services(app).sessions) as session:
+        credential_id = session.scalar(select(Credential.id).where(Credential.key == key))
+    path = f"/admin/credentials/{credential_id}/revoke-tokens"
+
+    start = org.last_id()
+    assert org.post("ann", path).status_code == 403  # not an administrator
+    assert app.test_client().get("/xapi/statements", headers=bearer(token)).status_code == 200
+    elsewhere = f"/admin/credentials/{other_credential(app, Org(app))}/revoke-tokens"
+    assert org.post("adam", elsewhere).status_code == 404  # another store's credential
+    assert org.events("oauth.tokens.revoked", start) == []
+
+    client = org.client("adam")
+    revoked = client.post(path, data={"csrf_token": "token"})  # a plain form: no JavaScript
+    assert revoked.status_code == 302
+    assert_invalid_token(app.test_client().get("/xapi/statements", headers=bearer(token)))
+    event = org.one("oauth.tokens.revoked", start)
+    assert_by(event, org, "adam")
+    assert (event.target_kind, event.target_id) == ("credential", key)
+    assert token not in event.details
+    shown = client.get("/admin").get_data(as_text=True)
+    assert f"Revoked 1 OAuth token of <code>{key}</code>" in shown
+    assert "0 live" in shown
+    # Basic and new tokens still work: only the tokens were revoked.
+    assert get_token(app, key, secret).status_code == 200
+
+
+def other_credential(app, org) -> int:
+    _, key, _ = make_credential(app, store=org.name)
+    with read_transaction(services(app).sessions) as session:
+        return session.scalar(select(Credential.id).where(Credential.key == key))

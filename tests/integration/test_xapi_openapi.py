@@ -23,7 +23,9 @@ OPERATIONS = [
     for path, operations in DOC["paths"].items()
     for method, operation in operations.items()
 ]
-SIGNED = [o for o in OPERATIONS if o[0] != "/xapi/about"]
+XAPI = [o for o in OPERATIONS if o[0].startswith("/xapi/")]
+SIGNED = [o for o in XAPI if o[0] != "/xapi/about"]
+OAUTH = [o for o in OPERATIONS if o[0].startswith("/oauth/")]
 DOCUMENTS = ["/xapi/activities/state", "/xapi/activities/profile", "/xapi/agents/profile"]
 
 
@@ -55,12 +57,12 @@ def test_every_xapi_route_is_documented(app):
         if rule.endpoint.startswith("xapi.") and rule.rule != "/xapi/openapi.json"
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    assert served == {(path, method) for path, method, _ in OPERATIONS}
+    assert served == {(path, method) for path, method, _ in XAPI}
 
 
 @pytest.mark.parametrize("path, method, op", SIGNED, ids=ids(SIGNED))
 def test_a_signed_operation_needs_basic_and_the_version_header(path, method, op):
-    assert op["security"] == [{"basic": []}]
+    assert op["security"] == [{"basic": []}, {"oauth2": []}]  # Basic, or a bearer token
     (version,) = [p for p in op["parameters"] if p["name"] == "X-Experience-API-Version"]
     assert version["in"] == "header" and version["required"] is True
     assert version["schema"]["enum"] == ["1.0.3", "2.0.0"]
@@ -70,7 +72,7 @@ def test_a_signed_operation_needs_basic_and_the_version_header(path, method, op)
     assert responses["429"]["headers"]["Retry-After"]["required"] is True
 
 
-@pytest.mark.parametrize("path, method, op", OPERATIONS, ids=ids(OPERATIONS))
+@pytest.mark.parametrize("path, method, op", XAPI, ids=ids(XAPI))
 def test_every_answer_names_the_version(path, method, op):
     for response in op["responses"].values():
         assert response["headers"]["X-Experience-API-Version"]["required"] is True
@@ -154,3 +156,23 @@ def test_the_version_property_follows_the_versions():
     )
     assert all(pattern.match(v) for v in ("1.0.0", "1.0.3", "2.0.0", "2.0"))
     assert not any(pattern.match(v) for v in ("0.95", "3.0.0", "1.1.0"))
+
+
+def test_the_oauth_endpoints_are_documented_as_served(app):
+    served = {
+        (rule.rule, method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/oauth/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert served == {(path, method) for path, method, _ in OAUTH}
+    for _, _, op in OAUTH:
+        assert set(op["responses"]) == {"200", "400", "401", "429"}
+        assert op["responses"]["401"]["headers"]["WWW-Authenticate"]["required"] is True
+        assert "application/x-www-form-urlencoded" in op["requestBody"]["content"]
+    token = DOC["paths"]["/oauth/token"]["post"]["responses"]["200"]
+    assert token["headers"]["Cache-Control"]["schema"]["enum"] == ["no-store"]
+    flow = DOC["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
+    metadata = app.test_client().get("/.well-known/oauth-authorization-server").get_json()
+    assert flow["tokenUrl"] == metadata["token_endpoint"]
+    assert set(flow["scopes"]) == set(metadata["scopes_supported"])

@@ -24,6 +24,7 @@ from lrs.auth import revoke_credential as revoke_credential_of
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import LrsError
 from lrs.models import Credential, Store
+from lrs.oauth import active_tokens
 from lrs.people.models import Person
 from lrs.runtime import lrs_runtime
 from objectives import accounts
@@ -32,6 +33,7 @@ from objectives.models import Account, ObjectiveTemplate, ReviewCycle
 from schemas import objectives as schemas
 from schemas.fields import id_parameter
 from web import forms
+from web.admin_oauth import REVOKED as TOKENS_REVOKED
 from web.blueprint import base_url, pages, signed_in, signed_in_admin
 from web.security import check_csrf, session_viewer
 
@@ -336,6 +338,8 @@ def admin():
             credentials=credentials,
             created=created,
             endpoint=base_url() + "/xapi/",
+            tokens=active_tokens(db, [c.id for c in credentials], lrs_runtime().clock()),
+            tokens_revoked=session.pop(TOKENS_REVOKED, None),
         )
 
 

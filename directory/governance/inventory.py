@@ -65,7 +65,7 @@ class Inventory:
     lti_subs: list[str] = field(default_factory=list)
     scim_users: list[int] = field(default_factory=list)
     scim_group_memberships: int = 0
-    #: Queued grade jobs for them (their key ends with ``|person:<id>``, ``lti.tasks``).
+    #: Queued work about them: grades (key ``…|person:<id>``, ``lti.tasks``), webhook events.
     jobs: list[int] = field(default_factory=list)
 
     @property
@@ -318,11 +318,23 @@ def _lti(session: Session, inv: Inventory) -> None:
     inv.lti_memberships = _ids(
         session, "SELECT id FROM lti_memberships WHERE store_id = ? AND person_id = ?", [s, p]
     )
-    inv.jobs = _ids(
-        session,
-        "SELECT id FROM jobs WHERE store_id = ? AND kind = 'grade' AND key LIKE ?",
-        [s, f"%|person:{p}"],
+    jobs = set(
+        _ids(
+            session,
+            "SELECT id FROM jobs WHERE store_id = ? AND kind = 'grade' AND key LIKE ?",
+            [s, f"%|person:{p}"],
+        )
     )
+    contains = _contains(session)
+    for needle in inv.needles:  # a webhook event not sent yet names them (lrs.webhooks.person)
+        jobs.update(
+            _ids(
+                session,
+                f"SELECT id FROM jobs WHERE store_id = ? AND {contains}",
+                [s, needle],
+            )
+        )
+    inv.jobs = sorted(jobs)
     inv.lti_grade_deliveries = _ids(
         session, "SELECT id FROM lti_grade_deliveries WHERE store_id = ? AND person_id = ?", [s, p]
     )

@@ -32,7 +32,7 @@ KINDS = {
     "lti_score_marks": "score marks",
     "scim_users": "SCIM users",
     "scim_group_memberships": "SCIM group memberships",
-    "queued_jobs": "grades waiting to be sent to the LMS",
+    "queued_jobs": "grades and webhook events about them not sent yet",
 }
 
 

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from directory.governance import erasure, inventory
 from directory.governance.models import ErasureRecord
 from learnloop.cli import main
-from lrs import audit
+from lrs import audit, queue
 from lrs import vocabulary as v
 from lrs.auth import Authenticator
 from lrs.db import read_transaction, write_transaction
@@ -262,6 +262,16 @@ def world(app) -> World:
     shared = urlencode({"activityId": ACT + "one", "profileId": "shared"})
     assert w.xapi.put(f"/activities/profile?{shared}", json={"x": 1}).status_code == 204
     drain(w.app)
+    with write_transaction(w.sessions) as session:  # an event about her not sent yet
+        queue.enqueue(
+            session,
+            s,
+            "webhook",
+            f"webhook:0:{uuid.uuid4().hex}",
+            {"type": "person.updated", "data": {"person": {"id": w.ann, "email": ANN_MAIL}}},
+            now_ms=int(time.time() * 1000),
+            delay_ms=24 * 3600 * 1000,
+        )
     return w
 
 
@@ -484,6 +494,8 @@ def test_the_erasure_record_says_how_many_and_who_but_not_whom(world):
             [world.store_id, world.ann],
         ).scalar()
         assert left == 0
+        jobs = run(session, "SELECT payload FROM jobs WHERE store_id = ?", [world.store_id]).all()
+        assert_no_trace(json.dumps([j[0] for j in jobs]), "the queue")
         events = [
             e.action
             for e in audit.list_events(

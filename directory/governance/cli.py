@@ -41,7 +41,9 @@ def erase_command(store_name: str, email: str, dry_run: bool) -> None:
     with _database() as runtime:
         with write_transaction(runtime.sessions) as session:
             store = svc.store_named(session, store_name)
-            person = svc.person_with_email(session, store.id, email)
+            person = svc.person_with_email(
+                session, store.id, email, secret=runtime.instance_secret()
+            )
             erasure = svc.erase(
                 session,
                 store.id,

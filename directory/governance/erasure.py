@@ -68,16 +68,23 @@ def identifier_hashes(secret: str, store_id: int, ifis: list[str]) -> list[str]:
     return sorted({keyed_hash(secret, "erased-identity", f"{store_id}:{i}") for i in ifis})
 
 
-def was_erased(session: Session, secret: str, store_id: int, agent: dict) -> bool:
-    """Whether an Agent is one an erasure removed from this store (to notice a re-import)."""
+def erasure_of(session: Session, secret: str, store_id: int, agent: dict) -> int | None:
+    """The erasure record that removed this Agent from the store, or None (re-import check)."""
     identity = ifi_string(agent)
     if identity is None:
-        return False
+        return None
     wanted = keyed_hash(secret, "erased-identity", f"{store_id}:{identity}")
     rows = run(
-        session, "SELECT identifier_hashes FROM erasure_records WHERE store_id = ?", [store_id]
+        session,
+        "SELECT id, identifier_hashes FROM erasure_records WHERE store_id = ? ORDER BY id DESC",
+        [store_id],
     ).all()
-    return any(wanted in json.loads(row[0]) for row in rows)
+    return next((row[0] for row in rows if wanted in json.loads(row[1])), None)
+
+
+def was_erased(session: Session, secret: str, store_id: int, agent: dict) -> bool:
+    """Whether an Agent is one an erasure removed from this store (to notice a re-import)."""
+    return erasure_of(session, secret, store_id, agent) is not None
 
 
 def _replace(value, ifis: set[str], needles: list[re.Pattern], agent: dict, name: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from connectors.services import find_store
-from directory.governance.erasure import Erasure, erase_person
+from directory.governance.erasure import Erasure, erase_person, erasure_of
 from directory.people import person_by_email
 from lrs.errors import BadRequest, FieldError, NotFound
 from lrs.models import Store
@@ -41,9 +41,17 @@ def store_named(session: Session, name: str) -> Store:
     return find_store(session, name)
 
 
-def person_with_email(session: Session, store_id: int, email: str) -> Person:
+def person_with_email(
+    session: Session, store_id: int, email: str, *, secret: str | None = None
+) -> Person:
+    """The person with this address; NotFound, saying so when an erasure removed it."""
     person = person_by_email(session, store_id, email)
     if person is None:
+        record = None
+        if secret is not None:
+            record = erasure_of(session, secret, store_id, {"mbox": f"mailto:{email}"})
+        if record is not None:
+            raise NotFound(f"email: {email} was erased from this store (erasure record {record})")
         raise NotFound(f"email: nobody in this store has {email}")
     return person
 

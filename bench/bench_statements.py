@@ -263,7 +263,7 @@ def start_server(
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    key, secret = "bench", "bench-secret"
+    key, secret = "bench", "bench-secret-of-the-benchmark"
     subprocess.run(
         [
             sys.executable,
@@ -327,6 +327,11 @@ def main() -> None:
     parser.add_argument("--secret", default=None)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument(
+        "--no-ceiling",
+        action="store_true",
+        help="skip measuring bench/ceiling.py after Learnloop (and the ratios)",
+    )
+    parser.add_argument(
         "--no-worker",
         action="store_true",
         help="serve without the queue worker (the write path alone, as before the queue)",
@@ -343,30 +348,93 @@ def main() -> None:
         server, base, key, secret = start_server(database_url, args.workers, not args.no_worker)
     try:
         print(f"server: {base} ({args.workers} workers); client threads: {args.threads}")
-        loaded = 0
-        bodies = make_bodies(seed=1)
-        for size in [int(s) for s in args.sizes.split(",")]:
-            rate = load(base, key, secret, size - loaded, args.threads, bodies)
-            loaded = size
-            print(f"\n== {size:,} statements stored ==")
-            print(f"POST batches of 100: {rate:,.0f} statements/s (loading to {size:,})")
-            for kind in ("agent", "verb", "activity"):
-                r = queries(base, key, secret, kind, args.samples)
-                line = (
-                    f"GET ?{kind}= limit=10: first page p50 {r['first_p50']:.2f} ms "
-                    f"p95 {r['first_p95']:.2f} ms"
-                )
-                if "more_p50" in r:
-                    line += f"; more page p50 {r['more_p50']:.2f} ms p95 {r['more_p95']:.2f} ms"
-                print(line)
-        rps, p50, p95 = single_posts(base, key, secret, 10.0, args.threads)
-        print(f"\nsingle-statement POST: {rps:,.0f} requests/s, p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+        sizes = [int(size) for size in args.sizes.split(",")]
+        ours = measure(base, key, secret, sizes, args.threads, args.samples)
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+    if not args.url and not args.no_ceiling:
+        ceiling_url = args.database_url or f"sqlite:///{tmp}/ceiling.sqlite3"
+        ceiling, ceiling_base = start_ceiling(ceiling_url, args.workers)
+        try:
+            print("\n== the ceiling (bench/ceiling.py), same client, workers and database ==")
+            theirs = measure(ceiling_base, key, secret, sizes, args.threads, args.samples)
+        finally:
+            os.killpg(ceiling.pid, signal.SIGTERM)
+            ceiling.wait(timeout=30)
+        print_ratios(ours, theirs, sizes)
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def measure(base, key, secret, sizes, threads, samples) -> dict:
+    """Load to each size, query at each, then single POSTs; print and return the figures."""
+    results: dict = {}
+    loaded = 0
+    bodies = make_bodies(seed=1)
+    for size in sizes:
+        rate = load(base, key, secret, size - loaded, threads, bodies)
+        loaded = size
+        results[("batch", size)] = rate
+        print(f"\n== {size:,} statements stored ==")
+        print(f"POST batches of 100: {rate:,.0f} statements/s (loading to {size:,})")
+        for kind in ("agent", "verb", "activity"):
+            r = queries(base, key, secret, kind, samples)
+            results[(kind, size)] = r
+            line = (
+                f"GET ?{kind}= limit=10: first page p50 {r['first_p50']:.2f} ms "
+                f"p95 {r['first_p95']:.2f} ms"
+            )
+            if "more_p50" in r:
+                line += f"; more page p50 {r['more_p50']:.2f} ms p95 {r['more_p95']:.2f} ms"
+            print(line)
+    rps, p50, p95 = single_posts(base, key, secret, 10.0, threads)
+    results["single"] = (rps, p50, p95)
+    print(f"\nsingle-statement POST: {rps:,.0f} requests/s, p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+    return results
+
+
+def start_ceiling(database_url: str, workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    here = os.path.dirname(os.path.abspath(__file__))
+    server = subprocess.Popen(
+        [sys.executable, os.path.join(here, "ceiling.py"), "--database-url", database_url,
+         "--port", str(port), "--workers", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/xapi"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            status, _ = Client(base, "ceiling", "ceiling").request("GET", "/about")
+            if status == 200:
+                return server, base
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the ceiling did not start")
+
+
+def print_ratios(ours: dict, theirs: dict, sizes: list[int]) -> None:
+    """Learnloop as a share of the ceiling, measured in this run (targets: issue 18)."""
+    print("\n== Learnloop / ceiling (this run) ==")
+    print(f"{'measure':<44}{'Learnloop':>12}{'ceiling':>12}{'ratio':>8}  target")
+    rows = []
+    for size in sizes:
+        rows.append((f"POST batches of 100 at {size:,} (statements/s)",
+                     ours[("batch", size)], theirs[("batch", size)], ">= 0.80"))  # fmt: skip
+        for kind in ("agent", "verb", "activity"):
+            rows.append((f"GET ?{kind}= first page p50 at {size:,} (ms)",
+                         ours[(kind, size)]["first_p50"], theirs[(kind, size)]["first_p50"],
+                         "<= 1.30"))  # fmt: skip
+    rows.append(("single-statement POST (requests/s)", ours["single"][0], theirs["single"][0],
+                 ">= 0.85"))  # fmt: skip
+    for name, mine, best, target in rows:
+        ratio = mine / best if best else float("nan")
+        print(f"{name:<44}{mine:>12,.2f}{best:>12,.2f}{ratio:>8.2f}  {target}")
 
 
 if __name__ == "__main__":

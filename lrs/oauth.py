@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lrs import audit
@@ -29,6 +29,8 @@ from lrs.settings import from_env
 
 #: The longest a token may live: "short-lived" is the point of a bearer token.
 MAX_TOKEN_SECONDS = 86_400
+#: How long an expired token's row is kept (to say "expired" rather than "unknown").
+FORGET_AFTER_MS = 86_400_000
 
 #: What holding a scope lets a credential ask a token for, besides the scope itself.
 IMPLIED = {
@@ -92,7 +94,18 @@ def grant_scopes(held: frozenset[str], requested: str | None) -> list[str]:
 def issue_token(
     session: Session, principal: Principal, scopes: list[str], now_ms: int, seconds: int
 ) -> str:
-    """Store a new token of the principal's credential and return it (the only time it exists)."""
+    """Store a new token of the principal's credential and return it (the only time it exists).
+
+    Clients that buy a token per batch would grow the table without end, so the credential's
+    tokens that expired more than a day ago go in the same transaction (an expired token is
+    answered "expired" for that day, then "unknown").
+    """
+    session.execute(
+        delete(OAuthToken).where(
+            OAuthToken.credential_id == principal.credential_id,
+            OAuthToken.expires_ms < now_ms - FORGET_AFTER_MS,
+        )
+    )
     token = secrets.token_urlsafe(32)
     session.add(
         OAuthToken(

@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 
 from learnloop.cli import main
 from learnloop.logs import JsonFormatter
-from lrs.auth import revoke_credential
+from lrs.auth import revoke_credential, token_digest
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import ConfigError
 from lrs.models import Credential
@@ -319,6 +319,73 @@ def test_a_bad_token_lifetime_is_refused_at_start_naming_the_variable(value):
     with pytest.raises(ConfigError, match="LEARNLOOP_OAUTH_TOKEN_SECONDS"):
         settings_from_env({"LEARNLOOP_OAUTH_TOKEN_SECONDS": value})
     assert settings_from_env({}).token_seconds == 3600
+
+
+def test_expired_tokens_are_forgotten_a_day_later_when_the_credential_buys_another(app, credential):
+    key, secret = credential
+    old = get_token(app, key, secret).get_json()["access_token"]
+    runtime = services(app)
+    real_clock = runtime.clock
+    runtime.clock = lambda: real_clock() + (3600 + 86_400 + 1) * 1000
+    try:
+        runtime.authenticator.forget()
+        assert_invalid_token(app.test_client().get("/xapi/statements", headers=bearer(old)))
+        assert get_token(app, key, secret).status_code == 200
+    finally:
+        runtime.clock = real_clock
+    with read_transaction(runtime.sessions) as session:
+        hashes = session.scalars(
+            select(OAuthToken.token_hash).join(Credential).where(Credential.key == key)
+        ).all()
+    assert len(hashes) == 1 and token_digest(old) not in hashes
+
+
+def test_a_token_reads_its_own_store_only(app, credential):
+    key, secret = credential
+    _, other_key, other_secret = make_credential(app)
+    other = app.test_client().post(
+        "/xapi/statements",
+        json=statement("ben@example.com"),
+        headers={"Authorization": basic(other_key, other_secret), **V2},
+    )
+    assert other.status_code == 200
+    token = get_token(app, key, secret).get_json()["access_token"]
+    client = app.test_client()
+    assert client.get("/xapi/statements", headers=bearer(token)).get_json()["statements"] == []
+    [other_id] = other.get_json()
+    missing = client.get(
+        "/xapi/statements", query_string={"statementId": other_id}, headers=bearer(token)
+    )
+    assert missing.status_code == 404
+
+
+def test_a_cold_token_check_is_one_query(app, credential):
+    from sqlalchemy import event
+
+    key, secret = credential
+    token = get_token(app, key, secret).get_json()["access_token"]
+    runtime = services(app)
+    runtime.authenticator.forget()
+    seen = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        with read_transaction(runtime.sessions) as session:
+            principal = runtime.authenticator.authenticate_bearer(
+                session, "Bearer " + token, runtime.clock()
+            )
+            queries = [q for q in seen if q.lstrip().upper().startswith("SELECT")]
+            assert len(queries) == 1, queries  # the token's hash, joined to its credential
+            assert "token_hash" in queries[0]
+            seen.clear()
+            runtime.authenticator.authenticate_bearer(session, "Bearer " + token, runtime.clock())
+            assert [q for q in seen if q.lstrip().upper().startswith("SELECT")] == []  # cached
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", count)
+    assert principal.key == key and principal.scopes == frozenset({"all"})
 
 
 # ---- Revocation ---------------------------------------------------------------------------------

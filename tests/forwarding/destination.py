@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import requests
+from sqlalchemy import create_engine, text
 
 LEARNLOOP = [sys.executable, "-m", "learnloop.cli"]
 
@@ -95,6 +96,15 @@ class Destination:
     def headers(self) -> dict[str, str]:
         token = base64.b64encode(f"{self.key}:{self.secret}".encode()).decode()
         return {"Authorization": "Basic " + token, "X-Experience-API-Version": "2.0.0"}
+
+    def tokens_issued(self) -> int:
+        """How many OAuth access tokens the destination has issued (read from its database)."""
+        engine = create_engine(self.env["LEARNLOOP_DATABASE_URL"])
+        try:
+            with engine.connect() as connection:
+                return connection.execute(text("SELECT COUNT(*) FROM oauth_tokens")).scalar()
+        finally:
+            engine.dispose()
 
     def statements(self) -> list[dict]:
         """Every statement the destination holds, in its stored order (oldest first)."""

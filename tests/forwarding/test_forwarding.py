@@ -256,3 +256,37 @@ def test_a_destination_that_points_inside_is_refused_naming_the_field(app, lrs):
     with read_transaction(runtime.sessions) as session:
         assert session.get(Store, store_id) is not None
         assert services.list_destinations(session, store_id) == []
+
+
+def test_an_oauth_destination_is_sent_statements_with_a_client_credentials_token(
+    app, lrs, destination, config
+):
+    store_id = store_id_of(app, lrs)
+    runtime = app.extensions["lrs"]
+    tokens_before = destination.tokens_issued()
+    with write_transaction(runtime.sessions) as session:
+        made = services.create_destination(
+            session,
+            store_id,
+            services.NewDestination(
+                "oauth",
+                destination.endpoint,
+                destination.key,
+                destination.secret,
+                auth="oauth",
+                token_url=f"http://127.0.0.1:{destination.port}/oauth/token",
+            ),
+            config,
+            services.secret_box(runtime.instance_secret()),
+            runtime.clock(),
+        )
+        destination_id = made.id
+    sent, _ = mixed(8)
+    post(lrs, sent)
+    drain(app)
+    post(lrs, [statement(COMPLETED, "acme.test", 77)])
+    drain(app)
+    assert arrived_ids(destination, {s["id"] for s in sent}) == [s["id"] for s in sent]
+    entries = log(app, store_id, destination_id)
+    assert [e.outcome for e in entries] == ["delivered"] * len(entries) and len(entries) >= 2
+    assert destination.tokens_issued() == tokens_before + 1  # one token, kept until it expires

@@ -25,6 +25,10 @@ from lrs.forwarding.models import OAUTH
 from lrs.outbound import Limits, OutboundGuard, Reply, send
 
 NAME = "forwarding destination"
+#: Answers that say the destination will never take this batch as it is (an invalid statement
+#: for it, an attachment it was not sent, a wrong endpoint path): retrying cannot help, so the
+#: destination is dead-lettered at once with the answer, for an administrator to act on.
+REFUSED = frozenset({400, 404, 405, 413, 415, 422})
 
 
 @dataclass(frozen=True)
@@ -207,7 +211,10 @@ def deliver(
             return _one_by_one(target, statements, guard, limits, header)
         if reply.status == 401 and target.auth == OAUTH:
             tokens.forget(_token_key(target))  # a revoked or expired token: ask for a new one
-        return Result(False, reply.status, f"the destination answered {reply.status}{_said(reply)}")
+        said = f"the destination answered {reply.status}{_said(reply)}"
+        if reply.status in REFUSED:
+            return Result(False, reply.status, f"{said} (it refuses these statements)", True)
+        return Result(False, reply.status, said)
     except AuthFailed as failed:
         return failed.result
     except (OutboundFailed, UnsafeUrl) as failure:

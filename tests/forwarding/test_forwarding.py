@@ -290,3 +290,30 @@ def test_an_oauth_destination_is_sent_statements_with_a_client_credentials_token
     entries = log(app, store_id, destination_id)
     assert [e.outcome for e in entries] == ["delivered"] * len(entries) and len(entries) >= 2
     assert destination.tokens_issued() == tokens_before + 1  # one token, kept until it expires
+
+
+def test_a_destination_that_refuses_the_batch_is_dead_lettered_at_once_with_its_answer(
+    app, lrs, destination, config
+):
+    store_id = store_id_of(app, lrs)
+    runtime = app.extensions["lrs"]
+    with write_transaction(runtime.sessions) as session:
+        made = services.create_destination(
+            session,
+            store_id,
+            services.NewDestination(
+                "wrong-path", destination.endpoint + "/nowhere", destination.key, destination.secret
+            ),
+            config,
+            services.secret_box(runtime.instance_secret()),
+            runtime.clock(),
+        )
+        destination_id = made.id
+    post(lrs, [statement(COMPLETED, "acme.test", 1)])
+    drain(app)
+    row = destination_row(app, destination_id)
+    assert (row.state, row.failures, row.cursor_seq) == ("dead", 1, made.cursor_seq)
+    [entry] = log(app, store_id, destination_id)
+    assert (entry.outcome, entry.status) == ("dead", 404)
+    assert "the destination answered 404" in entry.message
+    assert "it refuses these statements" in entry.message

@@ -82,7 +82,7 @@ def _document(row) -> str:
 
 def archive_parts(session: Session, store_id: int, person_id: int) -> Iterator[str]:
     """The archive of one person as JSON text pieces; NotFound (before any piece) if unknown."""
-    inv = inventory(session, store_id, person_id)
+    inv = inventory(session, store_id, person_id, others=False)
     return _parts(session, inv)
 
 

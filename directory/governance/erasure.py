@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from directory.governance.inventory import CHUNK, Inventory, _chunks, inventory
 from directory.governance.models import ErasureRecord
+from directory.governance.rows import delete_statements
 from lrs import audit, queue
 from lrs.core import jsontext
 from lrs.core.agents import IFI_KEYS, ifi_string
@@ -168,21 +169,17 @@ def _erase_statements(session: Session, inv: Inventory, agent: dict) -> None:
     voided_targets: set[str] = set()
     hashes: set[str] = set()
     for chunk in _chunks(inv.theirs):
-        for payload, voiding, object_ref in run(
+        rows = run(
             session,
-            f"SELECT payload, voiding, object_ref FROM statements WHERE store_id = ? "
-            f"AND seq IN ({marks(len(chunk))})",
+            f"SELECT seq, stored_ms, payload, voiding, object_ref FROM statements "
+            f"WHERE store_id = ? AND seq IN ({marks(len(chunk))})",
             [s, *chunk],
-        ).all():
+        ).all()
+        for _, _, payload, voiding, object_ref in rows:
             hashes.update(referenced_hashes(json.loads(payload)))
             if voiding and object_ref:
                 voided_targets.add(object_ref)
-        for table in ("statement_index", "learning_facts", "statements"):
-            run(
-                session,
-                f"DELETE FROM {table} WHERE store_id = ? AND seq IN ({marks(len(chunk))})",
-                [s, *chunk],
-            )
+        delete_statements(session, s, [(r[0], r[1], r[2], r[4]) for r in rows], facts=True)
     # 2. Others' statements that mention them: pseudonymised, index terms recomputed.
     for chunk in _chunks(inv.mentioning):
         rows = run(

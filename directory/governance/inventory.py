@@ -168,8 +168,12 @@ def classify(statement: dict, ifis: set[str], needles: list[str]) -> str:
     return "referring"
 
 
-def inventory(session: Session, store_id: int, person_id: int) -> Inventory:
-    """Everything of person ``person_id`` in ``store_id``; NotFound if there is no such person."""
+def inventory(session: Session, store_id: int, person_id: int, *, others: bool = True) -> Inventory:
+    """Everything of person ``person_id`` in ``store_id``; NotFound if there is no such person.
+
+    ``others=False`` skips the search of others' statements for their address (a scan of the
+    store's statements): the archive exports only what is theirs, so it needs only the index.
+    """
     person: Person = get_person(session, store_id, person_id)
     identity_rows = run(
         session,
@@ -189,7 +193,7 @@ def inventory(session: Session, store_id: int, person_id: int) -> Inventory:
         needles=_needles(person.email, agents),
         identities=[row[0] for row in identity_rows],
     )
-    _statements(session, inv)
+    _statements(session, inv, others)
     _documents(session, inv)
     _objectives(session, inv)
     _lti(session, inv)
@@ -197,7 +201,7 @@ def inventory(session: Session, store_id: int, person_id: int) -> Inventory:
     return inv
 
 
-def _statements(session: Session, inv: Inventory) -> None:
+def _statements(session: Session, inv: Inventory, others: bool) -> None:
     keys = inv.agent_keys
     candidates: set[int] = set()
     for chunk in _chunks(keys):
@@ -210,7 +214,7 @@ def _statements(session: Session, inv: Inventory) -> None:
             )
         )
     contains = _contains(session)
-    for needle in inv.needles:  # an address in an extension, a result, a response
+    for needle in inv.needles if others else ():  # an address in an extension, a result…
         candidates.update(
             _ids(
                 session,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from directory.governance.erasure import keep_projection_cursor_honest
 from directory.governance.models import RetentionPolicy
+from directory.governance.rows import delete_statements
 from lrs import audit, queue
 from lrs.core.attachments import referenced_hashes
 from lrs.db import read_transaction, write_transaction
@@ -158,29 +159,25 @@ def delete_batch(session: Session, store_id: int, cutoff: int, keep_aggregates: 
     sql, params = _where(session, store_id, cutoff, keep_aggregates)
     rows = run(
         session,
-        f"SELECT seq, payload, voiding, object_ref FROM statements WHERE {sql} "
+        f"SELECT seq, stored_ms, payload, voiding, object_ref FROM statements WHERE {sql} "
         f"ORDER BY stored_ms, seq LIMIT {BATCH}",
         params,
     ).all()
     if not rows:
         return 0
-    seqs = [r[0] for r in rows]
     hashes: set[str] = set()
     targets: set[str] = set()
-    for _, payload, voiding, object_ref in rows:
+    for _, _, payload, voiding, object_ref in rows:
         if '"attachments"' in payload:
             hashes.update(referenced_hashes(json.loads(payload)))
         if voiding and object_ref:
             targets.add(object_ref)
-    tables = ["statement_index", "statements"]
-    if not keep_aggregates:
-        tables.insert(0, "learning_facts")
-    for table in tables:
-        run(
-            session,
-            f"DELETE FROM {table} WHERE store_id = ? AND seq IN ({marks(len(seqs))})",
-            [store_id, *seqs],
-        )
+    delete_statements(
+        session,
+        store_id,
+        [(seq, stored_ms, payload, ref) for seq, stored_ms, payload, _, ref in rows],
+        facts=not keep_aggregates,
+    )
     if targets:  # a newer statement whose voiding statement expired is voided no more
         run(
             session,
@@ -208,7 +205,7 @@ def delete_batch(session: Session, store_id: int, cutoff: int, keep_aggregates: 
                 session, "DELETE FROM attachments WHERE store_id = ? AND sha2 = ?", [store_id, sha2]
             )
     keep_projection_cursor_honest(session, store_id)
-    return len(seqs)
+    return len(rows)
 
 
 def apply_policy(

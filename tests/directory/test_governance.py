@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from directory.governance import erasure, inventory
 from directory.governance.models import ErasureRecord
+from directory.scim.models import ScimUser
 from learnloop.cli import main
 from lrs import audit, queue
 from lrs import vocabulary as v
@@ -194,6 +195,17 @@ def world(app) -> World:
                     updated_ms=1,
                 )
             )
+            session.add(
+                ScimUser(
+                    scim_id=str(uuid.uuid4()),
+                    store_id=s,
+                    person_id=ann.id,
+                    user_name=ANN_MAIL,
+                    attributes=json.dumps({"displayName": ANN_NAME}),
+                    created_at=dt.datetime.now(dt.UTC),
+                    updated_at=dt.datetime.now(dt.UTC),
+                )
+            )
             audit.record(
                 session,
                 "person.updated",
@@ -311,6 +323,7 @@ def test_the_inventory_sorts_her_statements_into_hers_naming_her_and_about_hers(
     assert counts["reviews"] == 1 and counts["objectives"] == 1 and counts["review_grants"] == 1
     assert counts["lti_launches"] == 1 and counts["lti_memberships"] == 1
     assert counts["reporting_lines"] == 1 and counts["api_tokens"] == 1
+    assert counts["scim_users"] == 1
 
 
 def test_a_dry_run_counts_what_goes_and_changes_nothing(world):
@@ -494,6 +507,16 @@ def test_the_erasure_record_says_how_many_and_who_but_not_whom(world):
             [world.store_id, world.ann],
         ).scalar()
         assert left == 0
+        orphans = run(
+            session,
+            "SELECT COUNT(*) FROM statement_index i WHERE i.store_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM statements s WHERE s.seq = i.seq)",
+            [world.store_id],
+        ).scalar()
+        assert orphans == 0  # her statements' index rows went with them
+        for table in ("scim_users", "identities", "accounts", "lti_launches", "lti_memberships"):
+            rows = run(session, f"SELECT * FROM {table} WHERE store_id = ?", [world.store_id]).all()
+            assert_no_trace(json.dumps([list(map(str, r)) for r in rows]), table)
         jobs = run(session, "SELECT payload FROM jobs WHERE store_id = ?", [world.store_id]).all()
         assert_no_trace(json.dumps([j[0] for j in jobs]), "the queue")
         events = [

@@ -125,6 +125,7 @@ def test_the_worker_deletes_expired_statements_in_batches_and_keeps_aggregates(s
     store.clock.offset = 7 * MONTH_MS
     drain(store.app)
     assert store.count("statements") == 0
+    assert store.count("statement_index") == 0  # every index row went by its key
     assert store.count("learning_facts") == 5
     assert store.next_run_ms() > store.clock()  # and it keeps going
 

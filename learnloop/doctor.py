@@ -68,6 +68,7 @@ def _configuration(report: Report, environ: dict[str, str]):
     from learnloop.config import Config
     from learnloop.health import max_lag_seconds
     from learnloop.metrics import metrics_token
+    from lrs.oauth import settings_from_env as oauth_settings
     from lti.config import LtiConfig
 
     config = None
@@ -78,6 +79,7 @@ def _configuration(report: Report, environ: dict[str, str]):
         lambda: OidcConfig.from_env(environ),
         lambda: metrics_token(environ),
         lambda: max_lag_seconds(environ),
+        lambda: oauth_settings(environ),
     ):
         try:
             value = read()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import threading
 import uuid
 
@@ -386,6 +387,33 @@ def test_a_cold_token_check_is_one_query(app, credential):
     finally:
         event.remove(runtime.engine, "before_cursor_execute", count)
     assert principal.key == key and principal.scopes == frozenset({"all"})
+
+
+@pytest.mark.parametrize("command", [["doctor"], ["serve", "--port", "8999"]])
+def test_doctor_and_serve_name_a_bad_token_lifetime_in_one_line(tmp_path, command):
+    import subprocess
+    import sys
+
+    from learnloop.cli import upgrade_database
+
+    upgrade_database(f"sqlite:///{tmp_path / 'll.sqlite3'}")  # serve checks the schema first
+    done = subprocess.run(
+        [sys.executable, "-m", "learnloop.cli", *command],
+        env={
+            **os.environ,
+            "LEARNLOOP_DEBUG": "",
+            "LEARNLOOP_DATABASE_URL": f"sqlite:///{tmp_path / 'll.sqlite3'}",
+            "LEARNLOOP_OAUTH_TOKEN_SECONDS": "a week",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "LEARNLOOP_OAUTH_TOKEN_SECONDS must be a int" in done.stdout + done.stderr
+    if command[0] == "serve":
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 # ---- Revocation ---------------------------------------------------------------------------------

@@ -174,6 +174,12 @@ class Authenticator:
             self._cache.clear()
             self._tokens.clear()
 
+    def forget_token(self, token: str) -> None:
+        """Drop the remembered check of one bearer token (after its client revoked it)."""
+        tag = hmac.new(self._pepper, token.encode(), hashlib.sha256).digest()
+        with self._lock:
+            self._tokens.pop(tag, None)
+
     def verify(
         self, session: Session, key: str, secret: str, address: str | None = None
     ) -> Principal:

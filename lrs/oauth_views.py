@@ -151,7 +151,9 @@ class Revocation(RevocationEndpoint):
             row = session.get(OAuthToken, token.id)
             if row is not None:
                 revoke(session, row, runtime.clock())
-        runtime.authenticator.forget()  # this process stops accepting it at once
+        # This process stops accepting it at once (others within the cache period), and the
+        # other clients' remembered checks stay: a revocation costs nobody else a scrypt.
+        runtime.authenticator.forget_token(request.form["token"])
 
 
 class _StoredToken:

@@ -266,6 +266,32 @@ def test_failed_secrets_at_the_token_endpoint_are_throttled_like_basic(app, cred
     assert get_token(app, key, secret).status_code == 200  # from elsewhere
 
 
+def test_the_token_endpoint_costs_an_unknown_key_one_scrypt_and_a_known_client_one_per_period(
+    app, credential, monkeypatch
+):
+    import hashlib
+
+    calls = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(hashlib, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    key, secret = credential
+    for form in ({}, {"client_id": "no-such-key-" + uuid.uuid4().hex, "client_secret": "x"}):
+        calls.clear()
+        if form:  # client_secret_post
+            answer = app.test_client().post(
+                "/oauth/token", data={"grant_type": "client_credentials", **form}
+            )
+        else:
+            answer = get_token(app, "no-such-key-" + uuid.uuid4().hex, "x")
+        assert answer.status_code == 401
+        assert len(calls) == 1  # as much work as a wrong secret: keys cannot be enumerated
+    calls.clear()
+    address = fresh_address()
+    for _ in range(10):
+        assert get_token(app, key, secret, address=address).status_code == 200
+    assert len(calls) == 1  # verified once, remembered like Basic
+
+
 # ---- Bearer tokens on /xapi ---------------------------------------------------------------------
 
 
@@ -431,6 +457,24 @@ def test_a_client_revokes_its_token_with_rfc_7009(app, live, credential):
     assert 'error="invalid_token"' in after.headers["WWW-Authenticate"]
     # An unknown token is not an error (RFC 7009 §2.2).
     assert client.revoke_token(live + "/oauth/revoke", token="never-issued").status_code == 200
+
+
+def test_a_revocation_costs_the_other_clients_no_new_scrypt(app, credential, lrs, monkeypatch):
+    import hashlib
+
+    key, secret = credential
+    token = get_token(app, key, secret).get_json()["access_token"]
+    assert lrs.get("/statements").status_code == 200  # a Basic client, verified and remembered
+    calls = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(hashlib, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    revoked = app.test_client().post(
+        "/oauth/revoke", data={"token": token}, headers={"Authorization": basic(key, secret)}
+    )
+    assert revoked.status_code == 200
+    assert_invalid_token(app.test_client().get("/xapi/statements", headers=bearer(token)))
+    assert lrs.get("/statements").status_code == 200
+    assert calls == []
 
 
 def test_a_client_cannot_revoke_another_clients_token(app, credential):

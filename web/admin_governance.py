@@ -41,6 +41,7 @@ def erase_person_page(person_id: int):
             "admin_erase.html",
             person=person,
             counts=svc.counts_in_words(dry.counts),
+            confirm_by=svc.confirmation_word(db, viewer.store_id, person_id),
             errors=errors,
             values=values,
         )

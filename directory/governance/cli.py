@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import click
 
-from lrs.cli_params import EMAIL
+from lrs.cli_params import EMAIL, POSITIVE_INT
 from lrs.runtime import for_command
 
 MONTHS = click.IntRange(1, 1200)
@@ -27,9 +27,12 @@ def _database() -> Iterator:
 
 @click.command("erase")
 @click.option("--store", "store_name", required=True, help="The store (organisation).")
-@click.option("--email", required=True, type=EMAIL, help="The person's e-mail address.")
+@click.option("--email", type=EMAIL, help="The person's e-mail address.")
+@click.option(
+    "--person", "person_id", type=POSITIVE_INT, help="The person's id (when they have no e-mail)."
+)
 @click.option("--dry-run", is_flag=True, help="Only list what would be erased.")
-def erase_command(store_name: str, email: str, dry_run: bool) -> None:
+def erase_command(store_name: str, email: str | None, person_id: int | None, dry_run: bool) -> None:
     """Erase a person and everything of theirs (GDPR art. 17); --dry-run lists it first.
 
     Their statements, documents, identities, accounts, reviews and objectives are deleted;
@@ -38,16 +41,19 @@ def erase_command(store_name: str, email: str, dry_run: bool) -> None:
     from directory.governance import services as svc
     from lrs.db import write_transaction
 
+    if (email is None) == (person_id is None):
+        raise click.UsageError("give exactly one of --email and --person")
     with _database() as runtime:
         with write_transaction(runtime.sessions) as session:
             store = svc.store_named(session, store_name)
-            person = svc.person_with_email(
-                session, store.id, email, secret=runtime.instance_secret()
-            )
+            if email is not None:
+                person_id = svc.person_with_email(
+                    session, store.id, email, secret=runtime.instance_secret()
+                ).id
             erasure = svc.erase(
                 session,
                 store.id,
-                person.id,
+                person_id,
                 secret=runtime.instance_secret(),
                 public_url=runtime.public_url,
                 dry_run=dry_run,

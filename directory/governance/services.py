@@ -10,6 +10,7 @@ from directory.people import person_by_email
 from lrs.errors import BadRequest, FieldError, NotFound
 from lrs.models import Store
 from lrs.people.models import Person
+from lrs.sql import run
 
 #: The kinds of an erasure's counts, in words, in the order people read them.
 KINDS = {
@@ -56,6 +57,19 @@ def person_with_email(
     return person
 
 
+def confirmation_word(session: Session, store_id: int, person_id: int) -> str:
+    """``email`` when the person has an address to type, else ``id``."""
+    person = session.get(Person, person_id)
+    if person is not None and person.email:
+        return "email"
+    has_mbox = run(
+        session,
+        "SELECT 1 FROM identities WHERE store_id = ? AND person_id = ? AND ifi LIKE ?",
+        [store_id, person_id, "mbox|%"],
+    ).first()
+    return "email" if has_mbox else "id"
+
+
 def erase(
     session: Session,
     store_id: int,
@@ -67,11 +81,18 @@ def erase(
     now_ms: int,
     confirm_email: str | None = None,
 ) -> Erasure:
-    """Erase (or count) one person; with ``confirm_email`` it must be theirs (the page asks)."""
+    """Erase (or count) one person; with ``confirm_email`` it must be theirs (the page asks).
+
+    Someone known by no address at all (an LMS account only) is confirmed by their id number.
+    """
     if confirm_email is not None:
         typed = confirm_email.strip()
-        found = person_by_email(session, store_id, typed) if "@" in typed else None
-        if found is None or found.id != person_id:
+        if confirmation_word(session, store_id, person_id) == "id":
+            confirmed = typed == str(person_id)
+        else:
+            found = person_by_email(session, store_id, typed) if "@" in typed else None
+            confirmed = found is not None and found.id == person_id
+        if not confirmed:
             message = "type the person's e-mail address exactly to confirm"
             raise BadRequest(f"confirm_email: {message}", [FieldError("confirm_email", message)])
     return erase_person(

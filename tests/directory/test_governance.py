@@ -610,3 +610,36 @@ def test_the_admin_page_shows_the_counts_and_erases_after_the_email_is_typed(wor
 def test_only_admins_may_open_the_erase_page(world):
     _, page = world.page("bob", f"/admin/people/{world.ann}/erase")
     assert page.status_code == 403
+
+
+def test_someone_known_only_by_an_lms_account_is_confirmed_by_their_number(world, backend):
+    with write_transaction(world.sessions) as session:
+        lms_only = people.ensure_person(
+            session, world.store_id, {"account": {"homePage": ANN_LMS["homePage"], "name": "x9"}}
+        )
+    client, page = world.page("admin", f"/admin/people/{lms_only.id}/erase")
+    assert f"type their number, {lms_only.id}, to confirm" in page.get_data(as_text=True)
+    client.post(
+        f"/admin/people/{lms_only.id}/erase",
+        data={"csrf_token": "token", "confirm_email": str(lms_only.id + 1)},
+    )
+    assert world.api("admin", f"/people/{lms_only.id}").status_code == 200
+    done = client.post(
+        f"/admin/people/{lms_only.id}/erase",
+        data={"csrf_token": "token", "confirm_email": str(lms_only.id)},
+    )
+    assert done.status_code == 302
+    assert world.api("admin", f"/people/{lms_only.id}").status_code == 404
+    # the command takes --person for them, and names what is wrong in one line
+    runner = CliRunner()
+    env = {"LEARNLOOP_DATABASE_URL": backend}
+    gone = runner.invoke(
+        main, ["people", "erase", "--store", world.store_name, "--person", lms_only.id], env=env
+    )
+    assert gone.exit_code == 1 and gone.output == f"Error: no person {lms_only.id} in this store\n"
+    both = runner.invoke(
+        main,
+        ["people", "erase", "--store", world.store_name, "--person", "1", "--email", ANN_MAIL],
+        env=env,
+    )
+    assert both.exit_code == 2 and "exactly one of --email and --person" in both.output

@@ -90,11 +90,12 @@ finally:
 """
 
 
-def export(url: str, store: str, fmt: str) -> tuple[float, float, int]:
+def export(url: str, store: str, fmt: str) -> tuple[float, float, float, int, int]:
     """Run the export command into /dev/null.
 
     Returns the child's wall seconds, its seconds after importing (connecting, reading,
-    writing) and its peak RSS in MiB, of that child alone.
+    writing), its CPU seconds (user + system: steadier than wall time on a shared machine), its
+    peak RSS in MiB (of that child alone) and the statements it wrote.
     """
     command = [sys.executable, "-c", TIMED, "statements", "export"]
     command += ["--store", store, "--format", fmt]
@@ -110,7 +111,19 @@ def export(url: str, store: str, fmt: str) -> tuple[float, float, int]:
     if child.returncode != 0:
         raise SystemExit(f"export failed ({child.returncode}): {stderr.strip()}")
     working = float(stderr.rsplit("bench-seconds ", 1)[1].split()[0])
-    return seconds, working, usage.ru_maxrss // 1024  # KiB on Linux
+    count = int(stderr.split("exported ", 1)[1].split()[0])
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, working, cpu, usage.ru_maxrss // 1024, count  # ru_maxrss: KiB on Linux
+
+
+HEADER = (
+    f"{'statements':>12} {'format':>7} {'seconds':>8} {'rows/s':>9} {'CPU s':>7} {'peak RSS':>9}"
+)
+
+
+def row(size: int, fmt: str, seconds: float, rate: float | None, cpu: float, rss: int) -> str:
+    shown = "-" if rate is None else f"{rate:,.0f}"
+    return f"{size:>12,} {fmt:>7} {seconds:>8.2f} {shown:>9} {cpu:>7.1f} {rss:>6} MiB"
 
 
 def main() -> None:
@@ -124,6 +137,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5000, help="statements per transaction")
     parser.add_argument("--database-url", default=None, help="PostgreSQL (default: SQLite)")
     parser.add_argument("--keep", default=None, help="keep the SQLite file in this folder")
+    parser.add_argument(
+        "--store",
+        default=None,
+        help="export this store of a kept database (--keep DIR or --database-url) as it is, "
+        "loading nothing: to measure again without loading again",
+    )
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     formats = args.formats.split(",")
@@ -140,15 +159,22 @@ def main() -> None:
     env = {**os.environ, "LEARNLOOP_DATABASE_URL": url, "LEARNLOOP_DEBUG": ""}
     upgrade = [sys.executable, "-m", "learnloop.cli", "db", "upgrade"]
     subprocess.run(upgrade, env=env, check=True, stdout=subprocess.DEVNULL)
+    if args.store:
+        print(f"{backend}; store {args.store} as it is; formats {', '.join(formats)}")
+        print(HEADER)
+        for fmt in formats:
+            seconds, working, cpu, rss, size = export(url, args.store, fmt)
+            print(row(size, fmt, seconds, size / working, cpu, rss), flush=True)
+        return
     store = f"bench-{uuid.uuid4().hex[:8]}"
     print(f"{backend}; store {store}; formats {', '.join(formats)}; batch {args.batch}")
     print("seconds: the whole command; rows/s: over its time after importing its modules")
-    print(f"{'statements':>12} {'format':>7} {'seconds':>8} {'rows/s':>9} {'peak RSS':>9}")
+    print(HEADER)
     try:
         run_load(url, store, 0, 0, args.batch)  # the store, empty
         for fmt in formats:
-            seconds, _, rss = export(url, store, fmt)
-            print(f"{0:>12,} {fmt:>7} {seconds:>8.2f} {'-':>9} {rss:>6} MiB", flush=True)
+            seconds, _, cpu, rss, _ = export(url, store, fmt)
+            print(row(0, fmt, seconds, None, cpu, rss), flush=True)
         loaded = 0
         load_seconds = 0.0
         for size in sizes:
@@ -161,12 +187,9 @@ def main() -> None:
             )
             loaded = size
             for fmt in formats:
-                seconds, working, rss = export(url, store, fmt)
-                rate = size / working
-                print(
-                    f"{size:>12,} {fmt:>7} {seconds:>8.2f} {rate:>9,.0f} {rss:>6} MiB",
-                    flush=True,
-                )
+                seconds, working, cpu, rss, count = export(url, store, fmt)
+                assert count == size, (count, size)
+                print(row(size, fmt, seconds, size / working, cpu, rss), flush=True)
     finally:
         if folder and not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

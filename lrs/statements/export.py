@@ -288,17 +288,21 @@ def _language(language_map: dict | None) -> str | None:
     return next(iter(language_map.values()))
 
 
+#: A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
 def _cell(value) -> str:
+    kind = type(value)
+    if kind is str:
+        # Quoted with an apostrophe, as the audit export does, so a spreadsheet shows the text.
+        return "'" + value if value and value[0] in FORMULA_STARTS else value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, int):
+    if kind is int:
         return str(value)
-    if isinstance(value, float):
+    if kind is float:
         return repr(value)  # as JSON writes it
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    # A cell a spreadsheet would run as a formula is quoted with an apostrophe (CSV injection).
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    return _cell(json.dumps(value, separators=(",", ":"), ensure_ascii=False))

@@ -25,6 +25,8 @@ class Config:
     secret_key: str = ""
     #: Proxies whose X-Forwarded-For/-Proto headers are believed: addresses or networks.
     trusted_proxies: str = ""
+    #: A PostgreSQL streaming replica that answers statement queries (``lrs.replica``).
+    replica_url: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
@@ -46,6 +48,10 @@ class Config:
             config = replace(config, database_url="sqlite:///" + path)
         else:
             check_database_url(config.database_url)
+        if config.replica_url:
+            check_database_url(config.replica_url, "LEARNLOOP_REPLICA_URL")
+            if not config.replica_url.startswith("postgresql"):
+                raise ConfigError("LEARNLOOP_REPLICA_URL must name a PostgreSQL replica")
         if not config.public_url.startswith(("http://", "https://")):
             raise ConfigError("LEARNLOOP_PUBLIC_URL must be an http:// or https:// URL")
         config = replace(config, public_url=config.public_url.rstrip("/"))
@@ -63,7 +69,7 @@ DATABASE_URL_FORMS = (
 )
 
 
-def check_database_url(url: str) -> None:
+def check_database_url(url: str, variable: str = "LEARNLOOP_DATABASE_URL") -> None:
     """A URL Learnloop can use: SQLite into an existing folder, or PostgreSQL through psycopg.
 
     Checked at start, so a typo is one sentence rather than a driver's traceback, and a SQLite
@@ -75,25 +81,22 @@ def check_database_url(url: str) -> None:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(
-            f"LEARNLOOP_DATABASE_URL is not a database URL; use {DATABASE_URL_FORMS}"
-        ) from None
+        raise ConfigError(f"{variable} is not a database URL; use {DATABASE_URL_FORMS}") from None
     backend, _, driver = parsed.drivername.partition("+")
     if backend == "postgres":
-        raise ConfigError("LEARNLOOP_DATABASE_URL: write postgresql+psycopg://, not postgres://")
+        raise ConfigError(f"{variable}: write postgresql+psycopg://, not postgres://")
     if backend not in ("sqlite", "postgresql"):
         raise ConfigError(
-            f"LEARNLOOP_DATABASE_URL: Learnloop runs on SQLite or PostgreSQL, not {backend}; "
+            f"{variable}: Learnloop runs on SQLite or PostgreSQL, not {backend}; "
             f"use {DATABASE_URL_FORMS}"
         )
     if backend == "postgresql" and driver not in ("", "psycopg"):
         raise ConfigError(
-            f"LEARNLOOP_DATABASE_URL: use the psycopg driver (postgresql+psycopg://), not {driver}"
+            f"{variable}: use the psycopg driver (postgresql+psycopg://), not {driver}"
         )
     if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
         folder = os.path.dirname(os.path.abspath(parsed.database))
         if not os.path.isdir(folder):
             raise ConfigError(
-                f"LEARNLOOP_DATABASE_URL: the folder {folder} does not exist; "
-                "create it or correct the path"
+                f"{variable}: the folder {folder} does not exist; create it or correct the path"
             )

@@ -32,9 +32,11 @@ def build_services(config: Config) -> Services:
     engine = make_engine(config.database_url)
     sessions = make_session_factory(engine)
     throttle = Throttle(sessions, now_ms)
+    replica = make_session_factory(make_engine(config.replica_url)) if config.replica_url else None
     return Services(
         engine=engine,
         sessions=sessions,
+        replica_sessions=replica,
         authenticator=Authenticator(config.auth_cache_seconds, throttle),
         throttle=throttle,
         clock=now_ms,

@@ -89,7 +89,9 @@ def install(app: Flask, clock) -> None:
         if request.path.startswith("/xapi"):
             response.headers[VERSION_HEADER] = g.get("xapi_version") or _unnegotiated_version(app)
             if request.path.rstrip("/").endswith("/statements"):
-                response.headers[CONSISTENT_THROUGH] = format_ms(clock())
+                # A replica's answer says what the replica has applied (lrs.replica).
+                through = g.get("consistent_through_ms") or clock()
+                response.headers[CONSISTENT_THROUGH] = format_ms(through)
             origin = request.headers.get("Origin")
             if origin:
                 response.headers["Access-Control-Allow-Origin"] = origin

@@ -47,6 +47,8 @@ class LrsRuntime:
     instance_secret: Callable[[], str]
     #: Failed credential checks across workers (``lrs.throttle``); None: unthrottled.
     throttle: Throttle | None = None
+    #: Sessions on a read replica for the statement query path (``lrs.replica``); None: none.
+    replica_sessions: sessionmaker[Session] | None = None
 
 
 def install(app: Flask, runtime: LrsRuntime) -> None:

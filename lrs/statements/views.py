@@ -18,10 +18,12 @@ from lrs.errors import (
     BadRequest,
     Conflict,
     FieldError,
+    NotFound,
     invalid,
     unknown_parameters,
     uuid_parameter,
 )
+from lrs.replica import applied_through_ms, primary_position
 from lrs.runtime import lrs_runtime
 from lrs.statements.read import attachment_parts, get_statement, query_statements
 from lrs.statements.write import ConcurrentWrite, prepare_batch, store_prepared
@@ -171,16 +173,38 @@ def get_statements():
     languages = parse_accept_language(request.headers.get("Accept-Language"))
     container = lrs_runtime()
     store_id = g.principal.store_id
-    with read_transaction(container.sessions) as session:
-        if query.single:
-            body, last_modified = get_statement(session, g.principal, query, languages)
-            payloads = [body]
-        else:
-            page = query_statements(session, g.principal, query, languages)
-            payloads, last_modified = page.statements, page.last_modified_ms
-            more = f"{request.script_root}/xapi/statements?more={page.more}" if page.more else ""
-            body = '{"statements":[' + ",".join(payloads) + '],"more":' + json.dumps(more) + "}"
-        parts = attachment_parts(session, store_id, payloads) if query.attachments else None
+
+    def answer(sessions, on_replica: bool = False):
+        with read_transaction(sessions) as session:
+            if on_replica:
+                g.consistent_through_ms = applied_through_ms(session, *primary_at)
+            if query.single:
+                body, last_modified = get_statement(session, g.principal, query, languages)
+                payloads = [body]
+            else:
+                page = query_statements(session, g.principal, query, languages)
+                payloads, last_modified = page.statements, page.last_modified_ms
+                more = (
+                    f"{request.script_root}/xapi/statements?more={page.more}" if page.more else ""
+                )
+                body = '{"statements":[' + ",".join(payloads) + '],"more":' + json.dumps(more) + "}"
+            parts = attachment_parts(session, store_id, payloads) if query.attachments else None
+            return body, last_modified, parts
+
+    replica = container.replica_sessions
+    if replica is None:
+        body, last_modified, parts = answer(container.sessions)
+    else:
+        asked_ms = container.clock()
+        with read_transaction(container.sessions) as session:
+            primary_at = (primary_position(session), asked_ms)
+        try:
+            body, last_modified, parts = answer(replica, on_replica=True)
+        except NotFound:  # not replayed yet: read your writes from the primary
+            if not query.single:
+                raise
+            g.consistent_through_ms = container.clock()
+            body, last_modified, parts = answer(container.sessions)
     if parts is None:
         response = Response(body, mimetype=JSON)
     else:

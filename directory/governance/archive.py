@@ -31,9 +31,13 @@ def _default(value):
     raise TypeError(type(value).__name__)
 
 
-def _rows(session: Session, sql: str, ids: list[int], *params) -> Iterator:
+def _rows(session: Session, sql: str, ids: list[int], store_id: int) -> Iterator:
+    """Rows by primary key, a chunk at a time, checked against the store last.
+
+    ``sql`` says ``… IN ({marks}) AND store_id + 0 = ?`` (see ``rows.by_seq``).
+    """
     for chunk in _chunks(ids):
-        yield from run(session, sql.format(marks=marks(len(chunk))), [*params, *chunk]).all()
+        yield from run(session, sql.format(marks=marks(len(chunk))), [*chunk, store_id]).all()
 
 
 def _array(items: Iterator[str]) -> Iterator[str]:
@@ -109,7 +113,7 @@ def _parts(session: Session, inv: Inventory) -> Iterator[str]:
         _dumps({"agent": json.loads(agent), "source": source})
         for agent, source in _rows(
             session,
-            "SELECT agent, source FROM identities WHERE store_id = ? AND id IN ({marks})",
+            "SELECT agent, source FROM identities WHERE id IN ({marks}) AND store_id + 0 = ?",
             inv.identities,
             s,
         )
@@ -119,7 +123,8 @@ def _parts(session: Session, inv: Inventory) -> Iterator[str]:
         payload
         for (payload,) in _rows(
             session,
-            "SELECT payload FROM statements WHERE store_id = ? AND seq IN ({marks}) ORDER BY seq",
+            "SELECT payload FROM statements WHERE seq IN ({marks}) AND store_id + 0 = ? "
+            "ORDER BY seq",
             inv.theirs,
             s,
         )
@@ -130,7 +135,7 @@ def _parts(session: Session, inv: Inventory) -> Iterator[str]:
         for row in _rows(
             session,
             "SELECT id, kind, activity_id, agent_ifi, registration, document_id, content_type, "
-            "content, updated_ms FROM documents WHERE store_id = ? AND id IN ({marks}) "
+            "content, updated_ms FROM documents WHERE id IN ({marks}) AND store_id + 0 = ? "
             "ORDER BY id",
             inv.documents,
             s,
@@ -151,7 +156,7 @@ def _parts(session: Session, inv: Inventory) -> Iterator[str]:
         for r in _rows(
             session,
             "SELECT id, email, is_admin, created_at, disabled_at, password_hash FROM accounts "
-            "WHERE store_id = ? AND id IN ({marks}) ORDER BY id",
+            "WHERE id IN ({marks}) AND store_id + 0 = ? ORDER BY id",
             inv.accounts,
             s,
         )
@@ -161,7 +166,7 @@ def _parts(session: Session, inv: Inventory) -> Iterator[str]:
     for r in _rows(
         session,
         "SELECT review_id, id, title, description, due_on, weight, rule, k, criteria, "
-        "satisfied_at FROM objectives WHERE store_id = ? AND id IN ({marks}) ORDER BY id",
+        "satisfied_at FROM objectives WHERE id IN ({marks}) AND store_id + 0 = ? ORDER BY id",
         inv.objectives,
         s,
     ):
@@ -194,7 +199,7 @@ def _parts(session: Session, inv: Inventory) -> Iterator[str]:
             session,
             "SELECT r.id, c.name, r.status, r.manager_comment, r.reviewer_comment, r.created_at "
             "FROM reviews r JOIN review_cycles c ON c.id = r.cycle_id "
-            "WHERE r.store_id = ? AND r.id IN ({marks}) ORDER BY r.id",
+            "WHERE r.id IN ({marks}) AND r.store_id + 0 = ? ORDER BY r.id",
             inv.reviews,
             s,
         )
@@ -214,7 +219,7 @@ def _parts(session: Session, inv: Inventory) -> Iterator[str]:
         for r in _rows(
             session,
             "SELECT sub, deployment_id, message_type, roles, statement_id, created_ms "
-            "FROM lti_launches WHERE store_id = ? AND id IN ({marks}) ORDER BY id",
+            "FROM lti_launches WHERE id IN ({marks}) AND store_id + 0 = ? ORDER BY id",
             inv.lti_launches,
             s,
         )
@@ -233,7 +238,7 @@ def _parts(session: Session, inv: Inventory) -> Iterator[str]:
         for r in _rows(
             session,
             "SELECT user_id, name, email, roles, status FROM lti_memberships "
-            "WHERE store_id = ? AND id IN ({marks}) ORDER BY id",
+            "WHERE id IN ({marks}) AND store_id + 0 = ? ORDER BY id",
             inv.lti_memberships,
             s,
         )

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from directory.governance.inventory import CHUNK, Inventory, _chunks, inventory
 from directory.governance.models import ErasureRecord
-from directory.governance.rows import delete_statements
+from directory.governance.rows import by_seq, delete_statements
 from lrs import audit, queue
 from lrs.core import jsontext
 from lrs.core.agents import IFI_KEYS, ifi_string
@@ -172,8 +172,8 @@ def _erase_statements(session: Session, inv: Inventory, agent: dict) -> None:
         rows = run(
             session,
             f"SELECT seq, stored_ms, payload, voiding, object_ref FROM statements "
-            f"WHERE store_id = ? AND seq IN ({marks(len(chunk))})",
-            [s, *chunk],
+            f"WHERE {by_seq(len(chunk))}",
+            [*chunk, s],
         ).all()
         for _, _, payload, voiding, object_ref in rows:
             hashes.update(referenced_hashes(json.loads(payload)))
@@ -184,9 +184,8 @@ def _erase_statements(session: Session, inv: Inventory, agent: dict) -> None:
     for chunk in _chunks(inv.mentioning):
         rows = run(
             session,
-            f"SELECT seq, stored_ms, payload FROM statements WHERE store_id = ? "
-            f"AND seq IN ({marks(len(chunk))})",
-            [s, *chunk],
+            f"SELECT seq, stored_ms, payload FROM statements WHERE {by_seq(len(chunk))}",
+            [*chunk, s],
         ).all()
         index_rows = []
         for seq, stored_ms, payload in rows:
@@ -202,8 +201,8 @@ def _erase_statements(session: Session, inv: Inventory, agent: dict) -> None:
                 )
             run(
                 session,
-                "UPDATE statements SET payload = ? WHERE store_id = ? AND seq = ?",
-                [jsontext.dumps(new), s, seq],
+                f"UPDATE statements SET payload = ? WHERE {by_seq(1)}",
+                [jsontext.dumps(new), seq, s],
             )
             index_rows.extend(
                 {"store_id": s, "key": k, "stored_ms": stored_ms, "seq": seq, "direct": d}

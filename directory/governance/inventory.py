@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from directory.governance.rows import by_seq
 from lrs.core.agents import IFI_KEYS, ifi_string
 from lrs.core.statements import AGENT, AUTHORITY, term_key
 from lrs.people.models import Person
@@ -227,9 +228,8 @@ def _statements(session: Session, inv: Inventory, others: bool) -> None:
     for chunk in _chunks(sorted(candidates)):
         for seq, payload in run(
             session,
-            f"SELECT seq, payload FROM statements WHERE store_id = ? "
-            f"AND seq IN ({marks(len(chunk))})",
-            [inv.store_id, *chunk],
+            f"SELECT seq, payload FROM statements WHERE {by_seq(len(chunk))}",
+            [*chunk, inv.store_id],
         ).all():
             groups[classify(json.loads(payload), ifis, inv.needles)].append(seq)
     inv.theirs = sorted(groups["theirs"])
@@ -239,9 +239,8 @@ def _statements(session: Session, inv: Inventory, others: bool) -> None:
     for chunk in _chunks(inv.theirs):
         facts += run(
             session,
-            f"SELECT COUNT(*) FROM learning_facts WHERE store_id = ? "
-            f"AND seq IN ({marks(len(chunk))})",
-            [inv.store_id, *chunk],
+            f"SELECT COUNT(*) FROM learning_facts WHERE {by_seq(len(chunk))}",
+            [*chunk, inv.store_id],
         ).scalar()
     inv.learning_facts = facts
 

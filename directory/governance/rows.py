@@ -19,6 +19,17 @@ from sqlalchemy.orm import Session
 from lrs.core.statements import index_terms
 from lrs.sql import marks, run
 
+
+def by_seq(count: int) -> str:
+    """``seq IN (?, …) AND store_id + 0 = ?``: rows by primary key, checked against the store.
+
+    Written so that no database prefers an index that starts with ``store_id`` (statements and
+    learning facts have several): SQLite did, and read every row of the store for each batch.
+    Parameters: the seqs, then the store id.
+    """
+    return f"seq IN ({marks(count)}) AND store_id + 0 = ?"
+
+
 #: How far a chain of StatementRefs is followed (the write path follows it to its end; chains
 #: longer than this are not seen in practice).
 MAX_REF_DEPTH = 16
@@ -81,8 +92,4 @@ def delete_statements(
     )
     seqs = [row[0] for row in rows]
     for table in ("learning_facts", "statements") if facts else ("statements",):
-        run(
-            session,
-            f"DELETE FROM {table} WHERE store_id = ? AND seq IN ({marks(len(seqs))})",
-            [store_id, *seqs],
-        )
+        run(session, f"DELETE FROM {table} WHERE {by_seq(len(seqs))}", [*seqs, store_id])

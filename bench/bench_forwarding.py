@@ -7,6 +7,7 @@ other). A destination is added with ``learnloop forwarding add``; then:
 * throughput: --statements statements (default 20,000) already stored in the source are
   replayed to the destination from scratch (``learnloop forwarding replay``); statements/s from
   the replay until the destination has accepted the last one;
+* for comparison: how fast the destination stores the same batches POSTed by one client;
 * lag: statements POSTed to the source over HTTP at --rate per second (default 200, in batches
   of 10) for --seconds (default 20); for each, the time from "stored" in the source to "stored"
   in the destination (both servers share this machine's clock), p50/p95/max.
@@ -189,6 +190,11 @@ def main() -> None:
         loaded = statements(args.statements)
         for start in range(0, len(loaded), 1000):
             post(source, loaded[start : start + 1000], http)
+        idle_deadline = time.monotonic() + 600  # the source's worker counts the load first
+        while source.query("SELECT COUNT(*) FROM jobs WHERE state IN ('pending', 'running')")[0][0]:
+            if time.monotonic() > idle_deadline:
+                raise SystemExit("the source's worker did not finish counting the load")
+            time.sleep(0.2)
         source.run(
             "forwarding", "add", "--store", "source", "--name", "bench",
             "--endpoint", destination.base + "/xapi", "--key", destination.key,
@@ -204,6 +210,17 @@ def main() -> None:
         print(
             f"throughput: {args.statements} statements forwarded in {finished - started:.1f} s "
             f"= {rate:,.0f} statements/s (batches of {args.batch_size})"
+        )
+
+        # ---- for comparison: the destination's own write rate for the same batches ----------
+        direct = statements(args.statements)
+        started = time.monotonic()
+        for start in range(0, len(direct), args.batch_size):
+            post(destination, direct[start : start + args.batch_size], http)
+        took = time.monotonic() - started
+        print(
+            f"for comparison: the same number POSTed straight to the destination, one client, "
+            f"batches of {args.batch_size}: {args.statements / took:,.0f} statements/s"
         )
 
         # ---- lag: paced ingest while forwarding keeps up --------------------------------------

@@ -100,7 +100,8 @@ def forward(job: ClaimedJob) -> None:
                 session,
                 "SELECT seq, payload FROM statements WHERE store_id = ? AND seq > ? "
                 "ORDER BY seq LIMIT ?",
-                [destination.store_id, cursor, config.scan_size],
+                # without rules every statement goes: read no more than one batch
+                [destination.store_id, cursor, config.scan_size if rules else config.batch_size],
             ).all()
             target = Target(
                 destination.id,

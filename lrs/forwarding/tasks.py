@@ -5,11 +5,12 @@ handler): one ``forward`` job per active destination of the store, coalesced whi
 ``forward`` sends a destination its next batches after its cursor, in stored order, with no
 lock held while it waits for the destination; the cursor moves only when the destination
 accepted the batch, and only if nobody moved it meanwhile (a replay wins over a send that was
-in flight). A failure plans the next attempt with exponential backoff on the destination row
-itself, not by failing the job: the pending ``forward`` job that a new batch of statements
-leaves then waits for that moment instead of hammering a destination that is down, and after
-``max_failures`` failures in a row the destination is dead-lettered until an administrator
-resumes it.
+in flight). Only one worker sends to a destination at a time: a second one finds the first's
+claimed job and comes back later. A failure plans the next attempt with exponential backoff on
+the destination row itself, not by failing the job: the pending ``forward`` job that a new
+batch of statements leaves then waits for that moment instead of hammering a destination that
+is down, and after ``max_failures`` failures in a row the destination is dead-lettered until an
+administrator resumes it.
 """
 
 from __future__ import annotations
@@ -83,6 +84,14 @@ def forward(job: ClaimedJob) -> None:
     guard, limits = config.outbound_guard(), config.limits()
     destination_id = int(job.payload.get("destination", 0))
     started = time.monotonic()
+    if _another_sender(runtime, job):
+        # Another worker (PostgreSQL: any number share the queue) is sending to this
+        # destination: two senders would only send batches twice. Come back after it.
+        with write_transaction(runtime.sessions) as session:
+            destination = session.get(Destination, destination_id)
+            if destination is not None and destination.state == ACTIVE:
+                enqueue_forward(session, destination, runtime.clock(), SENDER_WAIT_MS)
+        return
     while True:
         now = runtime.clock()
         with read_transaction(runtime.sessions) as session:
@@ -154,6 +163,23 @@ def forward(job: ClaimedJob) -> None:
                 runtime.clock(),
                 max(0, destination.next_attempt_ms - runtime.clock()),
             )
+
+
+#: How long a forward job waits when another worker is sending to the same destination.
+SENDER_WAIT_MS = 1_000
+
+
+def _another_sender(runtime, job: ClaimedJob) -> bool:
+    """Whether another claimed forward job of the same destination still holds its lease."""
+    with read_transaction(runtime.sessions) as session:
+        return bool(
+            run(
+                session,
+                "SELECT 1 FROM jobs WHERE kind = ? AND key = ? AND state = 'running' "
+                "AND id <> ? AND locked_until_ms > ?",
+                [job.kind, job.key, job.id, runtime.clock()],
+            ).first()
+        )
 
 
 def _advance(runtime, destination_id, cursor, to_seq, result: Result | None, sent) -> bool:

@@ -317,3 +317,39 @@ def test_a_destination_that_refuses_the_batch_is_dead_lettered_at_once_with_its_
     assert (entry.outcome, entry.status) == ("dead", 404)
     assert "the destination answered 404" in entry.message
     assert "it refuses these statements" in entry.message
+
+
+def test_two_workers_never_send_a_destination_the_same_batch_twice(app, lrs, destination, config):
+    import threading
+
+    store_id = store_id_of(app, lrs)
+    destination_id = add_destination(app, store_id, destination, config, name="two-workers")
+    workers = [Worker(app, WorkerSettings(poll_seconds=0.01)) for _ in range(2)]
+    threads = [threading.Thread(target=w.run_forever, daemon=True) for w in workers]
+    for thread in threads:
+        thread.start()
+    try:
+        sent, matching = [], []
+        for round_ in range(6):  # batches keep arriving while the workers send
+            more, wanted = mixed(15, offset=round_ * 15)
+            post(lrs, more)
+            sent += more
+            matching += wanted
+            time.sleep(0.1)
+        deadline = time.monotonic() + 30
+        while destination_row(app, destination_id).delivered < len(matching):
+            assert time.monotonic() < deadline, "forwarding did not catch up"
+            time.sleep(0.1)
+    finally:
+        for w in workers:
+            w.stop()
+        for thread in threads:
+            thread.join(10)
+    assert arrived_ids(destination, {s["id"] for s in sent}) == matching
+    ranges = sorted(
+        (d.first_seq, d.last_seq)
+        for d in log(app, store_id, destination_id)
+        if d.outcome == "delivered"
+    )
+    assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:], strict=False))  # no batch twice
+    assert destination_row(app, destination_id).delivered == len(matching)

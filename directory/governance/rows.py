@@ -11,11 +11,11 @@ and the query path, which joins statements, never returns it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from lrs.core.jsontext import loads
 from lrs.core.statements import index_terms
 from lrs.sql import marks, run
 
@@ -49,7 +49,7 @@ def _inherited(session: Session, store_id: int, refs: dict[int, str]) -> dict[in
                 f"AND statement_id IN ({marks(len(wanted))})",
                 [store_id, *wanted],
             ).all():
-                known[statement_id] = (set(index_terms(json.loads(payload))), object_ref)
+                known[statement_id] = (set(index_terms(loads(payload))), object_ref)
         next_frontier = {}
         for seq, target in frontier.items():
             if target in known:
@@ -81,15 +81,16 @@ def delete_statements(
     keys = [
         (store_id, key, stored_ms, seq)
         for seq, stored_ms, payload, _ in rows
-        for key in set(index_terms(json.loads(payload))) | inherited.get(seq, set())
+        for key in set(index_terms(loads(payload))) | inherited.get(seq, set())
     ]
     connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    connection.exec_driver_sql(
-        f"DELETE FROM statement_index WHERE store_id = {mark} AND key = {mark} "
-        f"AND stored_ms = {mark} AND seq = {mark}",
-        keys,
-    )
+    if keys:  # executemany: psycopg pipelines it, SQLite runs it in one call
+        connection.exec_driver_sql(
+            f"DELETE FROM statement_index WHERE store_id = {mark} AND key = {mark} "
+            f"AND stored_ms = {mark} AND seq = {mark}",
+            keys,
+        )
     seqs = [row[0] for row in rows]
     for table in ("learning_facts", "statements") if facts else ("statements",):
         run(session, f"DELETE FROM {table} WHERE {by_seq(len(seqs))}", [*seqs, store_id])

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from lrs.core import multipart
 from lrs.core.statements import same_statement
 from lrs.errors import OutboundFailed, UnsafeUrl
 from lrs.forwarding.models import OAUTH
@@ -162,6 +163,31 @@ def _said(reply: Reply) -> str:
     return f": {message[:300]}" if message else ""
 
 
+#: An attachment's data as the destination receives it: (content type, sha2, bytes).
+Part = tuple[str, str, bytes]
+
+
+def body_of(
+    statements: list[dict] | dict, parts: dict[str, Part] | None = None
+) -> tuple[bytes, str]:
+    """The request body and its content type.
+
+    JSON, or multipart/mixed (xAPI Communication 1.5.2) when the statements have attachment data
+    stored here (an attachment with only a ``fileUrl`` needs none).
+    """
+    text = json.dumps(statements, ensure_ascii=False, separators=(",", ":"))
+    listed = statements if isinstance(statements, list) else [statements]
+    wanted: list[Part] = []
+    for statement in listed:
+        for attachment in statement.get("attachments") or ():
+            part = (parts or {}).get(str(attachment.get("sha2", "")).lower())
+            if part is not None and part not in wanted:
+                wanted.append(part)
+    if not wanted:
+        return text.encode(), "application/json"
+    return multipart.build(text, wanted)
+
+
 def _call(
     target: Target,
     guard: OutboundGuard,
@@ -169,7 +195,7 @@ def _call(
     header: str,
     method: str,
     path: str,
-    body: bytes | None = None,
+    body: tuple[bytes, str] | None = None,
 ) -> Reply:
     headers = {
         "Authorization": header,
@@ -177,7 +203,7 @@ def _call(
         "Accept": "application/json",
     }
     if body is not None:
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = body[1]
     return send(
         guard,
         limits,
@@ -185,7 +211,7 @@ def _call(
         target.endpoint.rstrip("/") + path,
         name=NAME,
         headers=headers,
-        data=body,
+        data=body[0] if body is not None else None,
     )
 
 
@@ -195,6 +221,7 @@ def deliver(
     guard: OutboundGuard,
     limits: Limits,
     tokens: TokenCache,
+    parts: dict[str, Part] | None = None,
 ) -> Result:
     """POST ``statements`` (in order) to the destination; what came of it.
 
@@ -203,12 +230,13 @@ def deliver(
     """
     try:
         header = authorization(target, guard, limits, tokens)
-        body = json.dumps(statements, ensure_ascii=False, separators=(",", ":")).encode()
-        reply = _call(target, guard, limits, header, "POST", "/statements", body)
+        reply = _call(
+            target, guard, limits, header, "POST", "/statements", body_of(statements, parts)
+        )
         if reply.status in (200, 204):
             return Result(True, reply.status, f"accepted {len(statements)} statements")
         if reply.status == 409:
-            return _one_by_one(target, statements, guard, limits, header)
+            return _one_by_one(target, statements, guard, limits, header, parts)
         if reply.status == 401 and target.auth == OAUTH:
             tokens.forget(_token_key(target))  # a revoked or expired token: ask for a new one
         said = f"the destination answered {reply.status}{_said(reply)}"
@@ -222,13 +250,17 @@ def deliver(
 
 
 def _one_by_one(
-    target: Target, statements: list[dict], guard: OutboundGuard, limits: Limits, header: str
+    target: Target,
+    statements: list[dict],
+    guard: OutboundGuard,
+    limits: Limits,
+    header: str,
+    parts: dict[str, Part] | None,
 ) -> Result:
     for statement in statements:
         statement_id = statement["id"]
         query = "/statements?statementId=" + quote(statement_id)
-        body = json.dumps(statement, ensure_ascii=False, separators=(",", ":")).encode()
-        reply = _call(target, guard, limits, header, "PUT", query, body)
+        reply = _call(target, guard, limits, header, "PUT", query, body_of(statement, parts))
         if reply.status in (200, 204):
             continue
         if reply.status != 409:

@@ -38,6 +38,7 @@ from lrs.forwarding.settings import forwarding_config
 from lrs.queue import ClaimedJob
 from lrs.runtime import lrs_runtime
 from lrs.sql import run
+from lrs.statements.read import attachment_parts
 
 log = logging.getLogger("learnloop.forwarding")
 TOKENS = "lrs.forwarding.tokens"
@@ -104,7 +105,7 @@ def forward(job: ClaimedJob) -> None:
                 spec_of(r)
                 for r in session.scalars(select(Rule).where(Rule.destination_id == destination_id))
             ]
-            cursor = destination.cursor_seq
+            cursor, store_id = destination.cursor_seq, destination.store_id
             rows = run(
                 session,
                 "SELECT seq, payload FROM statements WHERE store_id = ? AND seq > ? "
@@ -141,7 +142,9 @@ def forward(job: ClaimedJob) -> None:
         if not batch:
             _advance(runtime, destination_id, cursor, scanned_to, None, None)
             continue
-        result = deliver(target, batch, guard, limits, token_cache())
+        result = deliver(
+            target, batch, guard, limits, token_cache(), _parts(runtime, store_id, batch)
+        )
         if result.delivered:
             _count(len(batch), "delivered")
             sent = (first, last, len(batch))
@@ -163,6 +166,15 @@ def forward(job: ClaimedJob) -> None:
                 runtime.clock(),
                 max(0, destination.next_attempt_ms - runtime.clock()),
             )
+
+
+def _parts(runtime, store_id: int, batch: list[dict]) -> dict | None:
+    """The attachment data the batch's statements reference, by sha2; None when there is none."""
+    if not any(s.get("attachments") for s in batch):
+        return None
+    with read_transaction(runtime.sessions) as session:
+        found = attachment_parts(session, store_id, [json.dumps(s) for s in batch])
+    return {sha2: (content_type, sha2, content) for content_type, sha2, content in found}
 
 
 #: How long a forward job waits when another worker is sending to the same destination.

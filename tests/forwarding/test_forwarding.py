@@ -8,6 +8,7 @@ from the destination over HTTP, in its stored order.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -353,3 +354,48 @@ def test_two_workers_never_send_a_destination_the_same_batch_twice(app, lrs, des
     )
     assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:], strict=False))  # no batch twice
     assert destination_row(app, destination_id).delivered == len(matching)
+
+
+def test_attachment_data_is_forwarded_with_its_statement_as_multipart(
+    app, lrs, destination, config
+):
+    import hashlib
+
+    import requests
+
+    from lrs.core import multipart
+
+    store_id = store_id_of(app, lrs)
+    destination_id = add_destination(app, store_id, destination, config, name="attachments")
+    essay = b"An essay\r\n--with a line that looks like a boundary\x00\xff"
+    sha2 = hashlib.sha256(essay).hexdigest()
+    with_attachment = statement(COMPLETED, "acme.test", 5)
+    with_attachment["attachments"] = [
+        {
+            "usageType": "http://example.com/usage/essay",
+            "display": {"en-US": "Essay"},
+            "contentType": "text/plain",
+            "length": len(essay),
+            "sha2": sha2,
+        }
+    ]
+    plain = statement(COMPLETED, "acme.test", 6)
+    body, content_type = multipart.build(json.dumps([with_attachment, plain]), [
+        ("text/plain", sha2, essay)
+    ])  # fmt: skip
+    stored = lrs.post("/statements", data=body, headers={"Content-Type": content_type})
+    assert stored.status_code == 200, stored.get_data(as_text=True)
+    drain(app)
+    assert arrived_ids(destination, {with_attachment["id"], plain["id"]}) == [
+        with_attachment["id"],
+        plain["id"],
+    ]
+    got = requests.get(
+        f"{destination.endpoint}/statements",
+        params={"statementId": with_attachment["id"], "attachments": "true"},
+        headers=destination.headers(),
+        timeout=30,
+    )
+    parts = multipart.parse(got.content, multipart.boundary_of(got.headers["Content-Type"]))
+    assert bytes(parts[1].content) == essay
+    assert destination_row(app, destination_id).state == "active"

@@ -275,11 +275,14 @@ SAMPLE_STORE = "acme-sample"
 def demo(host: str, port: int, no_worker: bool) -> None:
     """Migrate the database, make sure a demo credential exists, print it, and serve.
 
-    A local demo also accepts LMS platforms on http://127.0.0.1 or localhost (a test LMS beside
-    it) unless LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK says otherwise; ``serve`` never does.
+    A local demo also accepts LMS platforms, and forwards statements to LRSs, on
+    http://127.0.0.1 or localhost (a test LMS or a second Learnloop beside it) unless
+    LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK or LEARNLOOP_FORWARDING_ALLOW_HTTP_LOOPBACK says
+    otherwise; ``serve`` never does.
     """
     _default_public_url(host, port)
     os.environ.setdefault("LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK", "true")
+    os.environ.setdefault("LEARNLOOP_FORWARDING_ALLOW_HTTP_LOOPBACK", "true")
     from sqlalchemy import select
 
     from lrs.auth import create_credential

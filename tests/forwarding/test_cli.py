@@ -97,3 +97,9 @@ def test_an_operator_adds_a_webhook_endpoint_and_reads_its_secret_once(env):
     assert run(env, "webhooks", "log", "--store", "acme", endpoint).strip() == "no deliveries yet"
     unknown = run(env, "webhooks", "log", "--store", "acme", "999", ok=False)
     assert "no webhook endpoint 999" in unknown
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "65534"], ["worker"]])
+def test_a_bad_forwarding_setting_stops_serve_and_worker_in_one_line(env, command):
+    said = run(env, *command, ok=False, extra={"LEARNLOOP_FORWARDING_MAX_FAILURES": "0"})
+    assert said.strip() == "Error: LEARNLOOP_FORWARDING_MAX_FAILURES must be positive"

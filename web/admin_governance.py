@@ -84,6 +84,7 @@ def retention_page():
         viewer = signed_in_admin(db)
         policy = retention.get_policy(db, viewer.store_id)
         due = None
+        next_ms = retention.next_run_ms(db, viewer.store_id)
         if policy is not None:
             due = retention.count_expiring(
                 db, viewer.store_id, policy.keep_months, policy.keep_aggregates, runtime.clock()
@@ -93,6 +94,8 @@ def retention_page():
             "admin_retention.html",
             policy=policy,
             due=due,
+            next_run=retention.utc(next_ms) if next_ms is not None else None,
+            last_run=retention.utc(policy.last_run_ms) if policy and policy.last_run_ms else None,
             preview=session.pop("retention_preview", None),
             errors=errors,
             values=values,

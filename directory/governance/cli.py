@@ -95,11 +95,18 @@ def retention_show(store_name: str) -> None:
             due = retention.count_expiring(
                 session, store.id, policy.keep_months, policy.keep_aggregates, runtime.clock()
             )
+            next_ms = retention.next_run_ms(session, store.id)
         aggregates = "kept" if policy.keep_aggregates else "deleted with them"
         click.echo(f"statements are kept {policy.keep_months} months; aggregates {aggregates}")
         click.echo(f"{due} statements are due for deletion now")
         if policy.last_run_ms is not None:
-            click.echo(f"last run deleted {policy.last_deleted}")
+            click.echo(
+                f"last run {retention.utc(policy.last_run_ms)} deleted {policy.last_deleted}"
+            )
+        if next_ms is None:
+            click.echo("no run is waiting: set the policy again to restart the daily runs")
+        else:
+            click.echo(f"next run {retention.utc(next_ms)}")
 
 
 @retention_cli.command("set")

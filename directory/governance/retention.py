@@ -44,6 +44,11 @@ class PolicyView:
     last_deleted: int
 
 
+def utc(ms: int) -> str:
+    """An ms timestamp in words: ``2026-12-02 08:40 UTC``."""
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def cutoff_ms(now_ms: int, months: int) -> int:
     """The instant N calendar months before ``now_ms`` (the day clamped to the month's end)."""
     now = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
@@ -145,6 +150,15 @@ def clear_policy(session: Session, store_id: int, now_ms: int) -> None:
         target=audit.Target("retention", store_id, "keep statements for ever"),
         now_ms=now_ms,
     )
+
+
+def next_run_ms(session: Session, store_id: int) -> int | None:
+    """When the worker applies the store's policy next (None: no run is waiting)."""
+    return run(
+        session,
+        "SELECT MIN(run_at_ms) FROM jobs WHERE kind = ? AND key = ? AND state = 'pending'",
+        [RETENTION, f"retention:{store_id}"],
+    ).scalar()
 
 
 def schedule(session: Session, store_id: int, now_ms: int, delay_ms: int = INTERVAL_MS) -> None:

@@ -558,6 +558,11 @@ def test_the_archive_holds_exactly_her_inventory(world):
 
 
 def test_the_archive_is_hers_and_the_admins_only(world):
+    link = f'href="/api/people/{world.ann}/archive"'
+    _, own = world.page("ann", f"/people/{world.ann}")
+    assert link in own.get_data(as_text=True) and "Download your data" in own.get_data(True)
+    _, admin_page = world.page("admin", f"/admin/people/{world.ann}")
+    assert link in admin_page.get_data(as_text=True)
     assert world.api("ann", f"/people/{world.ann}/archive").status_code == 200
     refused = world.api("bob", f"/people/{world.ann}/archive")
     assert refused.status_code == 404 and refused.get_json()["message"]

@@ -31,7 +31,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, s
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lrs import audit, deliveries, metrics, queue
-from lrs.db import write_transaction
+from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest, NotFound, OutboundFailed, UnsafeUrl
 from lrs.forwarding.settings import forwarding_config
 from lrs.models import Base
@@ -290,7 +290,7 @@ def deliver(job: queue.ClaimedJob, master_key: str, guard, limits, sessions, clo
     up (``failed`` in the log and the queue).
     """
     payload = job.payload
-    with write_transaction(sessions) as session:
+    with read_transaction(sessions) as session:
         endpoint = session.get(WebhookEndpoint, int(payload.get("endpoint", 0)))
         if endpoint is None or not endpoint.active:
             return
@@ -352,7 +352,7 @@ def test_send(
     sessions, endpoint_id: int, store_id: int, master_key: str, guard, limits, clock
 ) -> Sent:
     """Send a ``webhook.test`` event now (not queued, not retried) and log the answer."""
-    with write_transaction(sessions) as session:
+    with read_transaction(sessions) as session:
         endpoint = get_endpoint(session, store_id, endpoint_id)
         url = endpoint.url
         secret = secret_box(master_key).open(endpoint.secret_sealed, _context(endpoint.id))

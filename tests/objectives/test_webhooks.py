@@ -187,3 +187,15 @@ def test_an_endpoint_inside_the_network_or_an_unknown_event_is_refused(org):
         register(org, "https://hooks.example.com/x", events=["kudos.given"])
     assert unknown.value.errors[0].path == "events"
     assert json.dumps(unknown.value.to_dict())  # renders as the JSON error body
+
+
+def test_only_the_change_to_submitted_is_an_event(org, receiver, loopback):
+    register(org, receiver.url)
+    maya = org.client("maya")
+    review = f"/reviews/{org.reviews['ann']}"
+    assert maya.patch(review, json={"status": "in_progress"}).status_code == 200
+    assert maya.patch(review, json={"status": "submitted"}).status_code == 200
+    assert maya.patch(review, json={"status": "submitted"}).status_code == 200  # no change
+    assert maya.patch(review, json={"manager_comment": "Well done"}).status_code == 200
+    drain(org.app)
+    assert [json.loads(body)["type"] for _, body in receiver.received] == ["review.submitted"]

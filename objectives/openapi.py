@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from lrs import audit
 from schemas import objectives as schemas
 from schemas.fields import MAX_ID
 
@@ -79,21 +80,7 @@ ANY_OBJECT = {"type": "object"}
 RESPONSES = {
     "Error": ERROR,
     "AuditEvent": _object(
-        [
-            "id",
-            "occurred_at",
-            "store_id",
-            "actor_kind",
-            "actor_id",
-            "actor",
-            "address",
-            "action",
-            "target_kind",
-            "target_id",
-            "target",
-            "details",
-            "request_id",
-        ],
+        list(audit.EXPORT_FIELDS),
         {
             "id": ID,
             "occurred_at": DATE_TIME,

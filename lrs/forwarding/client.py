@@ -215,6 +215,18 @@ def _call(
     )
 
 
+def for_version(statement: dict, version: str) -> dict:
+    """The statement as an LRS of ``version`` accepts it.
+
+    A 1.0.3 LRS refuses ``"version": "2.0.0"``; the property is the LRS's to fill in and no part
+    of a statement's identity (xAPI immutability ignores it), so it is left out for such a
+    destination, which then sets its own. Anything else 2.0-only is the destination's to judge.
+    """
+    if version.startswith("1.") and str(statement.get("version", "")).startswith("2."):
+        return {k: v for k, v in statement.items() if k != "version"}
+    return statement
+
+
 def deliver(
     target: Target,
     statements: list[dict],
@@ -228,6 +240,7 @@ def deliver(
     Delivered on 200 or 204, or on 409 when every statement is, one by one, accepted or already
     there with the same content.
     """
+    statements = [for_version(s, target.version) for s in statements]
     try:
         header = authorization(target, guard, limits, tokens)
         reply = _call(

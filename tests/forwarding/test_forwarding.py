@@ -399,3 +399,32 @@ def test_attachment_data_is_forwarded_with_its_statement_as_multipart(
     parts = multipart.parse(got.content, multipart.boundary_of(got.headers["Content-Type"]))
     assert bytes(parts[1].content) == essay
     assert destination_row(app, destination_id).state == "active"
+
+
+@pytest.mark.parametrize("sent_as", ["1.0.3", "2.0.0"])
+def test_statements_stored_under_either_version_arrive_whatever_version_is_sent(
+    app, lrs, destination, config, sent_as
+):
+    store_id = store_id_of(app, lrs)
+    runtime = app.extensions["lrs"]
+    with write_transaction(runtime.sessions) as session:
+        made = services.create_destination(
+            session,
+            store_id,
+            services.NewDestination(
+                f"as-{sent_as}",
+                destination.endpoint,
+                destination.key,
+                destination.secret,
+                version=sent_as,
+            ),
+            config,
+            services.secret_box(runtime.instance_secret()),
+            runtime.clock(),
+        )
+    old, new = statement(COMPLETED, "acme.test", 1), statement(COMPLETED, "acme.test", 2)
+    assert lrs.post("/statements", json=[old], version="1.0.3").status_code == 200
+    assert lrs.post("/statements", json=[new], version="2.0.0").status_code == 200
+    drain(app)
+    assert arrived_ids(destination, {old["id"], new["id"]}) == [old["id"], new["id"]]
+    assert destination_row(app, made.id).state == "active"

@@ -185,6 +185,20 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class StatementSeqFloor(Base):
+    """SQLite only: the highest statement ``seq`` handed out, kept when statements are deleted.
+
+    SQLite numbers statements MAX(seq) + 1 (``lrs.sql.next_seqs``); once the newest statements
+    are deleted (erasure, retention) that would hand their numbers out again, behind the cursors
+    that read statements in ``seq`` order (the facts projection, forwarding). One row, id 1.
+    """
+
+    __tablename__ = "statement_seq_floor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
 class AuthFailure(Base):
     """Failed credential checks of one counter in its current window (``lrs.throttle``)."""
 

@@ -90,12 +90,26 @@ def next_seqs(session: Session, count: int) -> list[int]:
             ).scalars()
         )
     # MAX(seq) alone would hand out again the numbers of deleted statements (erasure,
-    # retention), whose learning facts may be kept (objectives' projection, keyed by seq).
+    # retention): ``keep_seq_floor`` remembers the highest before they go.
     start = connection.exec_driver_sql(
         "SELECT MAX(m) FROM (SELECT COALESCE(MAX(seq), 0) AS m FROM statements "
-        "UNION ALL SELECT COALESCE(MAX(seq), 0) FROM learning_facts)"
+        "UNION ALL SELECT COALESCE(MAX(seq), 0) FROM statement_seq_floor)"
     ).scalar()
     return list(range(start + 1, start + 1 + count))
+
+
+def keep_seq_floor(session: Session) -> None:
+    """Before deleting statements: remember the highest seq, so SQLite never reuses one.
+
+    PostgreSQL's sequence never goes back; nothing to do there.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return
+    connection.exec_driver_sql(
+        "INSERT INTO statement_seq_floor (id, seq) SELECT 1, COALESCE(MAX(seq), 0) "
+        "FROM statements WHERE 1 ON CONFLICT (id) DO UPDATE SET seq = MAX(seq, excluded.seq)"
+    )
 
 
 def lock_store_for_writing(session: Session, store_id: int) -> None:

@@ -248,23 +248,6 @@ def _erase_statements(session: Session, inv: Inventory, agent: dict) -> None:
         ).first()
         if used is None:
             run(session, "DELETE FROM attachments WHERE store_id = ? AND sha2 = ?", [s, sha2])
-    keep_projection_cursor_honest(session, s)
-
-
-def keep_projection_cursor_honest(session: Session, store_id: int) -> None:
-    """Lower the facts projection's cursor below a statement number SQLite will reuse.
-
-    SQLite numbers a new statement MAX(seq) + 1: if the newest statements were deleted, the
-    next one reuses a number the projection has passed, and would never be counted.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    top = run(session, "SELECT COALESCE(MAX(seq), 0) FROM statements").scalar()
-    run(
-        session,
-        "UPDATE projection_cursors SET last_seq = ? WHERE store_id = ? AND last_seq > ?",
-        [top, store_id, top],
-    )
 
 
 def _delete_in(session: Session, table: str, column: str, ids: list, store_id=None) -> None:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from directory.governance.erasure import keep_projection_cursor_honest
 from directory.governance.models import RetentionPolicy
 from directory.governance.rows import delete_statements
 from lrs import audit, queue
@@ -218,7 +217,6 @@ def delete_batch(session: Session, store_id: int, cutoff: int, keep_aggregates: 
             run(
                 session, "DELETE FROM attachments WHERE store_id = ? AND sha2 = ?", [store_id, sha2]
             )
-    keep_projection_cursor_honest(session, store_id)
     return len(rows)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from lrs.core.jsontext import loads
 from lrs.core.statements import index_terms
-from lrs.sql import marks, run
+from lrs.sql import keep_seq_floor, marks, run
 
 
 def by_seq(count: int) -> str:
@@ -76,6 +76,7 @@ def delete_statements(
     """
     if not rows:
         return
+    keep_seq_floor(session)
     refs = {seq: ref for seq, _, _, ref in rows if ref}
     inherited = _inherited(session, store_id, refs) if refs else {}
     keys = [

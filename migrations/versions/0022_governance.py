@@ -64,8 +64,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("store_id", name=op.f("pk_retention_policies")),
     )
 
+    op.create_table(
+        "statement_seq_floor",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_statement_seq_floor")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("statement_seq_floor")
     op.drop_table("retention_policies")
     op.drop_index("ix_erasure_records_store", table_name="erasure_records")
     op.drop_table("erasure_records")

@@ -648,3 +648,24 @@ def test_someone_known_only_by_an_lms_account_is_confirmed_by_their_number(world
         env=env,
     )
     assert both.exit_code == 2 and "exactly one of --email and --person" in both.output
+
+
+def test_a_statement_after_the_erasure_gets_a_new_number_and_is_counted(world):
+    def newest():
+        with read_transaction(world.sessions) as session:
+            return run(session, "SELECT MAX(seq) FROM statements").scalar()
+
+    before = newest()
+    hers = world.ids["essay"]
+    erase(world)  # her "satisfied" statement was the newest: its number is not handed out again
+    world.post("after", statement(BOB, activity("seven")))
+    drain(world.app)
+    with read_transaction(world.sessions) as session:
+        seq = run(
+            session,
+            "SELECT seq FROM statements WHERE statement_id = ?",
+            [world.ids["after"]],
+        ).scalar()
+        counted = run(session, "SELECT COUNT(*) FROM learning_facts WHERE seq = ?", [seq]).scalar()
+    assert seq > before and counted == 1
+    assert world.xapi.get(f"/statements?statementId={hers}").status_code == 404

@@ -7,6 +7,7 @@ never an OFFSET (Communication 2.1.3; Data 2.5).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from lrs.core.agents import ifi_string
 from lrs.core.query import StatementQuery, Term, encode_more
 from lrs.errors import NotFound
 from lrs.models import AttachmentContent, Statement, StatementIndex
+from lrs.sql import run
 from lrs.statements.canonical import canonical_definitions
 
 STATEMENTS = Statement.__table__
@@ -74,8 +76,8 @@ def query_statements(
     """A page of statements matching ``query``, newest first unless ``ascending``."""
     store_id = principal.store_id
     extra = [Term(principal.authority_key, True)] if _only_mine(principal) else []
-    stmt = statement_select(store_id, query, extra)
-    rows = session.execute(stmt.limit(query.limit + 1)).all()
+    sql, params = statement_sql(session.get_bind().dialect.name, store_id, query, extra)
+    rows = run(session, sql + " LIMIT ?", [*params, query.limit + 1]).all()
 
     more = None
     if len(rows) > query.limit:
@@ -85,6 +87,84 @@ def query_statements(
     payloads = format_statements([r.payload for r in rows], query, session, store_id, languages)
     last_modified = max((r.stored_ms for r in rows), default=None)
     return StatementPage(payloads, more, last_modified)
+
+
+def statement_sql(
+    dialect: str, store_id: int, query: StatementQuery, extra_terms: Sequence[Term] = ()
+) -> tuple[str, list]:
+    """``statement_select`` as driver SQL and its parameters, for the pages of GET /statements.
+
+    The same SELECT (a test holds them equal), without building and hashing SQLAlchemy
+    constructs on every request: the text depends only on the query's shape and is built once
+    per shape; the values are parameters.
+    """
+    terms = [*query.terms, *extra_terms]
+    cursor = query.cursor is not None
+    sql = _statement_sql(
+        dialect,
+        tuple(term.direct for term in terms),
+        query.since_ms is not None,
+        query.until_ms is not None,
+        cursor,
+        query.ascending,
+    )
+    params: list = []
+    for term in terms:
+        params += [store_id, term.key]
+    if not terms:
+        params.append(store_id)
+    if query.since_ms is not None:
+        params.append(query.since_ms)
+    if query.until_ms is not None:
+        params.append(query.until_ms)
+    if cursor:
+        stored, seq = query.cursor
+        params += [stored, stored, stored, seq]
+    return sql, params
+
+
+@functools.cache
+def _statement_sql(
+    dialect: str,
+    directs: tuple[bool, ...],
+    since: bool,
+    until: bool,
+    cursor: bool,
+    ascending: bool,
+) -> str:
+    true, false = ("true", "false") if dialect == "postgresql" else ("1", "0")
+    if directs:
+        stored, seq = "i0.stored_ms", "i0.seq"
+        where = [
+            "i0.store_id = ? AND i0.key = ?" + (f" AND i0.direct IS {true}" if directs[0] else "")
+        ]
+        for n, direct in enumerate(directs[1:], start=1):
+            where.append(
+                f"EXISTS (SELECT 1 FROM statement_index i{n} WHERE i{n}.store_id = ? AND "
+                f"i{n}.key = ? AND i{n}.stored_ms = i0.stored_ms AND i{n}.seq = i0.seq"
+                + (f" AND i{n}.direct IS {true}" if direct else "")
+                + ")"
+            )
+        head = (
+            "SELECT statements.seq, statements.stored_ms, statements.payload "
+            "FROM statement_index i0 JOIN statements ON statements.seq = i0.seq"
+        )
+    else:
+        stored, seq = "statements.stored_ms", "statements.seq"
+        where = ["statements.store_id = ?"]
+        head = "SELECT statements.seq, statements.stored_ms, statements.payload FROM statements"
+    where.append(f"statements.voided IS {false}")
+    if since:
+        where.append(f"{stored} > ?")
+    if until:
+        where.append(f"{stored} <= ?")
+    if cursor:
+        cmp = ">" if ascending else "<"
+        where.append(
+            f"{stored} {cmp}= ? AND ({stored} {cmp} ? OR ({stored} = ? AND {seq} {cmp} ?))"
+        )
+    order = "ASC" if ascending else "DESC"
+    return f"{head} WHERE {' AND '.join(where)} ORDER BY {stored} {order}, {seq} {order}"
 
 
 def statement_select(store_id: int, query: StatementQuery, extra_terms: Sequence[Term] = ()):

@@ -55,12 +55,12 @@ class Store:
                 Authenticator().authenticate(session, self.xapi.headers()["Authorization"]).store_id
             )
 
-    def post(self, count: int) -> list[str]:
+    def post(self, count: int, actor: dict | None = None) -> list[str]:
         ids = []
         for _ in range(count):
             body = {
                 "id": str(uuid.uuid4()),
-                "actor": {"mbox": f"mailto:l-{uuid.uuid4().hex[:6]}@example.com"},
+                "actor": actor or {"mbox": f"mailto:l-{uuid.uuid4().hex[:6]}@example.com"},
                 "verb": {"id": v.COMPLETED},
                 "object": {"id": "https://courses.example.com/retention"},
             }
@@ -73,6 +73,14 @@ class Store:
             return run(
                 session, f"SELECT COUNT(*) FROM {table} WHERE store_id = ?", [self.id]
             ).scalar()
+
+    def record_total(self) -> int:
+        """Lena's learning events as her learner record (GET /api/people/<id>/record) counts."""
+        response = self.app.test_client().get(
+            f"/api/people/{self.lena}/record", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["total"]
 
     def set_policy(self, months: int, keep_aggregates: bool = True) -> int:
         with write_transaction(self.sessions) as session:
@@ -88,11 +96,23 @@ class Store:
             ).scalar()
 
 
+LENA = {"mbox": "mailto:lena@example.com"}
+
+
 @pytest.fixture
 def store(app, clock) -> Store:
+    from lrs.people.services import ensure_person
+    from objectives import accounts
+
     s = Store(app, clock)
+    with write_transaction(s.sessions) as session:
+        s.lena = ensure_person(session, s.id, LENA, name="Lena").id
+        admin = accounts.create_account(
+            session, s.id, f"admin-{uuid.uuid4().hex[:6]}@example.com", None, is_admin=True
+        )
+        s.token = accounts.issue_token(session, admin)
     clock.offset = -8 * MONTH_MS
-    s.old = s.post(3)
+    s.old = s.post(3, LENA)
     clock.offset = 0
     s.new = s.post(2)
     drain(app)  # the facts projection has counted all five
@@ -108,10 +128,12 @@ def test_the_count_of_what_would_go_comes_first(store):
 
 def test_the_worker_deletes_expired_statements_in_batches_and_keeps_aggregates(store, monkeypatch):
     monkeypatch.setattr(retention, "BATCH", 2)  # three statements: two batches
+    assert store.record_total() == 3
     assert store.set_policy(6) == 3
     drain(store.app)
     assert store.count("statements") == 2
     assert store.count("learning_facts") == 5  # progress and counts stay
+    assert store.record_total() == 3  # her learner record still counts what she did
     for statement_id in store.old:
         gone = store.xapi.get(f"/statements?statementId={statement_id}")
         assert gone.status_code == 404
@@ -134,6 +156,7 @@ def test_without_aggregates_the_facts_go_with_the_statements(store):
     assert store.set_policy(6, keep_aggregates=False) == 3
     drain(store.app)
     assert store.count("statements") == 2 and store.count("learning_facts") == 2
+    assert store.record_total() == 0
 
 
 def test_statements_not_counted_yet_wait_when_aggregates_are_kept(app, clock):

@@ -39,12 +39,13 @@ def erase_command(store_name: str, email: str | None, person_id: int | None, dry
     others' statements that name them keep a pseudonym instead. One transaction.
     """
     from directory.governance import services as svc
-    from lrs.db import write_transaction
+    from lrs.db import read_transaction, write_transaction
 
     if (email is None) == (person_id is None):
         raise click.UsageError("give exactly one of --email and --person")
+    transaction = read_transaction if dry_run else write_transaction  # a dry run locks nothing
     with _database() as runtime:
-        with write_transaction(runtime.sessions) as session:
+        with transaction(runtime.sessions) as session:
             store = svc.store_named(session, store_name)
             if email is not None:
                 person_id = svc.person_with_email(

@@ -391,11 +391,10 @@ def export_statements():
     Checked for the admin role and parsed before the first byte is sent, so a refusal or a bad
     parameter is a JSON error; the body is then read a chunk at a time (``lrs.statements.export``).
     """
-    from flask import stream_with_context
-
     from lrs.core.formats import parse_accept_language
     from lrs.models import Store
     from lrs.statements import export
+    from lrs.statements.views import export_download
 
     runtime = lrs_runtime()
     with read_transaction(runtime.sessions) as db:
@@ -410,17 +409,7 @@ def export_statements():
         raise InvalidPayload(f"{repeated[0]}: {problem}", [FieldError(repeated[0], problem)])
     parsed = export.parse_export({name: values[0] for name, values in args.items()})
     languages = parse_accept_language(request.headers.get("Accept-Language"))
-    store_id = viewer.store_id
-
-    def body():
-        with read_transaction(runtime.sessions) as db:
-            yield from export.export_chunks(db, store_id, parsed, languages)
-
-    name = export.download_name(store_name, parsed.kind, dt.datetime.now(dt.UTC).date())
-    response = Response(stream_with_context(body()), mimetype=export.MEDIA_TYPES[parsed.kind])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return export_download(viewer.store_id, store_name, parsed, languages)
 
 
 @api.get("/openapi.json")

@@ -9,16 +9,16 @@ streamed a chunk at a time by ``lrs.statements.export``, as ``GET /api/statement
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
-from flask import Response, request, stream_with_context
+from flask import request
 
 from lrs.core.formats import parse_accept_language
 from lrs.db import read_transaction
 from lrs.models import Store
 from lrs.runtime import lrs_runtime
 from lrs.statements import export
+from lrs.statements.views import export_download
 from web.blueprint import pages, signed_in_admin
 
 #: The form's fields: the browser's filters plus the export's own choices.
@@ -43,14 +43,4 @@ def export_statements():
         store_name = db.get(Store, viewer.store_id).name
     parsed = export.parse_export(export_params(request.args))
     languages = parse_accept_language(request.headers.get("Accept-Language"))
-    store_id = viewer.store_id
-
-    def body():
-        with read_transaction(runtime.sessions) as db:
-            yield from export.export_chunks(db, store_id, parsed, languages)
-
-    name = export.download_name(store_name, parsed.kind, dt.datetime.now(dt.UTC).date())
-    response = Response(stream_with_context(body()), mimetype=export.MEDIA_TYPES[parsed.kind])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return export_download(viewer.store_id, store_name, parsed, languages)

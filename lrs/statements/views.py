@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from flask import Response, g, request
@@ -212,4 +213,27 @@ def get_statements():
         response = Response(content, content_type=content_type)
     if last_modified is not None:
         response.headers["Last-Modified"] = http_date(last_modified)
+    return response
+
+
+def export_download(store_id: int, store_name: str, parsed, languages: list[str]) -> Response:
+    """The streamed download of an export (``lrs.statements.export``), for the page and /api.
+
+    Called once the role and the parameters are checked: from here on the body streams a chunk
+    at a time in its own read transaction, named for the store and the day.
+    """
+    from flask import stream_with_context
+
+    from lrs.statements import export
+
+    sessions = lrs_runtime().sessions
+
+    def body():
+        with read_transaction(sessions) as db:
+            yield from export.export_chunks(db, store_id, parsed, languages)
+
+    name = export.download_name(store_name, parsed.kind, dt.datetime.now(dt.UTC).date())
+    response = Response(stream_with_context(body()), mimetype=export.MEDIA_TYPES[parsed.kind])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -40,7 +40,8 @@ class Config:
             try:
                 values[f.name] = type(getattr(cls, f.name))(raw)
             except ValueError:
-                raise ConfigError(f"LEARNLOOP_{f.name.upper()} must be a {f.type}") from None
+                kind = {"int": "whole number", "float": "number"}.get(f.type, f.type)
+                raise ConfigError(f"LEARNLOOP_{f.name.upper()} must be a {kind}") from None
         config = replace(cls(), **values)
         config = replace(config, **overrides)
         if not config.database_url:

@@ -16,8 +16,6 @@ from urllib.parse import urlsplit
 
 import click
 
-from schemas.errors import ConfigError
-
 OK, WARN, FAIL = "ok", "warning", "FAIL"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 MIN_SECRET_KEY_LENGTH = 32
@@ -64,36 +62,16 @@ def examine(environ: dict[str, str] | None = None, *, probe: Callable | None = N
 
 
 def _configuration(report: Report, environ: dict[str, str]):
-    from directory.sign_in.config import OidcConfig
+    from learnloop import settings
     from learnloop.config import Config
-    from learnloop.health import max_lag_seconds
-    from learnloop.metrics import metrics_token
-    from lrs.oauth import settings_from_env as oauth_settings
-    from lti.config import LtiConfig
 
-    config = None
-    problems = []
-    for read in (
-        lambda: Config.from_env(environ),
-        lambda: LtiConfig.from_env(environ),
-        lambda: OidcConfig.from_env(environ),
-        lambda: metrics_token(environ),
-        lambda: max_lag_seconds(environ),
-        lambda: oauth_settings(environ),
-    ):
-        try:
-            value = read()
-        except ConfigError as error:
-            problems.append(str(error))
-            continue
-        if config is None:
-            config = value
-    if problems:
-        for problem in problems:
+    found = settings.problems(environ)
+    if found:
+        for problem in found:
             report.add("configuration", FAIL, problem, "correct the variable and run doctor again")
         return None
     report.add("configuration", OK, "every LEARNLOOP_* setting reads")
-    return config
+    return Config.from_env(environ)
 
 
 def _database(report: Report, config):

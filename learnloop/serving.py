@@ -106,18 +106,12 @@ def run_gunicorn(
     from gunicorn.app.base import BaseApplication
     from gunicorn.glogging import Logger
 
+    from learnloop import settings
     from learnloop.app import create_app
-    from learnloop.health import max_lag_seconds
-    from learnloop.metrics import metrics_token
     from learnloop.schema import code_heads
-    from lrs.forwarding.settings import ForwardingConfig
-    from lrs.oauth import settings_from_env as oauth_settings
 
     try:  # read here too, so that a bad one is one line rather than each worker failing to boot
-        max_lag_seconds()
-        metrics_token()
-        oauth_settings()
-        ForwardingConfig.from_env()
+        settings.check()
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     # Bound before anything starts; gunicorn takes the descriptor over (and closes it).

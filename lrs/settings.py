@@ -50,7 +50,10 @@ def from_env(
             else:
                 values[f.name] = type(default)(raw)
         except ValueError:
-            raise ConfigError(f"{name} must be a {type(default).__name__}") from None
+            kind = {"int": "whole number", "float": "number", "bool": "true or false"}.get(
+                type(default).__name__, type(default).__name__
+            )
+            raise ConfigError(f"{name} must be a {kind}") from None
     config = replace(replace(cls(), **values), **overrides)
     for f in fields(cls):
         value = getattr(config, f.name)

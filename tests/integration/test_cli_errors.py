@@ -351,3 +351,21 @@ def test_version_and_db_upgrade_say_what_they_did(tmp_path):
     again = run(["db", "upgrade"], env)
     assert "nothing to apply" in again.stdout
     assert "applied" not in again.stdout.replace("nothing to apply", "")
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("LEARNLOOP_LTI_LOGIN_SECONDS", "abc"),
+        ("LEARNLOOP_OIDC_LEEWAY_SECONDS", "soon"),
+        ("LEARNLOOP_MAX_REQUEST_BYTES", "lots"),
+        ("LEARNLOOP_METRICS_TOKEN", "short"),
+    ],
+)
+def test_serve_names_a_bad_setting_of_any_domain_in_one_line(variable, value, database):
+    ran = run(["serve", "--port", "1"], {"LEARNLOOP_DATABASE_URL": database, variable: value})
+    assert ran.returncode == 1
+    assert "Traceback" not in ran.stderr
+    assert ran.stderr.strip().startswith("Error: " + variable)
+    assert len(ran.stderr.strip().splitlines()) == 1
+    assert value not in ran.stderr.replace(variable, "")

@@ -18,6 +18,7 @@ person row. Statements are sorted in three groups:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -128,6 +129,7 @@ def _needles(email: str | None, agents: list[dict]) -> list[str]:
     for agent in agents:
         if "mbox" in agent:
             found.append(agent["mbox"].removeprefix("mailto:"))
+            found.append(hashlib.sha1(agent["mbox"].encode()).hexdigest())  # noqa: S324
         for key in ("mbox_sha1sum", "openid"):
             if key in agent:
                 found.append(agent[key])
@@ -185,6 +187,12 @@ def inventory(session: Session, store_id: int, person_id: int, *, others: bool =
     ifis = [row[1] for row in identity_rows]
     if person.email and f"mbox|mailto:{person.email}" not in ifis:
         ifis.append(f"mbox|mailto:{person.email}")
+    # The same mailbox sent as its SHA-1 (Data 2.4.2.3: mbox_sha1sum) is the same Agent.
+    for ifi in list(ifis):
+        if ifi.startswith("mbox|"):
+            sha1 = "mbox_sha1sum|" + hashlib.sha1(ifi[5:].encode()).hexdigest()  # noqa: S324
+            if sha1 not in ifis:
+                ifis.append(sha1)
     inv = Inventory(
         store_id=store_id,
         person_id=person_id,

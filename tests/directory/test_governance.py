@@ -13,6 +13,7 @@ pseudonym instead.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
 import uuid
@@ -52,11 +53,13 @@ NEEDLES = (ANN_MAIL, ANN_NAME, ANN_LMS["name"], ANN_GITHUB["name"], "Annabel")
 ANN = {"objectType": "Agent", "name": ANN_NAME, "mbox": f"mailto:{ANN_MAIL}"}
 ANN_AS_LMS = {"objectType": "Agent", "name": ANN_NAME, "account": ANN_LMS}
 ANN_AS_GITHUB = {"objectType": "Agent", "account": ANN_GITHUB}
+ANN_SHA1 = {"objectType": "Agent", "mbox_sha1sum": hashlib.sha1(ANN["mbox"].encode()).hexdigest()}
+NEEDLES = (*NEEDLES, ANN_SHA1["mbox_sha1sum"])
 BOB = {"objectType": "Agent", "name": "Bob Keeper", "mbox": "mailto:bob@example.com"}
 ACT = "https://courses.example.com/erasure/"
 VERSIONS = ("1.0.3", "2.0.0")
 #: Her statements as the fixture posts them; the worker adds one: her objective's "satisfied".
-HERS = ["actor", "actor_lms", "object", "to_void", "voiding", "essay"]
+HERS = ["actor", "actor_lms", "object", "to_void", "voiding", "essay", "sha1_actor"]
 
 
 def activity(name: str) -> dict:
@@ -249,6 +252,14 @@ def world(app) -> World:
         ),
     )
     w.post("bob_own", statement(BOB, activity("one")))
+    # her mailbox as its SHA-1 is her too (Data 2.4.2.3): as actor, and as Bob's team member
+    w.post("sha1_actor", statement(ANN_SHA1, activity("eight")))
+    w.post(
+        "sha1_team",
+        statement(
+            BOB, activity("nine"), context={"team": {"objectType": "Group", "member": [ANN_SHA1]}}
+        ),
+    )
     # Her essay, sent as an attachment (Communication 1.5.2): its bytes name her too.
     essay = f"Essay by {ANN_NAME}".encode()
     with_essay = statement(ANN, activity("essay"), attachments=[attachment(essay)])
@@ -316,7 +327,12 @@ def test_the_inventory_sorts_her_statements_into_hers_naming_her_and_about_hers(
     # the objectives worker said "satisfied" for her met objective: that statement is hers too
     by_seq = {seq: names.get(sid, "satisfied") for sid, seq in seqs.items()}
     assert sorted(by_seq[s] for s in inv.theirs) == sorted(HERS + ["satisfied"])
-    assert sorted(by_seq[s] for s in inv.mentioning) == ["extension", "group", "instructor"]
+    assert sorted(by_seq[s] for s in inv.mentioning) == [
+        "extension",
+        "group",
+        "instructor",
+        "sha1_team",
+    ]
     assert [by_seq[s] for s in inv.referring] == ["ref"]
     counts = inv.counts()
     assert counts["documents"] == 2 and counts["identities"] == 3 and counts["accounts"] == 1
@@ -332,7 +348,7 @@ def test_a_dry_run_counts_what_goes_and_changes_nothing(world):
     assert result.record_id is None
     assert (
         result.counts["statements"] == len(HERS) + 1
-        and result.counts["statements_pseudonymised"] == 3
+        and result.counts["statements_pseudonymised"] == 4
     )
     after = world.xapi.get("/statements?limit=0").get_json()["statements"]
     assert after == before
@@ -345,6 +361,7 @@ def test_a_dry_run_counts_what_goes_and_changes_nothing(world):
 def xapi_reads(w: World) -> list[str]:
     """Every xAPI read that could show her: statements by each filter, documents, agents."""
     agents = [{"mbox": ANN["mbox"]}, {"account": ANN_LMS}, {"account": ANN_GITHUB}]
+    agents.append({"mbox_sha1sum": ANN_SHA1["mbox_sha1sum"]})
     paths = [
         "/statements",
         "/statements?attachments=true",
@@ -432,7 +449,9 @@ def test_others_statements_stay_with_a_pseudonym_instead_of_her(world):
     by_pseudonym = world.xapi.get(
         "/statements?" + urlencode({"agent": json.dumps(pseudonym), "related_agents": "true"})
     ).get_json()["statements"]
-    assert {s["id"] for s in by_pseudonym} == {world.ids["instructor"], world.ids["group"]}
+    assert {s["id"] for s in by_pseudonym} == {
+        world.ids[n] for n in ("instructor", "group", "sha1_team")
+    }
     # the statement she voided is gone, and so is the voiding
     assert (
         world.xapi.get(f"/statements?voidedStatementId={world.ids['to_void']}").status_code == 404
@@ -498,7 +517,7 @@ def test_the_erasure_record_says_how_many_and_who_but_not_whom(world):
         )
         assert_no_trace(row, "the erasure record")
         assert json.loads(record.counts)["statements"] == len(HERS) + 1
-        assert len(json.loads(record.identifier_hashes)) == 3
+        assert len(json.loads(record.identifier_hashes)) == 4  # and her mailbox's SHA-1
         assert erasure.was_erased(session, "test-secret", world.store_id, ANN_AS_GITHUB)
         assert not erasure.was_erased(session, "test-secret", world.store_id, BOB)
         left = run(
@@ -539,7 +558,7 @@ def test_the_archive_holds_exactly_her_inventory(world):
     with read_transaction(world.sessions) as session:
         inv = inventory.inventory(session, world.store_id, world.ann)
     manifest = archive["manifest"]
-    assert manifest["statements"] == len(inv.theirs) == len(archive["statements"]) == 7
+    assert manifest["statements"] == len(inv.theirs) == len(archive["statements"]) == 8
     ids = {s["id"] for s in archive["statements"]}
     assert {world.ids[n] for n in HERS} < ids
     (satisfied,) = [s for s in archive["statements"] if s["id"] not in world.ids.values()]
@@ -579,7 +598,7 @@ def test_the_command_lists_then_erases(world, backend):
     dry = runner.invoke(main, [*args, "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
     assert "would erase" in dry.output and "nothing changed" in dry.output
-    assert "7  statements as actor or object" in dry.output
+    assert "8  statements as actor or object" in dry.output
     assert world.api("admin", f"/people/{world.ann}").status_code == 200
     done = runner.invoke(main, args, env=env)
     assert done.exit_code == 0, done.output

@@ -138,7 +138,7 @@ def test_the_command_makes_lists_and_revokes_tokens_and_refuses_an_unknown_store
     assert _users(app, token).status_code == 401
 
     unknown = runner.invoke(main, ["scim", "token", "create", "--store", "acmee"])
-    assert unknown.exit_code != 0 and "no store named 'acmee'" in unknown.output
+    assert unknown.exit_code != 0 and "no organisation (store) called 'acmee'" in unknown.output
 
 
 def test_a_token_provisions_its_own_store_only(app):

@@ -57,6 +57,6 @@ def test_set_show_and_reseal(cli):
 
 def test_unknown_store_and_bad_settings_are_errors(cli):
     unknown = cli("sign-in", "show", "--store", "nope")
-    assert unknown.exit_code != 0 and "no store named 'nope'" in unknown.output
+    assert unknown.exit_code != 0 and "no organisation (store) called 'nope'" in unknown.output
     bad = cli("sign-in", "set", "--store", "acme", "--no-passwords")
     assert bad.exit_code != 0 and "nobody can sign in" in bad.output

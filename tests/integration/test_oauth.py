@@ -437,7 +437,7 @@ def test_doctor_and_serve_name_a_bad_token_lifetime_in_one_line(tmp_path, comman
     )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
-    assert "LEARNLOOP_OAUTH_TOKEN_SECONDS must be a int" in done.stdout + done.stderr
+    assert "LEARNLOOP_OAUTH_TOKEN_SECONDS must be a whole number" in done.stdout + done.stderr
     if command[0] == "serve":
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 

@@ -338,7 +338,7 @@ def test_lti_launches_and_outbound_calls_by_result(app):
         for (name, labels), count in after.items()
         if name == "learnloop_lti_launches_total"
     }
-    assert sum(launches.values()) == 1 and "ok" not in launches
+    assert sum(launches.values()) == 1 and launches.get("ok", 0) == 0  # other tests may launch
     assert (
         value(after, "learnloop_outbound_requests_total", result="refused")
         - value(before, "learnloop_outbound_requests_total", result="refused")

@@ -226,10 +226,7 @@ def remove_rule(session: Session, destination: Destination, rule_id: int) -> Non
 def resume(session: Session, destination: Destination, now_ms: int) -> None:
     """Start a dead-lettered or paused destination again, from where its cursor stands."""
     previous = destination.state
-    destination.state = ACTIVE
-    destination.failures = 0
-    destination.next_attempt_ms = 0
-    enqueue_forward(session, destination, now_ms)
+    _restart(session, destination, now_ms)
     audit.record(
         session,
         "forwarding_destination.resumed",
@@ -237,6 +234,14 @@ def resume(session: Session, destination: Destination, now_ms: int) -> None:
         target=_target(destination),
         details={"from": previous},
     )
+
+
+def _restart(session: Session, destination: Destination, now_ms: int) -> None:
+    """Active again, failures forgotten, and a forward job to send from the cursor now."""
+    destination.state = ACTIVE
+    destination.failures = 0
+    destination.next_attempt_ms = 0
+    enqueue_forward(session, destination, now_ms)
 
 
 def pause(session: Session, destination: Destination) -> None:
@@ -267,10 +272,7 @@ def replay(session: Session, destination: Destination, since_ms: int, now_ms: in
     )
     previous = destination.cursor_seq
     destination.cursor_seq = cursor
-    destination.state = ACTIVE
-    destination.failures = 0
-    destination.next_attempt_ms = 0
-    enqueue_forward(session, destination, now_ms)
+    _restart(session, destination, now_ms)
     audit.record(
         session,
         "forwarding_destination.replayed",

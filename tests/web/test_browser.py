@@ -214,7 +214,8 @@ def test_admin_creates_and_revokes_a_credential(page, site):
     page.reload()
     assert page.locator("#created").count() == 0  # the secret is shown once
     page.get_by_role("button", name=f"Revoke credential {key}").click()
-    assert page.locator(f"tr[data-key='{key}'] .revoked").is_visible()
+    # The form posts and the page comes back: wait for it rather than read the old one.
+    page.locator(f"tr[data-key='{key}'] .revoked").wait_for(state="visible")
     assert post_statement(site["base"], key, secret, statement) == 401
 
 
@@ -376,7 +377,7 @@ def test_evidence_links_to_its_statement_and_all_of_it_is_a_click_away(page, sit
 
     page.goto(site["base"] + f"/reviews/{org.reviews['ann']}")
     page.get_by_role("link", name="All evidence for this criterion").first.click()
-    assert page.get_by_role("heading", name=re.compile(r"Evidence for criterion \d")).is_visible()
+    page.get_by_role("heading", name=re.compile(r"Evidence for criterion \d")).wait_for()
     summary = page.locator("main > p").nth(1).inner_text()
     total = int(re.search(r"(\d+) statements? counts?", summary).group(1))
     assert page.locator("table.evidence tbody tr").count() == min(total, 50)

@@ -2,7 +2,7 @@
 
 The filters are those of GET /statements (agent, verb, activity, registration,
 related_activities, related_agents, since, until, ascending) and are parsed by the same rules
-(``lrs.core.query``); the statements are read by the same SELECT (``read.statement_select``), so
+(``lrs.core.query``); the statements are read by the same SELECT (``read.statement_sql``), so
 an export holds exactly what paging through ``more`` would, in the same order, voided
 statements left out. ``statement_format`` (ids, exact, canonical) is GET's ``format``; the
 JSON is the stored statement exactly as GET returns it (Learnloop returns the stored JSON under
@@ -54,7 +54,8 @@ from lrs.core.query import FORMATS as STATEMENT_FORMATS
 from lrs.core.query import StatementQuery, parse_statement_query
 from lrs.core.versions import V200
 from lrs.errors import BadRequest, FieldError
-from lrs.statements.read import format_statements, statement_select
+from lrs.sql import run
+from lrs.statements.read import format_statements, statement_sql
 
 #: The export's own formats (the ``format`` parameter).
 EXPORT_FORMATS = ("ndjson", "csv")
@@ -147,12 +148,11 @@ def iter_statements(
 ) -> Iterator[list[str]]:
     """The matching statements as JSON text, a chunk (list) at a time, in GET's order."""
     chunk = chunk or CHUNK
-    if session.get_bind().dialect.name == "postgresql":
-        result = session.execute(
-            statement_select(store_id, query).execution_options(
-                stream_results=True, yield_per=chunk
-            )
-        )
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        sql, params = statement_sql(dialect, store_id, query)
+        connection = session.connection().execution_options(stream_results=True, yield_per=chunk)
+        result = connection.exec_driver_sql(sql.replace("?", "%s"), tuple(params))
         try:
             for rows in result.partitions(chunk):
                 yield format_statements(
@@ -163,8 +163,8 @@ def iter_statements(
         return
     position = query.cursor
     while True:
-        page = replace(query, cursor=position)
-        rows = session.execute(statement_select(store_id, page).limit(chunk)).all()
+        sql, params = statement_sql(dialect, store_id, replace(query, cursor=position))
+        rows = run(session, sql + " LIMIT ?", [*params, chunk]).all()
         if not rows:
             return
         yield format_statements([r.payload for r in rows], query, session, store_id, languages)

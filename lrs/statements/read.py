@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lrs.auth import Principal
@@ -92,11 +92,14 @@ def query_statements(
 def statement_sql(
     dialect: str, store_id: int, query: StatementQuery, extra_terms: Sequence[Term] = ()
 ) -> tuple[str, list]:
-    """``statement_select`` as driver SQL and its parameters, for the pages of GET /statements.
+    """The SELECT of (seq, stored_ms, payload) matching ``query``, ordered, without a LIMIT.
 
-    The same SELECT (a test holds them equal), without building and hashing SQLAlchemy
-    constructs on every request: the text depends only on the query's shape and is built once
-    per shape; the values are parameters.
+    Shared by the pages of GET /statements and the export (``lrs.statements.export``), so both
+    read the same statements in the same order: not voided, every term an index equality
+    (the parser puts the most selective first), ``since``/``until`` on stored, and the keyset
+    position ``query.cursor`` (exclusive). Driver SQL, not a SQLAlchemy SELECT built and hashed
+    on every request: the text depends only on the query's shape and is built once per shape;
+    the values are parameters.
     """
     terms = [*query.terms, *extra_terms]
     cursor = query.cursor is not None
@@ -165,68 +168,6 @@ def _statement_sql(
         )
     order = "ASC" if ascending else "DESC"
     return f"{head} WHERE {' AND '.join(where)} ORDER BY {stored} {order}, {seq} {order}"
-
-
-def statement_select(store_id: int, query: StatementQuery, extra_terms: Sequence[Term] = ()):
-    """The SELECT of (seq, stored_ms, payload) matching ``query``, ordered, without a LIMIT.
-
-    Shared by the pages of GET /statements and the export (``lrs.statements.export``), so both
-    read the same statements in the same order: not voided, every term an index equality,
-    ``since``/``until`` on stored, and the keyset position ``query.cursor`` (exclusive).
-    """
-    terms = [*query.terms, *extra_terms]  # the parser puts the most selective filter first
-    if terms:
-        driver = INDEX.alias("i0")
-        stored_col, seq_col = driver.c.stored_ms, driver.c.seq
-        stmt = (
-            select(STATEMENTS.c.seq, STATEMENTS.c.stored_ms, STATEMENTS.c.payload)
-            .select_from(driver.join(STATEMENTS, STATEMENTS.c.seq == driver.c.seq))
-            .where(driver.c.store_id == store_id, driver.c.key == terms[0].key)
-        )
-        if terms[0].direct:
-            stmt = stmt.where(driver.c.direct.is_(True))
-        for n, term in enumerate(terms[1:], start=1):
-            other = INDEX.alias(f"i{n}")
-            condition = [
-                other.c.store_id == store_id,
-                other.c.key == term.key,
-                other.c.stored_ms == driver.c.stored_ms,
-                other.c.seq == driver.c.seq,
-            ]
-            if term.direct:
-                condition.append(other.c.direct.is_(True))
-            stmt = stmt.where(exists().where(*condition))
-    else:
-        stored_col, seq_col = STATEMENTS.c.stored_ms, STATEMENTS.c.seq
-        stmt = select(STATEMENTS.c.seq, STATEMENTS.c.stored_ms, STATEMENTS.c.payload).where(
-            STATEMENTS.c.store_id == store_id
-        )
-    stmt = stmt.where(STATEMENTS.c.voided.is_(False))
-    if query.since_ms is not None:
-        stmt = stmt.where(stored_col > query.since_ms)
-    if query.until_ms is not None:
-        stmt = stmt.where(stored_col <= query.until_ms)
-    if query.cursor is not None:
-        cursor_stored, cursor_seq = query.cursor
-        if query.ascending:
-            stmt = stmt.where(
-                stored_col >= cursor_stored,
-                or_(
-                    stored_col > cursor_stored,
-                    and_(stored_col == cursor_stored, seq_col > cursor_seq),
-                ),
-            )
-        else:
-            stmt = stmt.where(
-                stored_col <= cursor_stored,
-                or_(
-                    stored_col < cursor_stored,
-                    and_(stored_col == cursor_stored, seq_col < cursor_seq),
-                ),
-            )
-    if query.ascending:
-        return stmt.order_by(stored_col.asc(), seq_col.asc())
-    return stmt.order_by(stored_col.desc(), seq_col.desc())
 
 
 def format_statements(

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import click
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from learnloop.config import Config
 from learnloop.schema import code_heads, scripts
@@ -60,23 +59,13 @@ class _Target:
 
 
 def _target() -> _Target:
+    """The configured database (``Config`` already refused one that is not SQLite or PostgreSQL)."""
     try:
         config = Config.from_env()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    try:
-        url = make_url(config.database_url)
-    except ArgumentError:
-        raise click.ClickException(
-            "LEARNLOOP_DATABASE_URL is not a database URL (sqlite:///PATH or "
-            "postgresql+psycopg://USER@HOST/NAME)"
-        ) from None
+    url = make_url(config.database_url)
     kind = url.get_backend_name()
-    if kind not in KIND_NAMES:
-        raise click.ClickException(
-            f"LEARNLOOP_DATABASE_URL names a {kind} database: only SQLite and PostgreSQL "
-            "can be backed up"
-        )
     if kind == "sqlite" and url.database in (None, "", ":memory:"):
         raise click.ClickException(
             "LEARNLOOP_DATABASE_URL is an in-memory SQLite database: there is nothing to keep"

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,13 +31,16 @@ PGDUMP_MAGIC = b"PGDMP"
 KIND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 #: pg_restore's options: replace the objects the backup holds (dropping them first, quietly when
 #: they are absent), owned by whoever restores (the backup's roles may not exist here), without
-#: the backup's GRANTs (same reason), all or nothing (--single-transaction stops at an error).
-PG_RESTORE_OPTIONS = (
-    "--clean",
-    "--if-exists",
-    "--no-owner",
-    "--no-privileges",
-    "--single-transaction",
+#: the backup's GRANTs (same reason). It writes a script that psql runs all or nothing
+#: (``_PSQL_OPTIONS``), because the script needs one correction first (``_clean_line``).
+PG_RESTORE_OPTIONS = ("--clean", "--if-exists", "--no-owner", "--no-privileges", "--file=-")
+_PSQL_OPTIONS = ("--single-transaction", "--set=ON_ERROR_STOP=1", "--quiet", "--no-psqlrc")
+#: A partition's own constraints and indexes (lrs.partitions names them so): pg_restore --clean
+#: drops them one by one before their tables, which PostgreSQL refuses for a partition's share
+#: of its parent's; dropping the partition itself, a few lines on, takes them with it.
+_PARTITION_DROP = re.compile(
+    r"^(ALTER TABLE IF EXISTS ONLY \S+\.\S+_(y\d{4}m\d{2}|default) DROP CONSTRAINT"
+    r"|DROP INDEX IF EXISTS \S+\.\S+_(y\d{4}m\d{2}|default)_)"
 )
 
 
@@ -408,6 +413,66 @@ def _pg_failure(tool: str, result: subprocess.CompletedProcess[str], advice: str
     return f"{tool} failed: {last}\n{advice}"
 
 
+def _pg_restore_script(file: Path, url: URL) -> subprocess.CompletedProcess[str]:
+    """pg_restore's script of ``file``, less the drops PostgreSQL refuses, run by psql.
+
+    Returns psql's result, or pg_restore's when it is the one that failed.
+    """
+    conninfo, password = libpq_connection(url)
+    environment = dict(os.environ, PGCONNECT_TIMEOUT=os.environ.get("PGCONNECT_TIMEOUT", "10"))
+    if password is not None:
+        environment["PGPASSWORD"] = password
+    restore = [_pg_tool("pg_restore"), *PG_RESTORE_OPTIONS, str(file)]
+    psql = [_pg_tool("psql"), *_PSQL_OPTIONS, "--no-password", f"--dbname={conninfo}"]
+    try:
+        # Our own arguments, no shell.
+        with (
+            subprocess.Popen(  # noqa: S603
+                restore, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            ) as script,
+            subprocess.Popen(  # noqa: S603
+                psql,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=environment,
+                text=True,
+            ) as runner,
+        ):
+            errors: list[str] = []
+            reader = threading.Thread(target=lambda: errors.append(runner.stderr.read()))
+            reader.start()
+            try:
+                for line in script.stdout:
+                    if not _PARTITION_DROP.match(line):
+                        runner.stdin.write(line)
+            except BrokenPipeError:
+                pass  # psql stopped at an error: its message says which
+            finally:
+                with contextlib.suppress(BrokenPipeError):
+                    runner.stdin.close()
+            restore_errors = script.stderr.read()
+    except OSError as exc:
+        raise click.ClickException(f"cannot run {exc.filename}: {exc.strerror}") from None
+    reader.join()
+    if script.returncode != 0:
+        return subprocess.CompletedProcess(restore, script.returncode, "", restore_errors)
+    return subprocess.CompletedProcess(psql, runner.returncode, "", _as_pg_restore("".join(errors)))
+
+
+def _as_pg_restore(psql_errors: str) -> str:
+    """The errors psql prints (``psql:<stdin>:12: ERROR:  …``) as pg_restore words them."""
+    lines = []
+    for line in psql_errors.splitlines():
+        message = re.sub(r"^psql:<stdin>:\d+: ", "", line)
+        for level in ("ERROR", "FATAL", "DETAIL"):
+            if message.startswith(f"{level}:"):
+                word = "detail" if level == "DETAIL" else "error"
+                message = f"pg_restore: {word}: " + message.removeprefix(f"{level}:").strip()
+        lines.append(message)
+    return "\n".join(lines)
+
+
 def _pg_dump_revision(file: Path) -> set[str] | None:
     """The revisions in a custom-format archive's ``alembic_version`` data, or None."""
     listed = _pg_run("pg_restore", ["--list", str(file)])
@@ -511,7 +576,7 @@ def _restore_postgresql(target: _Target, file: Path, force: bool) -> set[str]:
             f"{_show(existing)}, the backup is at {_show(revision)}: restore into a new, empty "
             "database (createdb)"
         )
-    result = _pg_run("pg_restore", [*PG_RESTORE_OPTIONS, str(file)], target.url)
+    result = _pg_restore_script(file, target.url)
     if result.returncode != 0:
         raise click.ClickException(
             _pg_failure(

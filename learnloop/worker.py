@@ -16,13 +16,16 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from lrs import metrics, queue
+from lrs import metrics, partitions, queue
+from lrs.db import write_transaction
 from lrs.runtime import lrs_runtime
 
 log = logging.getLogger("learnloop.worker")
 
 #: Where the app factory puts ``{kind: handler}``.
 TASKS = "learnloop.tasks"
+#: How often a worker does its upkeep (``Worker.maintain``).
+MAINTENANCE_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,24 @@ class Worker:
             done += 1
         return done
 
+    def maintain(self) -> None:
+        """Upkeep that no event triggers: PostgreSQL's statement partitions for coming months."""
+        with self.app.app_context():
+            runtime = lrs_runtime()
+            with write_transaction(runtime.sessions) as session:
+                made = partitions.ensure(session, runtime.clock())
+        if made:
+            log.info("made statement partitions for %s", ", ".join(m.label() for m in made))
+
     def run_forever(self) -> None:
-        """Run until ``stop()``: work while jobs are due, poll while idle."""
+        """Run until ``stop()``: work while jobs are due, poll while idle, upkeep hourly."""
         log.info("worker started")
+        next_upkeep = 0.0
         while not self.stopping.is_set():
             try:
+                if time.monotonic() >= next_upkeep:
+                    next_upkeep = time.monotonic() + MAINTENANCE_SECONDS
+                    self.maintain()
                 busy = self.run_one()
             except Exception:  # the database went away: wait and try again, never die
                 log.exception("worker could not reach the queue")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from directory.governance.models import RetentionPolicy
 from directory.governance.rows import delete_statements
-from lrs import audit, queue
+from lrs import audit, partitions, queue
 from lrs.core.attachments import referenced_hashes
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest, FieldError, NotFound
@@ -220,6 +220,36 @@ def delete_batch(session: Session, store_id: int, cutoff: int, keep_aggregates: 
     return len(rows)
 
 
+def drop_expired_months(session: Session, store_id: int, now_ms: int) -> int:
+    """PostgreSQL: drop whole months every statement of which is past its store's policy.
+
+    Far cheaper than deleting them row by row (no dead rows to vacuum, no index entries to
+    remove); a month that holds a statement some policy keeps is left to row-wise deletion.
+    Returns how many of ``store_id``'s statements went.
+    """
+    if not partitions.is_partitioned(session):
+        return 0
+    policies = session.query(RetentionPolicy).all()
+    cutoffs = {p.store_id: cutoff_ms(now_ms, p.keep_months) for p in policies}
+    read = dict(
+        run(
+            session, "SELECT store_id, MAX(last_seq) FROM projection_cursors GROUP BY store_id"
+        ).all()
+    )
+    facts_read = {p.store_id: read.get(p.store_id, 0) for p in policies if p.keep_aggregates}
+    months = partitions.droppable(session, cutoffs, facts_read)
+    if not months:
+        return 0
+    for store in sorted(cutoffs):  # one order, so two droppers never deadlock
+        lock_store_for_writing(session, store)
+    gone = 0
+    for month in months:
+        # A store's facts go with its statements unless its policy keeps aggregates.
+        counts = partitions.drop(session, month, keep_facts_of=set(facts_read))
+        gone += counts.get(store_id, 0)
+    return gone
+
+
 def apply_policy(
     sessions: sessionmaker[Session], store_id: int, clock: Callable[[], int]
 ) -> int | None:
@@ -230,7 +260,8 @@ def apply_policy(
         return None
     started = clock()
     cutoff = cutoff_ms(started, policy.keep_months)
-    deleted = 0
+    with write_transaction(sessions) as session:
+        deleted = drop_expired_months(session, store_id, started)
     while True:
         with write_transaction(sessions) as session:
             went = delete_batch(session, store_id, cutoff, policy.keep_aggregates)

@@ -148,9 +148,11 @@ def _statement_sql(
                 + (f" AND i{n}.direct IS {true}" if direct else "")
                 + ")"
             )
+        # stored_ms in the join lets PostgreSQL probe one month's partition (lrs.partitions).
         head = (
             "SELECT statements.seq, statements.stored_ms, statements.payload "
-            "FROM statement_index i0 JOIN statements ON statements.seq = i0.seq"
+            "FROM statement_index i0 JOIN statements ON statements.seq = i0.seq "
+            "AND statements.stored_ms = i0.stored_ms"
         )
     else:
         stored, seq = "statements.stored_ms", "statements.seq"

@@ -27,6 +27,13 @@ class Config:
     trusted_proxies: str = ""
     #: A PostgreSQL streaming replica that answers statement queries (``lrs.replica``).
     replica_url: str = ""
+    #: PostgreSQL connections each process keeps open, and how many more it may open at a peak
+    #: (docs/scaling.md: processes × (size + overflow) must stay under max_connections).
+    database_pool_size: int = 10
+    database_max_overflow: int = 10
+    #: ``pgbouncer`` when connections go through PgBouncer in transaction mode: psycopg then
+    #: prepares no statements server-side, which such a pooler cannot route.
+    database_pooler: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
@@ -60,6 +67,13 @@ class Config:
             parse_networks(config.trusted_proxies)
         except ValueError as exc:
             raise ConfigError(f"LEARNLOOP_TRUSTED_PROXIES: {exc}") from None
+        if config.database_pool_size < 1 or config.database_max_overflow < 0:
+            raise ConfigError(
+                "LEARNLOOP_DATABASE_POOL_SIZE must be at least 1 and "
+                "LEARNLOOP_DATABASE_MAX_OVERFLOW at least 0"
+            )
+        if config.database_pooler not in ("", "pgbouncer"):
+            raise ConfigError("LEARNLOOP_DATABASE_POOLER must be empty or pgbouncer")
         if config.max_request_bytes <= 0:
             raise ConfigError("LEARNLOOP_MAX_REQUEST_BYTES must be positive")
         return config

@@ -29,10 +29,19 @@ class Services(LrsRuntime):
 
 def build_services(config: Config) -> Services:
     """The registry for ``config``: engine and sessions, the credential cache, the clock."""
-    engine = make_engine(config.database_url)
+    pool = {
+        "pool_size": config.database_pool_size,
+        "max_overflow": config.database_max_overflow,
+        "pgbouncer": config.database_pooler == "pgbouncer",
+    }
+    engine = make_engine(config.database_url, **pool)
     sessions = make_session_factory(engine)
     throttle = Throttle(sessions, now_ms)
-    replica = make_session_factory(make_engine(config.replica_url)) if config.replica_url else None
+    replica = (
+        make_session_factory(make_engine(config.replica_url, **pool))
+        if config.replica_url
+        else None
+    )
     return Services(
         engine=engine,
         sessions=sessions,

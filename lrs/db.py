@@ -17,11 +17,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, pgbouncer: bool = False
+) -> Engine:
     """An engine tuned per backend. Creates the SQLite file's directory if needed.
 
     ``hide_parameters``: a database error's message names the SQL but not the values bound to
     it (statements, e-mail addresses, token hashes), so logging an error never logs a body.
+    ``pgbouncer``: no server-side prepared statements, which PgBouncer in transaction mode
+    cannot route to the connection that prepared them (docs/scaling.md).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -32,7 +36,12 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"prepare_threshold": None} if pgbouncer else {},
     )
 
 

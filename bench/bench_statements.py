@@ -254,16 +254,23 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, workers: int, queue_worker: bool = True
+    database_url: str, workers: int, queue_worker: bool = True, *, set_up: bool = True
 ) -> tuple[subprocess.Popen, str, str, str]:
+    """Serve ``database_url``; ``set_up``: first migrate it and make the bench credential."""
     env = dict(os.environ, LEARNLOOP_DATABASE_URL=database_url)
+    key, secret = "bench", "bench-secret-of-the-benchmark"
+    if set_up:
+        _set_up(env, key, secret)
+    return _start(env, free_port(), workers, queue_worker, key, secret)
+
+
+def _set_up(env: dict, key: str, secret: str) -> None:
     subprocess.run(
         [sys.executable, "-m", "learnloop.cli", "db", "upgrade"],
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    key, secret = "bench", "bench-secret-of-the-benchmark"
     subprocess.run(
         [
             sys.executable,
@@ -283,7 +290,9 @@ def start_server(
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    port = free_port()
+
+
+def _start(env, port, workers, queue_worker, key, secret):
     server = subprocess.Popen(
         [
             sys.executable,
@@ -366,6 +375,25 @@ def main() -> None:
         print_ratios(ours, theirs, sizes)
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def measure_at_size(base, key, secret, size, threads, samples, seconds) -> None:
+    """The HTTP paths measured on a store already holding ``size`` statements (bench_scale)."""
+    bodies = make_bodies(seed=1)
+    rate = load(base, key, secret, max(1000, int(seconds * 3000) // 100 * 100), threads, bodies)
+    print(f"\n== {size:,} statements stored ==")
+    print(f"POST batches of 100: {rate:,.0f} statements/s")
+    for kind in ("agent", "verb", "activity"):
+        r = queries(base, key, secret, kind, samples)
+        line = (
+            f"GET ?{kind}= limit=10: first page p50 {r['first_p50']:.2f} ms "
+            f"p95 {r['first_p95']:.2f} ms"
+        )
+        if "more_p50" in r:
+            line += f"; more page p50 {r['more_p50']:.2f} ms p95 {r['more_p95']:.2f} ms"
+        print(line)
+    rps, p50, p95 = single_posts(base, key, secret, seconds / 3, threads)
+    print(f"single-statement POST: {rps:,.0f} requests/s, p50 {p50:.2f} ms, p95 {p95:.2f} ms")
 
 
 def measure(base, key, secret, sizes, threads, samples) -> dict:

@@ -102,6 +102,7 @@ STATEMENT_COLUMNS = (
 def load_postgresql(url: str, pool, count: int, store_id: int, now_ms: int) -> tuple[int, int]:
     import psycopg
 
+    made_months(url, now_ms - YEAR_MS, now_ms)
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
     statements = index_rows = 0
     with psycopg.connect(conninfo, autocommit=True) as connection:
@@ -124,6 +125,23 @@ def load_postgresql(url: str, pool, count: int, store_id: int, now_ms: int) -> t
         connection.execute("ANALYZE statements")
         connection.execute("ANALYZE statement_index")
     return statements, index_rows
+
+
+def made_months(url: str, first_ms: int, last_ms: int) -> None:
+    """The monthly partitions a year of use would have made (the worker makes them ahead)."""
+    from lrs import partitions
+    from lrs.db import make_engine, make_session_factory, write_transaction
+
+    engine = make_engine(url)
+    with write_transaction(make_session_factory(engine)) as session:
+        have = set(partitions.months(session))
+        wanted = partitions.months_between(
+            partitions.month_of(first_ms), partitions.month_of(last_ms)
+        )
+        for month in wanted:
+            if month not in have:
+                partitions.create(session, month)
+    engine.dispose()
 
 
 def load_sqlite(path: str, pool, count: int, store_id: int, now_ms: int) -> tuple[int, int]:

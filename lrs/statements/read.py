@@ -149,16 +149,29 @@ def _statement_sql(
                 + ")"
             )
         # stored_ms in the join lets PostgreSQL probe one month's partition (lrs.partitions).
-        head = (
-            "SELECT statements.seq, statements.stored_ms, statements.payload "
-            "FROM statement_index i0 JOIN statements ON statements.seq = i0.seq "
-            "AND statements.stored_ms = i0.stored_ms"
-        )
+        if dialect == "postgresql":
+            # A lateral subquery that is not pulled up (OFFSET 0): as a plain join, PostgreSQL
+            # takes the two equalities for independent and expects one row in all, so it
+            # sorts every match (100 ms for a verb in 200,000 statements) instead of walking
+            # the index in order and stopping at the LIMIT (0.3 ms).
+            head = (
+                "SELECT s.seq, s.stored_ms, s.payload FROM statement_index i0 CROSS JOIN "
+                "LATERAL (SELECT statements.seq, statements.stored_ms, statements.payload "
+                "FROM statements WHERE statements.seq = i0.seq AND statements.stored_ms = "
+                f"i0.stored_ms AND statements.voided IS {false} OFFSET 0) s"
+            )
+        else:
+            head = (
+                "SELECT statements.seq, statements.stored_ms, statements.payload "
+                "FROM statement_index i0 JOIN statements ON statements.seq = i0.seq "
+                "AND statements.stored_ms = i0.stored_ms"
+            )
     else:
         stored, seq = "statements.stored_ms", "statements.seq"
         where = ["statements.store_id = ?"]
         head = "SELECT statements.seq, statements.stored_ms, statements.payload FROM statements"
-    where.append(f"statements.voided IS {false}")
+    if not directs or dialect != "postgresql":
+        where.append(f"statements.voided IS {false}")
     if since:
         where.append(f"{stored} > ?")
     if until:

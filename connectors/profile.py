@@ -1,4 +1,4 @@
-"""The connectors' two xAPI Profiles: their documents, and the terms they use (``lrs.vocabulary``).
+"""Learnloop's xAPI Profiles: their documents, and the terms they use (``lrs.vocabulary``).
 
 The profiles themselves are JSON-LD documents next to this module (``profiles/*.jsonld``),
 served by every installation at ``/profiles/<name>``. Their IRIs are fixed, not derived from
@@ -62,7 +62,11 @@ VERDICT_CHANGES_REQUESTED = "changes-requested"
 VERDICT_COMMENTED = "commented"
 
 # ---- The documents ----------------------------------------------------------------------
-PROFILE_FILES = {"code-review": "code-review.jsonld", "micro-learning": "micro-learning.jsonld"}
+PROFILE_FILES = {
+    "code-review": "code-review.jsonld",
+    "micro-learning": "micro-learning.jsonld",
+    "recognition": "recognition.jsonld",  # kudos and badges (the recognition package)
+}
 PROFILE_CONTEXT = "https://w3id.org/xapi/profiles/context"
 
 

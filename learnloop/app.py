@@ -34,6 +34,9 @@ from lti.views import lti
 from objectives import tasks as objective_tasks
 from objectives.lti_hooks import install as objectives_in_lti
 from objectives.views import api
+from recognition import tasks as recognition_tasks
+from recognition import views as recognition_views  # /api routes and the badges' documents
+from recognition.runtime import install as install_recognition
 from web.routes import pages
 
 
@@ -65,14 +68,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     objectives_in_lti(app)
     install_sign_in(app, OidcConfig.from_env())  # LEARNLOOP_OIDC_*, checked at start
     install_forwarding(app, ForwardingConfig.from_env())  # LEARNLOOP_FORWARDING_*, checked too
+    install_recognition(app)  # its listeners: on_kudos_received, on_badge_earned
     for blueprint in (xapi, lti, lti_admin, connectors_bp, api, pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(scim)  # /scim/v2: provisioning by the identity provider
+    app.register_blueprint(recognition_views.badges_public)  # Open Badges issuer, keys
     oauth_views.install(app)  # LEARNLOOP_OAUTH_*, checked at start
     app.register_blueprint(oauth_views.oauth)  # /oauth/token, /oauth/revoke (issue 17)
     app.extensions[TASKS] = {
         # forwarding fans out first: a failing projection must not hold statements back
-        queue.STATEMENTS: forwarding_tasks.fan_out_then(objective_tasks.on_statements),
+        # then objectives project the facts, then badges are awarded from them
+        queue.STATEMENTS: forwarding_tasks.fan_out_then(
+            recognition_tasks.after_objectives(objective_tasks.on_statements)
+        ),
+        recognition_tasks.BADGE: recognition_tasks.on_badge,
         forwarding_tasks.FORWARD: forwarding_tasks.forward,
         WEBHOOK: on_webhook,
         queue.PERSON: objective_tasks.on_person,

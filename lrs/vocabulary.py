@@ -8,8 +8,9 @@ from this module; clients and pages read it as JSON at ``/api/vocabulary``.
 Registry terms are reused wherever one fits (ADL, Activity Streams 1.0, the Tin Can registry,
 DoD ISD); what no registry has is minted under our permanent namespace
 (``https://w3id.org/learnloop/``), never under a host name, so statements and objectives mean
-the same thing in every installation. The code-review and micro-learning xAPI Profiles
-(``connectors/profiles/*.jsonld``, served at ``/profiles/<name>``) describe the minted terms.
+the same thing in every installation. The code-review, micro-learning and recognition xAPI
+Profiles (``connectors/profiles/*.jsonld``, served at ``/profiles/<name>``) describe the minted
+terms.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ NAMESPACE = "https://w3id.org/learnloop"
 PROFILES = f"{NAMESPACE}/profiles"
 CODE_REVIEW = f"{PROFILES}/code-review"
 MICRO_LEARNING = f"{PROFILES}/micro-learning"
+RECOGNITION = f"{PROFILES}/recognition"
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ AUTHORED = "http://activitystrea.ms/schema/1.0/author"
 REVISED = "http://activitystrea.ms/schema/1.0/update"
 REQUESTED_CHANGES = f"{CODE_REVIEW}/verbs/requested-changes"
 MERGED = f"{CODE_REVIEW}/verbs/merged"
+#: Recognition (kudos) and contributions to others' learning that leaderboards count.
+RECEIVED = "http://activitystrea.ms/schema/1.0/receive"
+MENTORED = "http://id.tincanapi.com/verb/mentored"
+PRESENTED = "http://id.tincanapi.com/verb/presented"
 
 VERBS = (
     Term(COMPLETED, "completed", ("lms", "microlearning", "xapi")),
@@ -89,6 +95,9 @@ VERBS = (
     Term(MERGED, "merged", ("code_review",)),
     Term(EARNED, "earned", ("microlearning",)),
     Term(ACHIEVED, "achieved", ("microlearning",)),
+    Term(RECEIVED, "received", ("xapi",)),
+    Term(MENTORED, "mentored", ("xapi",)),
+    Term(PRESENTED, "presented", ("xapi",)),
     Term(SATISFIED, "satisfied (an objective met)", ()),
 )
 
@@ -106,6 +115,8 @@ REPOSITORY = f"{CODE_REVIEW}/activity-types/repository"
 REVIEW_COMMENT = f"{CODE_REVIEW}/activity-types/review-comment"
 POINTS = f"{MICRO_LEARNING}/activity-types/points"
 RANK = f"{MICRO_LEARNING}/activity-types/rank"
+KUDOS = f"{RECOGNITION}/activity-types/kudos"
+ARTICLE = "http://activitystrea.ms/schema/1.0/article"
 #: A micro-learning trail (a path of modules) is a course in the ADL vocabulary.
 TRAIL = COURSE
 
@@ -121,6 +132,8 @@ ACTIVITY_TYPES = (
     Term(BADGE, "badge", ("microlearning",)),
     Term(POINTS, "points", ("microlearning",)),
     Term(RANK, "rank", ("microlearning",)),
+    Term(KUDOS, "kudos", ("xapi",)),
+    Term(ARTICLE, "knowledge-base article", ("xapi",)),
     Term(OBJECTIVE, "objective", ()),
     Term(LMS, "learning management system", ()),
 )
@@ -133,6 +146,10 @@ EXT_SOURCE_ACCOUNT = f"{CODE_REVIEW}/extensions/source-account"
 EXT_VERDICT = f"{CODE_REVIEW}/extensions/verdict"
 EXT_BODY_LENGTH = f"{CODE_REVIEW}/extensions/body-length"
 EXT_REVIEW_LATENCY = f"{CODE_REVIEW}/extensions/review-latency"
+
+# ---- Roles and extensions of the recognition profile ---------------------------------------
+ROLE_GIVER = f"{RECOGNITION}/roles/giver"
+EXT_POINTS = f"{RECOGNITION}/extensions/points"
 
 # ---- Extensions of Learnloop's own statements -----------------------------------------------
 #: On a ``satisfied`` statement: the ids of the statements that met the objective.
@@ -166,5 +183,6 @@ def as_json() -> dict:
         "profiles": {
             "code-review": CODE_REVIEW,
             "micro-learning": MICRO_LEARNING,
+            "recognition": RECOGNITION,
         },
     }

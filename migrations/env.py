@@ -16,6 +16,7 @@ import lrs.people.models  # noqa: F401
 import lrs.webhooks  # noqa: F401  (the webhook_endpoints table)
 import lti.models  # noqa: F401
 import objectives.models  # noqa: F401
+import recognition.models  # noqa: F401  (kudos, rewards, badges, opt-ins)
 from lrs.db import make_engine
 from lrs.models import Base
 

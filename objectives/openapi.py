@@ -17,6 +17,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from lrs import audit
 from schemas import objectives as schemas
+from schemas import recognition as recognition_schemas
 from schemas.fields import MAX_ID
 
 #: The error body of every 4xx (and of the unexpected 500, which adds ``request_id``).
@@ -641,6 +642,251 @@ ROUTES = [
         public=True,
     ),
 ]
+
+# ---- Recognition (``recognition.views``): kudos, badges, leaderboards, rewards (issue 19) ----
+_PERSON_REF = _object(["id", "name"], {"id": ID, "name": STRING})
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+RESPONSES.update(
+    {
+        "Gift": _object(
+            ["id", "giver", "receiver", "points", "message", "reason", "link", "given_at"]
+            + ["statement_id"],
+            {
+                "id": ID,
+                "giver": _PERSON_REF,
+                "receiver": _PERSON_REF,
+                "points": {"type": "integer", "minimum": 1},
+                "message": STRING,
+                "reason": {"type": "string", "enum": list(recognition_schemas.REASONS)},
+                "link": {**IRI, "nullable": True},
+                "given_at": DATE_TIME,
+                "statement_id": {"type": "string", "format": "uuid"},
+            },
+        ),
+        "MyKudos": _object(
+            ["allowance", "wallet", "given", "received"],
+            {
+                "allowance": _object(
+                    ["points", "given", "left", "period_starts_on", "expires_on"],
+                    {
+                        "points": INTEGER,
+                        "given": INTEGER,
+                        "left": INTEGER,
+                        "period_starts_on": DATE,
+                        "expires_on": {**DATE, "description": "what is left expires then"},
+                    },
+                ),
+                "wallet": _object(
+                    ["received", "redeemed", "available"],
+                    {"received": INTEGER, "redeemed": INTEGER, "available": INTEGER},
+                ),
+                "given": _array(_ref("Gift")),
+                "received": _array(_ref("Gift")),
+            },
+        ),
+        "Colleague": _PERSON_REF,
+        "Leaderboard": _object(
+            ["scope", "period", "starts_on", "ends_on", "manager_id", "contributions"]
+            + ["entries", "team_totals", "you_opted_in"],
+            {
+                "scope": {"type": "string", "enum": ["organisation", "team"]},
+                "period": {"type": "string", "enum": list(recognition_schemas.PERIODS)},
+                "starts_on": DATE,
+                "ends_on": DATE,
+                "manager_id": {**ID, "nullable": True},
+                "contributions": _array(_object(["key", "name"], {"key": STRING, "name": STRING})),
+                "entries": _array(
+                    _object(
+                        ["rank", "person_id", "name", "score", "contributions"],
+                        {
+                            "rank": ID,
+                            "person_id": ID,
+                            "name": STRING,
+                            "score": INTEGER,
+                            "contributions": _COUNTS,
+                        },
+                    )
+                ),
+                "team_totals": {
+                    **_COUNTS,
+                    "nullable": True,
+                    "description": "a team's totals, everyone counted, for its managers only",
+                },
+                "you_opted_in": BOOLEAN,
+            },
+        ),
+        "OptInView": _object(["opt_in"], {"opt_in": BOOLEAN}),
+        "BadgeView": _object(
+            ["id", "name", "description", "rule", "k", "criteria", "criteria_in_words", "active"],
+            {
+                "id": ID,
+                "name": STRING,
+                "description": STRING,
+                "rule": {"type": "string", "enum": list(schemas.RULES)},
+                "k": {**INTEGER, "nullable": True},
+                "criteria": _array(ANY_OBJECT),
+                "criteria_in_words": _array(STRING),
+                "active": BOOLEAN,
+            },
+        ),
+        "Award": _object(
+            ["id", "badge", "person_id", "awarded_at", "statement_id", "credential_jwks"],
+            {
+                "id": ID,
+                "badge": _object(
+                    ["id", "name", "description"],
+                    {"id": ID, "name": STRING, "description": STRING},
+                ),
+                "person_id": ID,
+                "awarded_at": DATE_TIME,
+                "statement_id": {"type": "string", "format": "uuid"},
+                "credential_jwks": {**STRING, "description": "the issuer's public keys"},
+                "credential": {
+                    **STRING,
+                    "description": "the Open Badges 3.0 credential as a VC-JWT (RS256)",
+                },
+                "credential_claims": {**ANY_OBJECT, "description": "the JWT's claims; vc inside"},
+            },
+        ),
+        "RewardView": _object(
+            ["id", "name", "cost", "stock", "active"],
+            {"id": ID, "name": STRING, "cost": INTEGER, "stock": INTEGER, "active": BOOLEAN},
+        ),
+        "RedemptionView": _object(
+            ["id", "item", "person", "cost", "redeemed_at", "fulfilled_at"],
+            {
+                "id": ID,
+                "item": _PERSON_REF,
+                "person": _PERSON_REF,
+                "cost": INTEGER,
+                "redeemed_at": DATE_TIME,
+                "fulfilled_at": {**DATE_TIME, "nullable": True},
+            },
+        ),
+    }
+)
+BODIES.update(
+    {
+        "Kudos": recognition_schemas.KudosSchema,
+        "Badge": recognition_schemas.BadgeSchema,
+        "Reward": recognition_schemas.RewardSchema,
+        "OptIn": recognition_schemas.OptInSchema,
+    }
+)
+EXTRA["Badge"] = {"anyOf": K_WITH_K_OF_N}
+IRI_FIELDS["Kudos"] = ("link",)
+ROUTES.extend(
+    [
+        Route(
+            "/api/kudos",
+            "get",
+            "My kudos: allowance left this period, points to redeem, given and received",
+            "200",
+            "MyKudos",
+        ),
+        Route(
+            "/api/kudos",
+            "post",
+            "Give kudos to a colleague (never to oneself); 409 beyond the allowance left",
+            "201",
+            "Gift",
+            body="Kudos",
+            errors=("400", "401", "403", "404", "409", "413"),
+        ),
+        Route(
+            "/api/colleagues",
+            "get",
+            "Colleagues whose name or email contains q",
+            "200",
+            "[Colleague]",
+            query=(_query("q", _words(200), "words of the name or email"),),
+        ),
+        Route(
+            "/api/leaderboard",
+            "get",
+            "Contributions to others' learning of people who opted in; team totals for managers",
+            "200",
+            "Leaderboard",
+            errors=("400", "401", "403", "404"),
+            query=(
+                _query("scope", {"type": "string", "enum": ["organisation", "team"]}, "where"),
+                _query(
+                    "period", {"type": "string", "enum": list(recognition_schemas.PERIODS)}, "span"
+                ),
+                _query("date", DATE, "a day of the period (default: today)"),
+                _query("manager_id", ID, "the team of this manager (default: your team)"),
+            ),
+        ),
+        Route(
+            "/api/leaderboard/opt-in",
+            "put",
+            "Appear on leaderboards or not (your own choice; default no)",
+            "200",
+            "OptInView",
+            body="OptIn",
+            errors=("400", "401", "403", "413"),
+        ),
+        Route("/api/badges", "get", "The organisation's badges", "200", "[BadgeView]"),
+        Route(
+            "/api/badges",
+            "post",
+            "Define a badge by criteria (admins); the worker awards it",
+            "201",
+            "BadgeView",
+            body="Badge",
+            errors=("400", "401", "403", "409", "413"),
+        ),
+        Route(
+            "/api/people/{person_id}/badges",
+            "get",
+            "The badges a person earned",
+            "200",
+            "[Award]",
+            errors=("400", "401", "403", "404"),
+        ),
+        Route(
+            "/api/badge-awards/{award_id}",
+            "get",
+            "One award with its signed Open Badges 3.0 credential",
+            "200",
+            "Award",
+            errors=("400", "401", "403", "404"),
+        ),
+        Route("/api/rewards", "get", "The reward catalogue", "200", "[RewardView]"),
+        Route(
+            "/api/rewards",
+            "post",
+            "Add an item to the catalogue (admins)",
+            "201",
+            "RewardView",
+            body="Reward",
+            errors=("400", "401", "403", "409", "413"),
+        ),
+        Route(
+            "/api/rewards/{item_id}/redemptions",
+            "post",
+            "Redeem received points for one item; 409 when points or stock fall short",
+            "201",
+            "RedemptionView",
+            errors=("400", "401", "403", "404", "409"),
+        ),
+        Route(
+            "/api/redemptions",
+            "get",
+            "Redemptions: all for admins (to fulfil first), one's own for others",
+            "200",
+            "[RedemptionView]",
+        ),
+        Route(
+            "/api/redemptions/{redemption_id}/fulfilment",
+            "post",
+            "Mark a redemption handed over (admins); 409 if it already was",
+            "200",
+            "RedemptionView",
+            errors=("400", "401", "403", "404", "409"),
+        ),
+    ]
+)
 
 #: Headers of list answers that carry how fresh progress is (``views._with_freshness``).
 FRESHNESS_HEADERS = {

@@ -18,8 +18,16 @@ from tests.connectors.conftest import FIXTURES
 
 CONTEXT = json.loads((FIXTURES / "xapi-profiles-context.jsonld").read_text())
 NAMES = sorted(p.PROFILE_FILES)
-VERSIONS = {"code-review": p.CODE_REVIEW_V1, "micro-learning": p.MICRO_LEARNING_V1}
-IRIS = {"code-review": p.CODE_REVIEW, "micro-learning": p.MICRO_LEARNING}
+VERSIONS = {
+    "code-review": p.CODE_REVIEW_V1,
+    "micro-learning": p.MICRO_LEARNING_V1,
+    "recognition": f"{vocabulary.RECOGNITION}/v1",
+}
+IRIS = {
+    "code-review": p.CODE_REVIEW,
+    "micro-learning": p.MICRO_LEARNING,
+    "recognition": vocabulary.RECOGNITION,
+}
 
 
 def offline_loader(url, options=None):
@@ -72,7 +80,7 @@ def test_every_minted_iri_the_code_uses_is_a_concept_of_its_profile():
         if key.isupper()
         and isinstance(value, str)
         and value.startswith(vocabulary.PROFILES + "/")
-        and value not in (vocabulary.CODE_REVIEW, vocabulary.MICRO_LEARNING)
+        and value not in (vocabulary.CODE_REVIEW, vocabulary.MICRO_LEARNING, vocabulary.RECOGNITION)
     }
     concepts = {c["id"] for name in NAMES for c in p.profile_document(name)["concepts"]}
     assert minted and minted <= concepts, minted - concepts
@@ -86,7 +94,10 @@ def test_the_served_profiles_and_the_vocabulary_name_the_same_iris():
         value for key, value in vars(vocabulary).items() if key.isupper() and isinstance(value, str)
     }
     verbs = {t.iri for t in vocabulary.VERBS}
-    types = {t.iri for t in vocabulary.ACTIVITY_TYPES} | {vocabulary.ROLE_AUTHOR}
+    types = {t.iri for t in vocabulary.ACTIVITY_TYPES} | {
+        vocabulary.ROLE_AUTHOR,
+        vocabulary.ROLE_GIVER,
+    }
     served = vocabulary.as_json()["profiles"]
     assert sorted(served) == NAMES
     for name in NAMES:

@@ -9,6 +9,7 @@ import web.admin_oauth  # noqa: F401  (revoking a credential's OAuth tokens)
 import web.admin_scim  # noqa: F401  (SCIM provisioning tokens)
 import web.admin_sign_in  # noqa: F401  (single sign-on settings)
 import web.admin_webhooks  # noqa: F401  (webhook endpoints, test-send, delivery log)
+import web.recognition  # noqa: F401  (kudos, leaderboard, rewards, badges)
 import web.sign_in  # noqa: F401  (sign-in, single sign-on, API tokens)
 from web import admin_people, admin_reviews, admin_views, views  # noqa: F401  (add routes)
 from web.blueprint import pages

@@ -35,6 +35,7 @@ from schemas.fields import id_parameter
 from web import forms
 from web.admin_oauth import REVOKED as TOKENS_REVOKED
 from web.blueprint import base_url, pages, signed_in, signed_in_admin
+from web.recognition import record_recognition
 from web.security import check_csrf, session_viewer
 
 WEEK = dt.timedelta(days=7)
@@ -138,6 +139,7 @@ def person(person_id: int):
         objectives = svc.with_evidence(db, viewer.store_id, objectives)
         return render_template(
             "person.html",
+            recognition=record_recognition(db, viewer, person_id),
             freshness=svc.freshness(db, viewer.store_id),
             record=record,
             objectives=objectives,

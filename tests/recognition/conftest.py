@@ -103,3 +103,37 @@ def conforms(statement: dict, template: dict) -> list[str]:
         }:
             problems.append(f"{rule['location']} has none of {rule['any']}")
     return problems
+
+
+PASSWORD = "a-long-enough-password"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def pages_client(company, who):
+    """A test client signed in to the pages as ``who`` (their account gets a password)."""
+    from lrs.auth import hash_secret
+    from objectives.models import Account
+
+    sessions = company.app.extensions["learnloop"].sessions
+    email = f"{who}@example.com"
+    with write_transaction(sessions) as session:
+        account = session.query(Account).filter_by(store_id=company.store_id, email=email).one()
+        account.password_hash = hash_secret(PASSWORD)
+        store = session.get(Store, company.store_id).name
+    client = company.app.test_client()
+    form = client.get("/sign-in").get_data(as_text=True)
+    answer = client.post(
+        "/sign-in",
+        data={
+            "csrf_token": CSRF.search(form).group(1),
+            "store": store,
+            "email": email,
+            "password": PASSWORD,
+        },
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    return client
+
+
+def csrf(page_html: str) -> str:
+    return CSRF.search(page_html).group(1)

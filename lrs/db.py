@@ -66,10 +66,13 @@ def _sqlite_begin_immediate(connection) -> None:
 
     Readers use plain deferred transactions; a writer opens its session with ``write_session``.
     """
+    # Straight to the driver: every request begins a transaction, and SQLAlchemy's statement
+    # execution around a bare BEGIN cost more than the BEGIN itself.
+    driver = connection.connection.driver_connection
     if connection.get_execution_options().get("learnloop_write"):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        driver.execute("BEGIN IMMEDIATE")
     else:
-        connection.exec_driver_sql("BEGIN")
+        driver.execute("BEGIN")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

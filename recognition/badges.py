@@ -105,6 +105,14 @@ def awards_of(session: Session, store_id: int, person_id: int) -> list[tuple[Bad
     )
 
 
+def ever_awarded(session: Session, badge_id: int) -> bool:
+    """Whether a credential names this badge (only those are published as achievements)."""
+    return (
+        session.scalar(select(BadgeAward.id).where(BadgeAward.badge_id == badge_id).limit(1))
+        is not None
+    )
+
+
 def get_award(session: Session, store_id: int, award_id: int) -> tuple[BadgeAward, Badge]:
     row = session.execute(
         select(BadgeAward, Badge)

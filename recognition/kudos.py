@@ -26,6 +26,7 @@ from recognition.events import KudosReceived
 from recognition.models import KudosGift, RecognitionSettings
 from recognition.periods import PERIODS, day_of_ms, period_of
 from recognition.runtime import announce
+from schemas.fields import is_iri
 
 DEFAULT_ALLOWANCE = 100
 DEFAULT_PERIOD = "month"
@@ -168,6 +169,8 @@ def give(
         raise _bad("message", f"say what it was for, in 1 to {MAX_MESSAGE} characters")
     if reason not in st.REASONS:
         raise _bad("reason", f"must be one of {', '.join(st.REASONS)}")
+    if link is not None and (len(link) > 2000 or not is_iri(link)):
+        raise _bad("link", "must be an IRI (the address of what it was for)")
     giver = colleague(session, store_id, giver_id, "giver")
     receiver = colleague(session, store_id, receiver_id, "receiver_id")
     start, _ = period_of(day_of_ms(now_ms), settings.period)

@@ -365,6 +365,8 @@ def issuer(store_id: int):
     """The issuer's Open Badges 3.0 Profile."""
     with read_transaction(lrs_runtime().sessions) as db:
         profile = credentials.issuer_profile(db, _base_url(), store_id)
+        if not credentials.published_keys(db, store_id)["keys"]:
+            profile = None  # an organisation that issued nothing is not published
     if profile is None:
         raise NotFound(f"no issuer {store_id}")
     return _public(profile, "application/ld+json")
@@ -382,7 +384,7 @@ def achievement(badge_id: int):
     """A badge as an Open Badges 3.0 Achievement: what it is and what earns it."""
     with read_transaction(lrs_runtime().sessions) as db:
         badge = db.get(Badge, badge_id)
-        if badge is None:
-            raise NotFound(f"no badge {badge_id}")
+        if badge is None or not badges.ever_awarded(db, badge_id):
+            raise NotFound(f"no badge {badge_id}")  # a badge nobody holds is not published
         data = credentials.achievement(_base_url(), badge, badges.criteria_words(badge))
     return _public({"@context": credentials.CONTEXTS, **data}, "application/ld+json")

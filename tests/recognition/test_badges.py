@@ -49,6 +49,15 @@ def test_a_new_badge_is_awarded_to_those_who_already_meet_it(org):
     assert [a["badge"]["name"] for a in awards(org, "cora")] == ["Appreciated"]
 
 
+def test_only_badges_and_issuers_that_issued_a_credential_are_published(org):
+    created = org.client("admin").post("/badges", json=KUDOS_TWICE).get_json()
+    client = org.app.test_client()
+    nobody_holds_it = client.get(f"/badges/{created['id']}")
+    assert nobody_holds_it.status_code == 404 and nobody_holds_it.get_json()["message"]
+    assert client.get(f"/badges/issuers/{org.store_id}").status_code == 404
+    assert client.get(f"/badges/issuers/{org.store_id}/jwks.json").get_json() == {"keys": []}
+
+
 def test_badge_definitions_are_admins_and_validated_like_objectives(org):
     assert org.client("maya").post("/badges", json=KUDOS_TWICE).status_code == 403
     bad = org.client("admin").post("/badges", json={**KUDOS_TWICE, "criteria": [{}]})

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lrs import audit
+from lrs import audit, queue
 from lrs.errors import BadRequest, Conflict
 from lrs.people.models import Person
 from objectives import services as svc
@@ -224,6 +224,12 @@ def grant_reviewer(session: Session, viewer: Viewer, review_id: int, person_id: 
     if session.get(ReviewGrant, (review.id, person.id)) is None:
         session.add(ReviewGrant(review_id=review.id, person_id=person.id))
         session.flush()
+        queue.notify(
+            session,
+            viewer.store_id,
+            "reviewer.granted",
+            {"review": review.id, "reviewer": person.id, "by": viewer.person_id},
+        )
         _audit(
             session,
             viewer,

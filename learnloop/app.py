@@ -31,6 +31,9 @@ from lti import tasks as lti_tasks
 from lti.config import LtiConfig
 from lti.views import admin as lti_admin
 from lti.views import lti
+from notifications import tasks as notification_tasks
+from notifications.settings import MailConfig
+from notifications.settings import install as install_mail
 from objectives import tasks as objective_tasks
 from objectives.lti_hooks import install as objectives_in_lti
 from objectives.views import api
@@ -69,6 +72,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     install_sign_in(app, OidcConfig.from_env())  # LEARNLOOP_OIDC_*, checked at start
     install_forwarding(app, ForwardingConfig.from_env())  # LEARNLOOP_FORWARDING_*, checked too
     install_recognition(app)  # its listeners: on_kudos_received, on_badge_earned
+    install_mail(app, MailConfig.from_env())  # LEARNLOOP_SMTP_*: unset, nothing is e-mailed
     for blueprint in (xapi, lti, lti_admin, connectors_bp, api, pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(scim)  # /scim/v2: provisioning by the identity provider
@@ -87,6 +91,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         queue.PERSON: objective_tasks.on_person,
         lti_tasks.GRADE: lti_tasks.send_grade,
         governance_retention.RETENTION: governance_tasks.on_retention,
+        **notification_tasks.TASKS,  # notify, email, digest, review_due, chat
     }
     app.wsgi_app = AlternateRequestSyntax(app.wsgi_app, config.max_request_bytes)
     app.wsgi_app = TrustedProxies(app.wsgi_app, parse_networks(config.trusted_proxies))

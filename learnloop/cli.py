@@ -41,6 +41,7 @@ from lrs.runtime import COMMAND_RUNTIME
 from lrs.statements_cli import statements_cli
 from lrs.webhooks_cli import webhooks_cli
 from lti.cli import lti_group
+from notifications.cli import notifications_cli
 from objectives.cli import accounts_cli, objectives_cli
 
 
@@ -359,6 +360,7 @@ main.add_command(doctor_command)
 main.add_command(audit_cli)
 main.add_command(forwarding_cli)
 main.add_command(webhooks_cli)
+main.add_command(notifications_cli)
 main.add_command(statements_cli)
 main.add_command(backup_command)
 main.add_command(restore_command)

@@ -58,6 +58,7 @@ def examine(environ: dict[str, str] | None = None, *, probe: Callable | None = N
             engine.dispose()
     _public_url(report, config, probe or _probe)
     _secret_key(report, config)
+    _email(report, environ)
     return report
 
 
@@ -215,6 +216,31 @@ def _secret_key(report: Report, config) -> None:
     )
 
 
+def _email(report: Report, environ: dict[str, str]) -> None:
+    """Connect to the SMTP server as the worker would: EHLO, STARTTLS or TLS, login, quit."""
+    from notifications.mail import SendFailed, check
+    from notifications.settings import MailConfig
+
+    config = MailConfig.from_env(environ)
+    if not config.configured:
+        report.add(
+            "e-mail",
+            OK,
+            "not set up: nobody is e-mailed (people read their notifications in Learnloop)",
+        )
+        return
+    try:
+        report.add("e-mail", OK, check(config))
+    except SendFailed as failure:
+        report.add(
+            "e-mail",
+            FAIL,
+            failure.message,
+            "correct LEARNLOOP_SMTP_HOST, _PORT, _SECURITY (starttls, tls, none), _USERNAME "
+            "and _PASSWORD, or unset LEARNLOOP_SMTP_HOST to send no e-mail",
+        )
+
+
 def print_report(report: Report) -> None:
     """One line per finding; what to do indented under each that needs it."""
     width = max(len(f.check) for f in report.findings)
@@ -238,7 +264,7 @@ def doctor_command() -> None:
     """Check the installation and say what to fix; exit 1 when something must be fixed.
 
     Checked: every LEARNLOOP_* setting, the database and its migrations, the queue's lag,
-    the public URL (https, and whether it answers), and the secret key.
+    the public URL (https, and whether it answers), the secret key, and the SMTP server.
     """
     report = examine()
     print_report(report)

@@ -1,8 +1,8 @@
 """Every family of LEARNLOOP_* settings, read in one place so all of them are checked at start.
 
 Each domain reads its own variables (``Config``, ``LtiConfig``, ``OidcConfig``, forwarding,
-OAuth, metrics, readiness). ``serve`` reads them all before any worker forks, so a bad value is
-one line instead of a traceback in every gunicorn worker; ``doctor`` lists every bad one.
+OAuth, metrics, readiness, SMTP). ``serve`` reads them all before any worker forks, so a bad value
+is one line instead of a traceback in every gunicorn worker; ``doctor`` lists every bad one.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ def problems(environ: dict[str, str] | None = None) -> list[str]:
     from lrs.forwarding.settings import ForwardingConfig
     from lrs.oauth import settings_from_env as oauth_settings
     from lti.config import LtiConfig
+    from notifications.settings import MailConfig
 
     found = []
     for read in (
@@ -29,6 +30,7 @@ def problems(environ: dict[str, str] | None = None) -> list[str]:
         lambda: oauth_settings(environ),
         lambda: metrics_token(environ),
         lambda: max_lag_seconds(environ),
+        lambda: MailConfig.from_env(environ),
     ):
         try:
             read()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,8 @@ from lrs.sql import run
 STATEMENTS = "statements"
 #: "What counts for person P changed": an identity linked, people merged, an objective attached.
 PERSON = "person"
+#: "Something happened that people may hear about": the notifications floor tells them.
+NOTIFY = "notify"
 #: A statements job waits this long before it can be claimed, so the batches committed meanwhile
 #: join it and the worker counts them in one transaction instead of one each (under a stream of
 #: single POSTs a busy worker would otherwise take the write lock three times per statement).
@@ -112,6 +115,24 @@ def person_changed(
         PERSON,
         f"person:{person_id}",
         {"person": person_id},
+        now_ms=int(time.time() * 1000) if now_ms is None else now_ms,
+    )
+
+
+def notify(
+    session: Session, store_id: int, event: str, data: dict[str, Any], now_ms: int | None = None
+) -> None:
+    """Leave an event for the notifications (inbox, e-mail, chat) in the caller's transaction.
+
+    ``event`` names a kind the notifications floor knows (``notifications.kinds``); ``data``
+    holds the ids it reads when the worker runs (never names: they may change meanwhile).
+    """
+    enqueue(
+        session,
+        store_id,
+        NOTIFY,
+        f"notify:{uuid.uuid4().hex}",
+        {"event": event, **data},
         now_ms=int(time.time() * 1000) if now_ms is None else now_ms,
     )
 

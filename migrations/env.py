@@ -15,6 +15,7 @@ import lrs.oauth_models  # noqa: F401
 import lrs.people.models  # noqa: F401
 import lrs.webhooks  # noqa: F401  (the webhook_endpoints table)
 import lti.models  # noqa: F401
+import notifications.models  # noqa: F401  (inbox, preferences, chat hooks)
 import objectives.models  # noqa: F401
 import recognition.models  # noqa: F401  (kudos, rewards, badges, opt-ins)
 from lrs.db import make_engine

@@ -235,6 +235,9 @@ def create_review(session: Session, viewer: Viewer, data: dict) -> Review:
     session.add(review)
     session.flush()
     _set_reviewers(session, viewer, review, data.get("reviewer_ids") or [])
+    queue.notify(
+        session, viewer.store_id, "review.opened", {"review": review.id, "by": viewer.person_id}
+    )
     audit.record(
         session,
         "review.created",
@@ -250,7 +253,9 @@ def create_review(session: Session, viewer: Viewer, data: dict) -> Review:
 
 
 def _set_reviewers(session: Session, viewer: Viewer, review: Review, person_ids: list[int]) -> None:
+    before = set()
     for grant in session.scalars(select(ReviewGrant).where(ReviewGrant.review_id == review.id)):
+        before.add(grant.person_id)
         session.delete(grant)
     session.flush()
     for person_id in dict.fromkeys(person_ids):
@@ -258,6 +263,13 @@ def _set_reviewers(session: Session, viewer: Viewer, review: Review, person_ids:
         if person is None or person.store_id != viewer.store_id:
             raise Hidden(f"no person {person_id}")
         session.add(ReviewGrant(review_id=review.id, person_id=person_id))
+        if person_id not in before:
+            queue.notify(
+                session,
+                viewer.store_id,
+                "reviewer.granted",
+                {"review": review.id, "reviewer": person_id, "by": viewer.person_id},
+            )
     session.flush()
 
 
@@ -284,6 +296,12 @@ def update_review(session: Session, viewer: Viewer, review_id: int, data: dict) 
             review.status = data["status"]
             if review.status == "submitted":
                 _review_submitted(session, review)
+                queue.notify(
+                    session,
+                    viewer.store_id,
+                    "review.submitted",
+                    {"review": review.id, "by": viewer.person_id},
+                )
         if "manager_comment" in data:
             review.manager_comment = data["manager_comment"]
         if "reviewer_ids" in data:
@@ -399,6 +417,12 @@ def attach_objective(session: Session, viewer: Viewer, review_id: int, data: dic
     session.add(objective)
     session.flush()
     queue.person_changed(session, viewer.store_id, review.person_id)  # met already? the worker says
+    queue.notify(
+        session,
+        viewer.store_id,
+        "objective.attached",
+        {"objective": objective.id, "by": viewer.person_id},
+    )
     audit.record(
         session,
         "objective.attached",

@@ -21,7 +21,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lrs import webhooks
+from lrs import queue, webhooks
 from lrs.db import read_transaction, write_transaction
 from lrs.queue import ClaimedJob
 from lrs.runtime import lrs_runtime
@@ -157,6 +157,7 @@ def objective_met(session: Session, objective: Objective, review: Review, now_ms
     from objectives.lti_hooks import enqueue_objective_grades
 
     enqueue_objective_grades(session, objective, review.person_id, now_ms)
+    queue.notify(session, objective.store_id, "objective.met", {"objective": objective.id}, now_ms)
     webhooks.emit(
         session,
         objective.store_id,

@@ -85,6 +85,7 @@ VALID = {
     "webhooks log": ["--store", "{store}", "1"],
     "statements export": ["--store", "{store}", "--format", "csv"],
     "oauth revoke-tokens": ["--store", "{store}", "--key", "k1"],
+    "notifications digest": ["--store", "{store}"],
 }  # fmt: skip
 
 #: Long-running commands: they are checked for bad configuration only (they would serve).

@@ -1,0 +1,300 @@
+"""The kinds of notification: who hears of an event, and what they are told.
+
+An event arrives as a ``notify`` job (``lrs.queue.notify``) with ids in its payload. Its
+*resolver* reads the rows those ids name, when the worker runs, and returns one ``Notice`` per
+person to tell. A kind has a default e-mail mode (``immediately``, ``digest`` or ``off``), a
+label for the preferences page, and says whether a team's chat hears of it.
+
+Another floor's event joins with ``register(Kind(...), resolver)`` from a module this package
+imports, plus an e-mail template pair ``templates/email/<kind>.txt`` and ``.html``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lrs.people.models import Person
+from objectives.models import Objective, ReportingLine, Review, ReviewCycle
+
+MODES = ("immediately", "digest", "off")
+DIGEST = "digest"
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str
+    default: str = "immediately"
+    #: Team-level: told to the chat of the teams that opted in (with a team resolver).
+    chat: bool = False
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What one person is told of one event."""
+
+    person_id: int
+    kind: str
+    title: str
+    link: str
+    data: dict = field(default_factory=dict)
+    dedupe: str | None = None
+
+
+@dataclass(frozen=True)
+class TeamNews:
+    """What a team's chat is told of an event about one of its people."""
+
+    person_id: int
+    text: str
+    link: str
+
+
+Resolver = Callable[[Session, int, dict], list[Notice]]
+TeamResolver = Callable[[Session, int, dict], TeamNews | None]
+KINDS: dict[str, Kind] = {}
+RESOLVERS: dict[str, Resolver] = {}
+TEAM_RESOLVERS: dict[str, TeamResolver] = {}
+
+
+def register(kind: Kind, resolver: Resolver, team: TeamResolver | None = None) -> None:
+    """Make a kind known: the worker resolves its events, people choose how to hear of it.
+
+    ``team`` says what the chat of the person's teams is told (team-level kinds only).
+    """
+    KINDS[kind.name] = kind
+    RESOLVERS[kind.name] = resolver
+    if team is not None:
+        TEAM_RESOLVERS[kind.name] = team
+
+
+def team_news(session: Session, store_id: int, payload: dict) -> TeamNews | None:
+    """What the teams' chat hears of this event; None when it is not a team-level event."""
+    resolver = TEAM_RESOLVERS.get(payload.get("event", ""))
+    return resolver(session, store_id, payload) if resolver else None
+
+
+def resolve(session: Session, store_id: int, payload: dict) -> list[Notice]:
+    """The notices of one event; none when its rows are gone or its kind is unknown."""
+    resolver = RESOLVERS.get(payload.get("event", ""))
+    return resolver(session, store_id, payload) if resolver else []
+
+
+def managers_of(session: Session, store_id: int, person_id: int, depth: int = 10) -> list[int]:
+    """The person's manager, their manager, and so on up (nearest first)."""
+    chain: list[int] = []
+    current = person_id
+    for _ in range(depth):
+        line = session.get(ReportingLine, current)
+        if line is None or line.store_id != store_id or line.manager_id in chain:
+            break
+        chain.append(line.manager_id)
+        current = line.manager_id
+    return chain
+
+
+def _name(session: Session, person_id: int | None) -> str:
+    person = session.get(Person, person_id) if person_id else None
+    return (person.name or person.email or f"person {person.id}") if person else ""
+
+
+def _review(session: Session, store_id: int, review_id) -> tuple[Review, ReviewCycle] | None:
+    review = session.get(Review, int(review_id or 0))
+    if review is None or review.store_id != store_id:
+        return None
+    return review, session.get(ReviewCycle, review.cycle_id)
+
+
+def _objective(session: Session, store_id: int, payload: dict):
+    objective = session.get(Objective, int(payload.get("objective") or 0))
+    if objective is None or objective.store_id != store_id:
+        return None
+    found = _review(session, store_id, objective.review_id)
+    return (objective, *found) if found else None
+
+
+def objective_attached(session: Session, store_id: int, payload: dict) -> list[Notice]:
+    found = _objective(session, store_id, payload)
+    if found is None:
+        return []
+    objective, review, cycle = found
+    by = _name(session, payload.get("by"))
+    data = {"objective": objective.title, "cycle": cycle.name, "by": by}
+    title = f"New objective on your {cycle.name} review: {objective.title}"
+    return [Notice(review.person_id, "objective.attached", title, f"/reviews/{review.id}", data)]
+
+
+def objective_met(session: Session, store_id: int, payload: dict) -> list[Notice]:
+    found = _objective(session, store_id, payload)
+    if found is None:
+        return []
+    objective, review, cycle = found
+    learner = _name(session, review.person_id)
+    met_on = objective.satisfied_at.date().isoformat() if objective.satisfied_at else ""
+    data = {"objective": objective.title, "cycle": cycle.name, "learner": learner, "on": met_on}
+    link = f"/reviews/{review.id}"
+    dedupe = f"objective.met:{objective.id}"
+    notices = [
+        Notice(
+            review.person_id,
+            "objective.met",
+            f"You met {objective.title}",
+            link,
+            {**data, "yours": True},
+            dedupe,
+        )
+    ]
+    for manager_id in managers_of(session, store_id, review.person_id)[:1]:
+        notices.append(
+            Notice(
+                manager_id,
+                "objective.met",
+                f"{learner} met {objective.title}",
+                link,
+                {**data, "yours": False},
+                dedupe,
+            )
+        )
+    return notices
+
+
+def objective_met_news(session: Session, store_id: int, payload: dict) -> TeamNews | None:
+    found = _objective(session, store_id, payload)
+    if found is None:
+        return None
+    objective, review, _ = found
+    learner = _name(session, review.person_id)
+    return TeamNews(review.person_id, f"{learner} met {objective.title}", f"/reviews/{review.id}")
+
+
+def review_opened(session: Session, store_id: int, payload: dict) -> list[Notice]:
+    found = _review(session, store_id, payload.get("review"))
+    if found is None:
+        return []
+    review, cycle = found
+    data = {
+        "cycle": cycle.name,
+        "by": _name(session, payload.get("by")),
+        "ends_on": cycle.ends_on.isoformat(),
+    }
+    return [
+        Notice(
+            review.person_id,
+            "review.opened",
+            f"Your {cycle.name} review is open",
+            f"/reviews/{review.id}",
+            data,
+            f"review.opened:{review.id}",
+        )
+    ]
+
+
+def review_submitted(session: Session, store_id: int, payload: dict) -> list[Notice]:
+    found = _review(session, store_id, payload.get("review"))
+    if found is None:
+        return []
+    review, cycle = found
+    data = {"cycle": cycle.name, "by": _name(session, payload.get("by"))}
+    return [
+        Notice(
+            review.person_id,
+            "review.submitted",
+            f"Your {cycle.name} review was submitted",
+            f"/reviews/{review.id}",
+            data,
+            f"review.submitted:{review.id}",
+        )
+    ]
+
+
+def reviewer_granted(session: Session, store_id: int, payload: dict) -> list[Notice]:
+    found = _review(session, store_id, payload.get("review"))
+    reviewer = session.get(Person, int(payload.get("reviewer") or 0))
+    if found is None or reviewer is None or reviewer.store_id != store_id:
+        return []
+    review, cycle = found
+    learner = _name(session, review.person_id)
+    data = {"cycle": cycle.name, "learner": learner, "by": _name(session, payload.get("by"))}
+    return [
+        Notice(
+            reviewer.id,
+            "reviewer.granted",
+            f"You are a reviewer of {learner}'s {cycle.name} review",
+            f"/reviews/{review.id}",
+            data,
+            f"reviewer.granted:{review.id}",
+        )
+    ]
+
+
+def review_due(session: Session, store_id: int, payload: dict) -> list[Notice]:
+    """The learner and their manager, once per review and cycle end (the daily scan's event)."""
+    found = _review(session, store_id, payload.get("review"))
+    if found is None:
+        return []
+    review, cycle = found
+    if review.status in ("submitted", "closed") or cycle.closed_at is not None:
+        return []
+    learner = _name(session, review.person_id)
+    ends_on = cycle.ends_on.isoformat()
+    data = {"cycle": cycle.name, "learner": learner, "ends_on": ends_on}
+    link, dedupe = f"/reviews/{review.id}", f"review.due:{review.id}:{ends_on}"
+    notices = [
+        Notice(
+            review.person_id,
+            "review.due",
+            f"Your {cycle.name} review is due on {ends_on}",
+            link,
+            {**data, "yours": True},
+            dedupe,
+        )
+    ]
+    for manager_id in managers_of(session, store_id, review.person_id)[:1]:
+        notices.append(
+            Notice(
+                manager_id,
+                "review.due",
+                f"{learner}'s {cycle.name} review is due on {ends_on}",
+                link,
+                {**data, "yours": False},
+                dedupe,
+            )
+        )
+    return notices
+
+
+def reviews_due(session: Session, store_id: int, today: dt.date, days: int) -> list[int]:
+    """Reviews not yet submitted of open cycles whose last day is within ``days`` of today."""
+    return list(
+        session.scalars(
+            select(Review.id)
+            .join(ReviewCycle, ReviewCycle.id == Review.cycle_id)
+            .where(
+                Review.store_id == store_id,
+                ReviewCycle.closed_at.is_(None),
+                ReviewCycle.ends_on >= today,
+                ReviewCycle.ends_on <= today + dt.timedelta(days=days),
+                Review.status.not_in(("submitted", "closed")),
+            )
+            .order_by(Review.id)
+        )
+    )
+
+
+register(Kind("objective.attached", "An objective is attached to your review"), objective_attached)
+register(
+    Kind("objective.met", "An objective is met (yours, or your team's)", chat=True),
+    objective_met,
+    team=objective_met_news,
+)
+register(Kind("review.opened", "Your review is open"), review_opened)
+register(Kind("review.due", "A review is due soon (yours, or your team's)"), review_due)
+register(Kind("review.submitted", "Your review is submitted"), review_submitted)
+register(Kind("reviewer.granted", "You are asked to review someone"), reviewer_granted)
+#: The weekly digest itself: on (``digest``) or ``off``.
+register(Kind(DIGEST, "The weekly digest", default=DIGEST), lambda *_: [])

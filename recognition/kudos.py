@@ -228,7 +228,6 @@ def give(
         receiver=receiver_agent,
         giver=giver_agent,
         giver_id=giver.id,
-        giver_name=giver.name,
         points=points,
         message=message,
         reason=reason,

@@ -59,7 +59,6 @@ def kudos_statement(
     receiver: dict,
     giver: dict,
     giver_id: int,
-    giver_name: str,
     points: int,
     message: str,
     reason: str,
@@ -67,7 +66,11 @@ def kudos_statement(
     base_url: str,
     at: dt.datetime,
 ) -> dict:
-    """The "received kudos" statement of one gift."""
+    """The "received kudos" statement of one gift.
+
+    The giver is named only as the context agent (which an erasure pseudonymises), never in the
+    activity's name: activity definitions are shared and outlive the gift.
+    """
     activities: dict = {"category": _category()}
     if link:
         activities["other"] = [{"objectType": "Activity", "id": link}]
@@ -80,9 +83,7 @@ def kudos_statement(
             "id": f"{kudos_activity_prefix(base_url, reason)}from/{giver_id}",
             "definition": {
                 "type": v.KUDOS,
-                "name": {
-                    "en-US": f"Kudos for {REASONS[reason]} from {giver_name or 'a colleague'}"
-                },
+                "name": {"en-US": f"Kudos for {REASONS[reason]}"},
             },
         },
         "result": {"response": message, "extensions": {v.EXT_POINTS: points}},

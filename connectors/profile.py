@@ -66,6 +66,7 @@ PROFILE_FILES = {
     "code-review": "code-review.jsonld",
     "micro-learning": "micro-learning.jsonld",
     "recognition": "recognition.jsonld",  # kudos and badges (the recognition package)
+    "feedback": "feedback.jsonld",  # after-action reviews and mentoring (the feedback package)
 }
 PROFILE_CONTEXT = "https://w3id.org/xapi/profiles/context"
 

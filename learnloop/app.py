@@ -13,6 +13,7 @@ from directory.governance import views as governance_views  # noqa: F401  (/api 
 from directory.scim.views import scim
 from directory.sign_in.config import OidcConfig
 from directory.sign_in.oidc import install as install_sign_in
+from feedback import views as feedback_views  # noqa: F401  (/api routes of issue 20)
 from learnloop import errors, health, metrics, observe
 from learnloop.config import Config
 from learnloop.proxies import TrustedProxies, parse_networks

@@ -8,7 +8,7 @@ from this module; clients and pages read it as JSON at ``/api/vocabulary``.
 Registry terms are reused wherever one fits (ADL, Activity Streams 1.0, the Tin Can registry,
 DoD ISD); what no registry has is minted under our permanent namespace
 (``https://w3id.org/learnloop/``), never under a host name, so statements and objectives mean
-the same thing in every installation. The code-review, micro-learning and recognition xAPI
+the same thing in every installation. The code-review, micro-learning, recognition and feedback xAPI
 Profiles (``connectors/profiles/*.jsonld``, served at ``/profiles/<name>``) describe the minted
 terms.
 """
@@ -23,6 +23,7 @@ PROFILES = f"{NAMESPACE}/profiles"
 CODE_REVIEW = f"{PROFILES}/code-review"
 MICRO_LEARNING = f"{PROFILES}/micro-learning"
 RECOGNITION = f"{PROFILES}/recognition"
+FEEDBACK = f"{PROFILES}/feedback"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ MERGED = f"{CODE_REVIEW}/verbs/merged"
 RECEIVED = "http://activitystrea.ms/schema/1.0/receive"
 MENTORED = "http://id.tincanapi.com/verb/mentored"
 PRESENTED = "http://id.tincanapi.com/verb/presented"
+#: Feedback: taking part in an after-action review, being mentored in a session.
+ATTENDED = "http://adlnet.gov/expapi/verbs/attended"
 
 VERBS = (
     Term(COMPLETED, "completed", ("lms", "microlearning", "xapi")),
@@ -98,6 +101,7 @@ VERBS = (
     Term(RECEIVED, "received", ("xapi",)),
     Term(MENTORED, "mentored", ("xapi",)),
     Term(PRESENTED, "presented", ("xapi",)),
+    Term(ATTENDED, "attended", ("xapi",)),
     Term(SATISFIED, "satisfied (an objective met)", ()),
 )
 
@@ -117,6 +121,8 @@ POINTS = f"{MICRO_LEARNING}/activity-types/points"
 RANK = f"{MICRO_LEARNING}/activity-types/rank"
 KUDOS = f"{RECOGNITION}/activity-types/kudos"
 ARTICLE = "http://activitystrea.ms/schema/1.0/article"
+AFTER_ACTION_REVIEW = f"{FEEDBACK}/activity-types/after-action-review"
+MENTORING_SESSION = f"{FEEDBACK}/activity-types/mentoring-session"
 #: A micro-learning trail (a path of modules) is a course in the ADL vocabulary.
 TRAIL = COURSE
 
@@ -134,6 +140,8 @@ ACTIVITY_TYPES = (
     Term(RANK, "rank", ("microlearning",)),
     Term(KUDOS, "kudos", ("xapi",)),
     Term(ARTICLE, "knowledge-base article", ("xapi",)),
+    Term(AFTER_ACTION_REVIEW, "after-action review", ("xapi",)),
+    Term(MENTORING_SESSION, "mentoring session", ("xapi",)),
     Term(OBJECTIVE, "objective", ()),
     Term(LMS, "learning management system", ()),
 )
@@ -150,6 +158,10 @@ EXT_REVIEW_LATENCY = f"{CODE_REVIEW}/extensions/review-latency"
 # ---- Roles and extensions of the recognition profile ---------------------------------------
 ROLE_GIVER = f"{RECOGNITION}/roles/giver"
 EXT_POINTS = f"{RECOGNITION}/extensions/points"
+
+# ---- Roles of the feedback profile -----------------------------------------------------------
+ROLE_MENTOR = f"{FEEDBACK}/roles/mentor"
+ROLE_MENTEE = f"{FEEDBACK}/roles/mentee"
 
 # ---- Extensions of Learnloop's own statements -----------------------------------------------
 #: On a ``satisfied`` statement: the ids of the statements that met the objective.
@@ -184,5 +196,6 @@ def as_json() -> dict:
             "code-review": CODE_REVIEW,
             "micro-learning": MICRO_LEARNING,
             "recognition": RECOGNITION,
+            "feedback": FEEDBACK,
         },
     }

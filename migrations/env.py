@@ -7,6 +7,7 @@ import directory.governance.models  # noqa: F401  (erasure records, retention po
 import directory.models  # noqa: F401
 import directory.scim.models  # noqa: F401
 import directory.sign_in.models  # noqa: F401
+import feedback.models  # noqa: F401  (health checks, after-action reviews, mentoring)
 import lrs.audit  # noqa: F401  (the audit_events table)
 import lrs.deliveries  # noqa: F401  (the deliveries log of forwarding and webhooks)
 import lrs.documents.models  # noqa: F401  (puts the documents table on Base.metadata)

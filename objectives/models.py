@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -103,6 +104,7 @@ class Review(Base):
     status: Mapped[str] = mapped_column(String(20), default="draft", comment="draft…closed")
     manager_comment: Mapped[str] = mapped_column(Text, default="")
     reviewer_comment: Mapped[str] = mapped_column(Text, default="")
+    rating: Mapped[int | None] = mapped_column(SmallInteger, comment="outcome, 1-5")
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

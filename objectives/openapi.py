@@ -16,6 +16,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from lrs import audit
+from schemas import feedback as feedback_schemas
 from schemas import objectives as schemas
 from schemas import recognition as recognition_schemas
 from schemas.fields import MAX_ID
@@ -888,6 +889,341 @@ ROUTES.extend(
     ]
 )
 
+# ---- Feedback (``feedback.views``): health checks, after-action reviews, mentoring (issue 20) --
+_WHO = _object(["id", "name"], {"id": ID, "name": STRING})
+_QUESTION = _object(["key", "label"], {"key": STRING, "label": STRING})
+_NULLABLE_ID = {**ID, "nullable": True}
+_WITHHELD = {**NULLABLE_STRING, "description": "why a figure is withheld (fewer than k people)"}
+_CORRELATION = _object(
+    ["r", "n", "withheld"],
+    {"r": {**NUMBER, "nullable": True}, "n": INTEGER, "withheld": _WITHHELD},
+)
+_CHECK_FIELDS = {
+    "id": ID,
+    "kind": {"type": "string", "enum": list(feedback_schemas.KINDS)},
+    "title": STRING,
+    "lead_id": ID,
+    "questions": _array(_QUESTION),
+    "opens_on": DATE,
+    "closes_on": DATE,
+    "open": BOOLEAN,
+    "closed": BOOLEAN,
+    "cycle_id": _NULLABLE_ID,
+    "template_id": _NULLABLE_ID,
+}
+RESPONSES.update(
+    {
+        "FeedbackSettingsView": _object(["k"], {"k": INTEGER}),
+        "HealthCheckView": _object(
+            [*_CHECK_FIELDS, "members", "answered", "you_answered"],
+            {
+                **_CHECK_FIELDS,
+                "members": INTEGER,
+                "answered": {**INTEGER, "description": "how many answered; never who or what"},
+                "you_answered": {**BOOLEAN, "nullable": True, "description": "null: not a member"},
+            },
+        ),
+        "ParticipationToken": _object(
+            ["token"], {"token": {**STRING, "description": "one-time: spent by the answer"}}
+        ),
+        "AnswerRecorded": _object(["recorded"], {"recorded": BOOLEAN}),
+        "HealthCheckResults": _object(
+            ["check", "members", "answered", "k", "shown", "reason", "questions", "trends"],
+            {
+                "check": _object(list(_CHECK_FIELDS), _CHECK_FIELDS),
+                "members": INTEGER,
+                "answered": INTEGER,
+                "k": INTEGER,
+                "shown": BOOLEAN,
+                "reason": NULLABLE_STRING,
+                "questions": _array(
+                    {**ANY_OBJECT, "description": "per question: answers, mean, tallies"}
+                ),
+                "trends": _array(ANY_OBJECT),
+            },
+        ),
+        "AfterActionReviewView": _object(
+            ["id", "title", "occurred_on", "author", "expected", "happened", "went_well"]
+            + ["went_badly", "to_fix", "participants", "links", "actions", "lessons", "cites"]
+            + ["published_at"],
+            {
+                "id": ID,
+                "title": STRING,
+                "occurred_on": DATE,
+                "author": _WHO,
+                "expected": STRING,
+                "happened": STRING,
+                "went_well": STRING,
+                "went_badly": STRING,
+                "to_fix": STRING,
+                "participants": _array(_WHO),
+                "links": _array(_object(["url", "label"], {"url": IRI, "label": STRING})),
+                "actions": _array(
+                    _object(
+                        ["id", "text", "owner", "due_on", "objective_id"],
+                        {
+                            "id": ID,
+                            "text": STRING,
+                            "owner": _WHO,
+                            "due_on": {**DATE, "nullable": True},
+                            "objective_id": _NULLABLE_ID,
+                        },
+                    )
+                ),
+                "lessons": _array(
+                    _object(
+                        ["id", "text", "reused_in"],
+                        {"id": ID, "text": STRING, "reused_in": _array(ANY_OBJECT)},
+                    )
+                ),
+                "cites": _array(ANY_OBJECT),
+                "published_at": DATE_TIME,
+            },
+        ),
+        "ActionObjectiveView": _object(
+            ["id", "review_id", "title"], {"id": ID, "review_id": ID, "title": STRING}
+        ),
+        "MentoringSessionView": _object(
+            ["id", "pair_id", "held_on", "minutes", "topic", "logged_by", "confirmed"],
+            {
+                "id": ID,
+                "pair_id": ID,
+                "held_on": DATE,
+                "minutes": INTEGER,
+                "topic": STRING,
+                "logged_by": ID,
+                "confirmed": BOOLEAN,
+            },
+        ),
+        "MentoringPairView": _object(
+            ["id", "mentor", "mentee", "sessions"],
+            {
+                "id": ID,
+                "mentor": _WHO,
+                "mentee": _WHO,
+                "sessions": _array(_ref("MentoringSessionView")),
+            },
+        ),
+        "RatingView": _object(
+            ["review_id", "rating"], {"review_id": ID, "rating": {**INTEGER, "nullable": True}}
+        ),
+        "Insight": _object(
+            ["cycle", "k", "people", "shown", "reason", "met_vs_rating", "learning_by_source"]
+            + ["days_to_met", "templates"],
+            {
+                "cycle": _object(["id", "name"], {"id": ID, "name": STRING}),
+                "k": INTEGER,
+                "people": INTEGER,
+                "shown": BOOLEAN,
+                "reason": NULLABLE_STRING,
+                "met_vs_rating": {
+                    **ANY_OBJECT,
+                    "nullable": True,
+                    "description": "by_rating groups and a correlation (r, n)",
+                },
+                "learning_by_source": {
+                    "type": "array",
+                    "nullable": True,
+                    "items": _object(
+                        ["source", "name", "mean_events", "correlation"],
+                        {
+                            "source": STRING,
+                            "name": STRING,
+                            "mean_events": {**NUMBER, "nullable": True},
+                            "correlation": _CORRELATION,
+                        },
+                    ),
+                },
+                "days_to_met": {**ANY_OBJECT, "nullable": True},
+                "templates": {"type": "array", "nullable": True, "items": ANY_OBJECT},
+            },
+        ),
+    }
+)
+BODIES.update(
+    {
+        "FeedbackSettings": feedback_schemas.FeedbackSettingsSchema,
+        "HealthCheck": feedback_schemas.HealthCheckSchema,
+        "HealthCheckAnswer": feedback_schemas.AnswerSchema,
+        "AfterActionReview": feedback_schemas.AfterActionReviewSchema,
+        "ActionObjective": feedback_schemas.ActionObjectiveSchema,
+        "MentoringPair": feedback_schemas.PairSchema,
+        "MentoringSession": feedback_schemas.MentoringSessionSchema,
+        "Rating": feedback_schemas.RatingSchema,
+    }
+)
+_WITH_BODY = ("400", "401", "403", "404", "409", "413")
+_FORMAT = _query("format", {"type": "string", "enum": ["json", "csv"]}, "json or csv")
+ROUTES.extend(
+    [
+        Route(
+            "/api/feedback/settings",
+            "get",
+            "The anonymity threshold k",
+            "200",
+            "FeedbackSettingsView",
+        ),
+        Route(
+            "/api/feedback/settings",
+            "put",
+            "Set k, 3 or more (admins)",
+            "200",
+            "FeedbackSettingsView",
+            body="FeedbackSettings",
+            errors=("400", "401", "403", "413"),
+        ),
+        Route(
+            "/api/health-checks",
+            "get",
+            "Health checks I lead or may answer",
+            "200",
+            "[HealthCheckView]",
+        ),
+        Route(
+            "/api/health-checks",
+            "post",
+            "Open a squad health check or a pulse for a team; 400 for a team smaller than k",
+            "201",
+            "HealthCheckView",
+            body="HealthCheck",
+            errors=_WITH_BODY,
+        ),
+        Route(
+            "/api/health-checks/{check_id}",
+            "get",
+            "One health check, counts only",
+            "200",
+            "HealthCheckView",
+            errors=("400", "401", "403", "404"),
+        ),
+        Route(
+            "/api/health-checks/{check_id}/token",
+            "post",
+            "A one-time participation token; 409 once answered or when not open",
+            "201",
+            "ParticipationToken",
+            errors=("400", "401", "403", "404", "409"),
+        ),
+        Route(
+            "/api/health-checks/{check_id}/answers",
+            "post",
+            "Answer anonymously with a token; 409 for a spent one (one answer each)",
+            "201",
+            "AnswerRecorded",
+            body="HealthCheckAnswer",
+            errors=_WITH_BODY,
+        ),
+        Route(
+            "/api/health-checks/{check_id}/close",
+            "post",
+            "Close a check early",
+            "200",
+            "HealthCheckView",
+            errors=("400", "401", "403", "404"),
+        ),
+        Route(
+            "/api/health-checks/{check_id}/results",
+            "get",
+            "Aggregates once closed with k or more answers, else the reason only (or CSV)",
+            "200",
+            "HealthCheckResults",
+            errors=("400", "401", "403", "404"),
+            query=(_FORMAT,),
+        ),
+        Route(
+            "/api/after-action-reviews",
+            "get",
+            "Search the store's after-action reviews (everyone may read them)",
+            "200",
+            "[AfterActionReviewView]",
+            query=(_query("q", _words(200), "words of the title, texts or lessons"),),
+        ),
+        Route(
+            "/api/after-action-reviews",
+            "post",
+            "Publish a blameless after-action review (statements through the write path)",
+            "201",
+            "AfterActionReviewView",
+            body="AfterActionReview",
+            errors=_WITH_BODY,
+        ),
+        Route(
+            "/api/after-action-reviews/{aar_id}",
+            "get",
+            "One after-action review, with where its lessons were reused",
+            "200",
+            "AfterActionReviewView",
+            errors=("400", "401", "403", "404"),
+        ),
+        Route(
+            "/api/after-action-reviews/{aar_id}/actions/{action_id}/objective",
+            "post",
+            "Make an action a learning objective on its owner's review, in one step",
+            "201",
+            "ActionObjectiveView",
+            body="ActionObjective",
+            errors=_WITH_BODY,
+        ),
+        Route(
+            "/api/mentoring/pairs",
+            "get",
+            "My mentoring pairs (all for admins)",
+            "200",
+            "[MentoringPairView]",
+        ),
+        Route(
+            "/api/mentoring/pairs",
+            "post",
+            "Pair a mentor and a mentee",
+            "201",
+            "MentoringPairView",
+            body="MentoringPair",
+            errors=_WITH_BODY,
+        ),
+        Route(
+            "/api/mentoring/pairs/{pair_id}/sessions",
+            "post",
+            "Log a session; it counts once the other side confirms it",
+            "201",
+            "MentoringSessionView",
+            body="MentoringSession",
+            errors=_WITH_BODY,
+        ),
+        Route(
+            "/api/mentoring/sessions/{session_id}/confirmation",
+            "post",
+            "Confirm a session the other side logged; its statements are written",
+            "200",
+            "MentoringSessionView",
+            errors=("400", "401", "403", "404", "409"),
+        ),
+        Route(
+            "/api/reviews/{review_id}/rating",
+            "put",
+            "Rate a review's outcome, 1-5",
+            "200",
+            "RatingView",
+            body="Rating",
+            errors=("400", "401", "403", "404", "413"),
+        ),
+        Route(
+            "/api/cycles/{cycle_id}/insight",
+            "get",
+            "Objectives met and learning against review outcomes; nothing below k people",
+            "200",
+            "Insight",
+            errors=("400", "401", "403", "404"),
+            query=(_FORMAT,),
+        ),
+    ]
+)
+#: Routes that answer CSV too (``format=csv``).
+CSV_TOO = {
+    "/api/people/{person_id}/record",
+    "/api/health-checks/{check_id}/results",
+    "/api/cycles/{cycle_id}/insight",
+}
+
 #: Headers of list answers that carry how fresh progress is (``views._with_freshness``).
 FRESHNESS_HEADERS = {
     "Learnloop-Uncounted-Statements": {
@@ -914,7 +1250,7 @@ def _operation(route: Route) -> dict:
     ok: dict = {"description": {"201": "Created", "204": "No content"}.get(route.ok, "OK")}
     if route.response:
         ok["content"] = _content(route.response)
-    if route.path == "/api/people/{person_id}/record":
+    if route.path in CSV_TOO:
         ok["content"]["text/csv"] = {"schema": STRING}
     if route.path == "/api/statements/export":
         ok["content"] = {"application/x-ndjson": {"schema": STRING}, "text/csv": {"schema": STRING}}

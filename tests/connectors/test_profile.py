@@ -22,11 +22,13 @@ VERSIONS = {
     "code-review": p.CODE_REVIEW_V1,
     "micro-learning": p.MICRO_LEARNING_V1,
     "recognition": f"{vocabulary.RECOGNITION}/v1",
+    "feedback": f"{vocabulary.FEEDBACK}/v1",
 }
 IRIS = {
     "code-review": p.CODE_REVIEW,
     "micro-learning": p.MICRO_LEARNING,
     "recognition": vocabulary.RECOGNITION,
+    "feedback": vocabulary.FEEDBACK,
 }
 
 
@@ -80,7 +82,13 @@ def test_every_minted_iri_the_code_uses_is_a_concept_of_its_profile():
         if key.isupper()
         and isinstance(value, str)
         and value.startswith(vocabulary.PROFILES + "/")
-        and value not in (vocabulary.CODE_REVIEW, vocabulary.MICRO_LEARNING, vocabulary.RECOGNITION)
+        and value
+        not in (
+            vocabulary.CODE_REVIEW,
+            vocabulary.MICRO_LEARNING,
+            vocabulary.RECOGNITION,
+            vocabulary.FEEDBACK,
+        )
     }
     concepts = {c["id"] for name in NAMES for c in p.profile_document(name)["concepts"]}
     assert minted and minted <= concepts, minted - concepts
@@ -97,6 +105,8 @@ def test_the_served_profiles_and_the_vocabulary_name_the_same_iris():
     types = {t.iri for t in vocabulary.ACTIVITY_TYPES} | {
         vocabulary.ROLE_AUTHOR,
         vocabulary.ROLE_GIVER,
+        vocabulary.ROLE_MENTOR,
+        vocabulary.ROLE_MENTEE,
     }
     served = vocabulary.as_json()["profiles"]
     assert sorted(served) == NAMES

@@ -162,6 +162,7 @@ def leaderboard_page():
         page = render_template(
             "leaderboard.html",
             board=board,
+            last_day=board.ends_on - dt.timedelta(days=1) if board else None,
             scope=scope,
             period=period,
             day=day,

@@ -4,9 +4,12 @@ The issuer is the organisation (the store): its profile is at ``/badges/issuers/
 and its public keys at ``/badges/issuers/<store_id>/jwks.json``, so anyone can check a
 credential with any JOSE library. The key pair is the store's own (RSA-2048, RS256), made on
 first use; the private half is sealed at rest like the LTI tool's keys (``lrs.sealing``, its
-own HKDF purpose). The JWT follows OB 3.0 §8.2 (VC-JWT): ``vc`` holds the credential, ``iss``
-its issuer id, ``jti`` its id, ``nbf`` its ``validFrom``. The earner is named by a salted
-SHA-256 of their email (an ``IdentityObject``), not in the clear.
+own HKDF purpose). After ``LEARNLOOP_SECRET_KEY`` changes, the next award makes a new key
+instead of resealing: issued credentials only ever need the public halves.
+
+The JWT follows OB 3.0 §8.2 (VC-JWT): ``vc`` holds the credential, ``iss`` its issuer id,
+``jti`` its id, ``nbf`` its ``validFrom``. The earner is named by a salted SHA-256 of their
+email (an ``IdentityObject``), not in the clear.
 """
 
 from __future__ import annotations
@@ -60,7 +63,9 @@ def _current_key(session: Session, store_id: int, now_ms: int, box: SecretBox) -
         .order_by(IssuerKey.id.desc())
         .limit(1)
     )
-    if key is None:
+    if key is None or not box.opens(key.private_jwk, _context(store_id, key.kid)):
+        # None yet, or sealed under a secret key since rotated (docs/secrets.md): a new key
+        # signs from now on; the old public keys stay published, so old credentials verify.
         private, public = jose.generate_key()
         key = IssuerKey(
             store_id=store_id,

@@ -7,6 +7,8 @@ import jwt
 import pytest
 
 from lrs import vocabulary as v
+from lrs.db import write_transaction
+from recognition import credentials as vc
 from tests.recognition.conftest import conforms, give, profile_templates, statement
 from tests.support.worker import drain
 
@@ -114,3 +116,17 @@ def test_a_tampered_credential_fails_verification(org, credential):
     forged = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(f"{header}.{forged}.{signature}", public, algorithms=["RS256"])
+
+
+def test_after_the_secret_key_changes_a_new_key_signs_and_old_credentials_still_verify(org):
+    sessions = org.app.extensions["learnloop"].sessions
+    claims = {"vc": {"id": "urn:uuid:1", "issuer": {"id": "http://localhost/i"}}}
+    with write_transaction(sessions) as session:
+        old = vc.sign(session, org.store_id, claims["vc"], 1_000, vc.key_box("a" * 32))
+        new = vc.sign(session, org.store_id, claims["vc"], 2_000, vc.key_box("b" * 32))
+        keys = vc.published_keys(session, org.store_id)["keys"]
+    kids = {jwt.get_unverified_header(token)["kid"] for token in (old, new)}
+    assert len(kids) == 2 and {k["kid"] for k in keys} == kids
+    for token in (old, new):
+        (jwk,) = [k for k in keys if k["kid"] == jwt.get_unverified_header(token)["kid"]]
+        assert jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["RS256"])["jti"] == "urn:uuid:1"

@@ -57,3 +57,25 @@ def answer(company, who, check_id, colours: dict, trend="same"):
         f"/health-checks/{check_id}/answers",
         json={"token": token.get_json()["token"], "answers": answers},
     )
+
+
+def cycle_around_today(company, name="Now") -> int:
+    """A review cycle that runs today (from 30 days ago to 60 days ahead), made by the admin."""
+    response = company.client("admin").post(
+        "/cycles",
+        json={
+            "name": name,
+            "starts_on": (today() - dt.timedelta(days=30)).isoformat(),
+            "ends_on": (today() + dt.timedelta(days=60)).isoformat(),
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def review_in(company, cycle_id: int, who: str) -> int:
+    response = company.client("admin").post(
+        "/reviews", json={"cycle_id": cycle_id, "person_id": company.people[who]}
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]

@@ -1,0 +1,218 @@
+"""Feedback's pages: health checks (answer on a phone, results), after-action reviews, insight.
+
+Plain forms, no JavaScript; every form carries the CSRF token; refusals come back on the page
+with the status of the error. The pages call the same services as /api (``feedback``), so the
+anonymity and k rules hold here too: results are aggregates, or nothing and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, redirect, render_template, request, url_for
+
+from feedback import aar, health, insight
+from feedback.common import day_of
+from lrs.db import read_transaction, write_transaction
+from lrs.errors import BadRequest, FieldError, LrsError
+from lrs.runtime import lrs_runtime
+from objectives import services as objective_services
+from web.blueprint import pages, signed_in
+from web.security import check_csrf
+
+
+def _errors(exc: LrsError) -> dict[str, str]:
+    found = {e.path: e.message for e in exc.errors if e.path}
+    found["form"] = exc.message
+    return found
+
+
+def _status(exc: LrsError) -> int:
+    if exc.status in (401, 403):
+        raise exc
+    return exc.status
+
+
+def _date(name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.form.get(name, "").strip())
+    except ValueError:
+        raise BadRequest(f"{name}: must be a date", [FieldError(name, "a date")]) from None
+
+
+@pages.route("/health-checks", methods=["GET", "POST"])
+def health_checks_page():
+    """The checks I may answer or lead; a lead opens one for their team."""
+    runtime = lrs_runtime()
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        check_csrf()
+        try:
+            with write_transaction(runtime.sessions) as db:
+                viewer = signed_in(db)
+                kind = request.form.get("kind", "squad")
+                if kind not in health.KINDS:
+                    raise BadRequest("kind: squad or pulse", [FieldError("kind", "squad or pulse")])
+                data = {
+                    "kind": kind,
+                    "title": request.form.get("title", "").strip()[:200] or "Squad health check",
+                    "opens_on": _date("opens_on"),
+                    "closes_on": _date("closes_on"),
+                    "questions": request.form.get("questions", "").splitlines(),
+                }
+                check = health.open_check(db, viewer, data, runtime.clock())
+                return redirect(url_for("web.health_check_page", check_id=check.id))
+        except LrsError as exc:
+            status = _status(exc)
+            errors = _errors(exc)
+    now = runtime.clock()
+    with read_transaction(runtime.sessions) as db:
+        viewer = signed_in(db)
+        checks = [
+            {
+                **health.check_json(c, now),
+                "you_answered": health.has_answered(db, c.id, viewer.person_id),
+            }
+            for c in health.list_checks(db, viewer)
+        ]
+        today = day_of(now)
+        page = render_template(
+            "health_checks.html",
+            checks=checks,
+            errors=errors,
+            form=request.form,
+            today=today.isoformat(),
+            week=(today + dt.timedelta(days=7)).isoformat(),
+        )
+    return page, status
+
+
+@pages.route("/health-checks/<int:check_id>", methods=["GET", "POST"])
+def health_check_page(check_id: int):
+    """Answer anonymously (once), or read the aggregates when they may be shown."""
+    runtime = lrs_runtime()
+    errors: dict[str, str] = {}
+    done = None
+    status = 200
+    if request.method == "POST":
+        check_csrf()
+        try:
+            with write_transaction(runtime.sessions) as db:
+                viewer = signed_in(db)
+                check = health.get_check(db, viewer, check_id)
+                if request.form.get("action") == "close":
+                    health.close_check(db, viewer, check_id, runtime.clock())
+                    done = "The check is closed."
+                else:
+                    answers = {}
+                    for q in health.questions_of(check):
+                        if check.kind == "squad":
+                            answers[q.key] = {
+                                "colour": request.form.get(f"{q.key}-colour"),
+                                "trend": request.form.get(f"{q.key}-trend", "same"),
+                            }
+                        else:
+                            score = request.form.get(f"{q.key}-score", "")
+                            answers[q.key] = {"score": int(score) if score.isdigit() else None}
+                    token = health.participation_token(db, viewer, check_id, runtime.clock())
+                    health.answer(db, viewer, check_id, token, answers, runtime.clock())
+                    done = "Thank you: your answer is recorded anonymously."
+        except LrsError as exc:
+            status = _status(exc)
+            errors = _errors(exc)
+    now = runtime.clock()
+    with read_transaction(runtime.sessions) as db:
+        viewer = signed_in(db)
+        check = health.get_check(db, viewer, check_id)
+        summary = health.results_of(db, check, now)
+        page = render_template(
+            "health_check.html",
+            check=summary["check"],
+            summary=summary,
+            trends=health.trends(db, viewer, check_id, now),
+            questions=health.questions_of(check),
+            you_answered=health.has_answered(db, check_id, viewer.person_id),
+            leads=viewer.is_admin or check.lead_id == viewer.person_id,
+            colours=list(health.COLOURS),
+            trend_names=list(health.TRENDS),
+            errors=errors,
+            done=done,
+        )
+    return page, status
+
+
+@pages.route("/after-action-reviews", methods=["GET", "POST"])
+def aars_page():
+    """Search every after-action review of the organisation; write one."""
+    runtime = lrs_runtime()
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        check_csrf()
+        try:
+            with write_transaction(runtime.sessions) as db:
+                viewer = signed_in(db)
+                form = request.form
+                data = {
+                    "title": form.get("title", "").strip()[:200],
+                    "occurred_on": _date("occurred_on"),
+                    **{name: form.get(name, "")[:10_000] for name in aar.TEXTS},
+                    "lessons": [t for t in form.get("lessons", "").splitlines() if t.strip()],
+                    "links": [
+                        {"url": u.strip(), "label": ""}
+                        for u in form.get("links", "").splitlines()
+                        if u.strip()
+                    ],
+                    "actions": [
+                        {"text": t.strip()[:300], "owner_id": viewer.person_id}
+                        for t in form.get("actions", "").splitlines()
+                        if t.strip() and viewer.person_id
+                    ],
+                    "cites": [int(i) for i in form.getlist("cites") if i.isdigit()],
+                }
+                if not data["title"]:
+                    raise BadRequest("title: give it a title", [FieldError("title", "required")])
+                published = aar.publish(db, viewer, data, runtime.public_url, runtime.clock())
+                return redirect(url_for("web.aar_page", aar_id=published.id))
+        except LrsError as exc:
+            status = _status(exc)
+            errors = _errors(exc)
+    query = request.args.get("q", "").strip()[:200]
+    with read_transaction(runtime.sessions) as db:
+        viewer = signed_in(db)
+        found = [aar.described(db, a) for a in aar.search(db, viewer, query)]
+        lessons = aar.lessons_matching(db, viewer, "", limit=30)
+        page = render_template(
+            "aars.html", found=found, query=query, lessons=lessons, errors=errors, form=request.form
+        )
+    return page, status
+
+
+@pages.route("/after-action-reviews/<int:aar_id>")
+def aar_page(aar_id: int):
+    with read_transaction(lrs_runtime().sessions) as db:
+        viewer = signed_in(db)
+        shown = aar.described(db, aar.get(db, viewer, aar_id))
+        return render_template("aar.html", aar=shown, errors={})
+
+
+@pages.route("/insight")
+def insight_page():
+    """A cycle's insight for admins and managers: figures with n, nothing below k."""
+    runtime = lrs_runtime()
+    with read_transaction(runtime.sessions) as db:
+        viewer = signed_in(db)
+        cycles = objective_services.list_cycles(db, viewer)
+        chosen = request.args.get("cycle_id", "")
+        cycle_id = int(chosen) if chosen.isdigit() else (cycles[0].id if cycles else None)
+        answer = insight.for_cycle(db, viewer, cycle_id) if cycle_id else None
+        if request.args.get("format") == "csv" and answer is not None:
+            return Response(
+                insight.insight_csv(answer),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="insight-{cycle_id}.csv"'},
+            )
+        return render_template(
+            "insight.html", cycles=cycles, cycle_id=cycle_id, answer=answer, errors={}
+        )

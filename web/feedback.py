@@ -10,13 +10,19 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from sqlalchemy import select
 
 from feedback import aar, health, insight
 from feedback.common import day_of
+from lrs import vocabulary
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest, FieldError, LrsError
 from lrs.runtime import lrs_runtime
 from objectives import services as objective_services
+from objectives.accounts import can_manage_person, can_see_review
+from objectives.models import Objective, Review
+from schemas.feedback import ActionObjectiveSchema
 from web.blueprint import pages, signed_in
 from web.security import check_csrf
 
@@ -189,12 +195,77 @@ def aars_page():
     return page, status
 
 
+def _render_aar(db, viewer, aar_id: int, errors: dict[str, str], action_id: int | None = None):
+    """The review page, with a form beside each action the viewer may make an objective.
+
+    That is the owner's managers and admins, as ``objectives.services.attach_objective``
+    allows; an action that became an objective links to the review it is on.
+    """
+    shown = aar.described(db, aar.get(db, viewer, aar_id))
+    owners = {a["owner"]["id"] for a in shown["actions"] if not a["objective_id"]}
+    may_make = {o for o in owners if o and can_manage_person(db, viewer, o)}
+    linked = [a["objective_id"] for a in shown["actions"] if a["objective_id"]]
+    reviews = {  # only the reviews the viewer may open get a link
+        objective_id: review.id
+        for objective_id, review in db.execute(
+            select(Objective.id, Review)
+            .join(Review, Review.id == Objective.review_id)
+            .where(Objective.id.in_(linked or [0]))
+        )
+        if can_see_review(db, viewer, review)
+    }
+    templates = (
+        [t for t in objective_services.list_templates(db, viewer) if t.retired_at is None]
+        if may_make
+        else []
+    )
+    return render_template(
+        "aar.html",
+        aar=shown,
+        may_make=may_make,
+        objective_reviews=reviews,
+        templates=templates,
+        errors=errors,
+        failed_action=action_id,
+    )
+
+
 @pages.route("/after-action-reviews/<int:aar_id>")
 def aar_page(aar_id: int):
     with read_transaction(lrs_runtime().sessions) as db:
-        viewer = signed_in(db)
-        shown = aar.described(db, aar.get(db, viewer, aar_id))
-        return render_template("aar.html", aar=shown, errors={})
+        return _render_aar(db, signed_in(db), aar_id, {})
+
+
+@pages.post("/after-action-reviews/<int:aar_id>/actions/<int:action_id>/objective")
+def aar_action_objective_page(aar_id: int, action_id: int):
+    """Make an action an objective on its owner's review in one step, as /api does.
+
+    Through ``aar.action_to_objective``: from a template, or written from the action with a
+    course-completion criterion the manager refines on the review.
+    """
+    check_csrf()
+    runtime = lrs_runtime()
+    chosen = request.form.get("template_id", "").strip()
+    raw: dict = (
+        {"template_id": int(chosen)}
+        if chosen.isdigit()
+        else {"criteria": [{"verbs": [vocabulary.COMPLETED], "activity_type": vocabulary.COURSE}]}
+    )
+    try:
+        try:
+            data = ActionObjectiveSchema().load(raw)
+        except ValidationError as exc:
+            wrong = [FieldError("template_id", "pick a template")]
+            raise BadRequest("template_id: pick a template", wrong) from exc
+        with write_transaction(runtime.sessions) as db:
+            viewer = signed_in(db)
+            aar.action_to_objective(db, viewer, aar_id, action_id, data, day_of(runtime.clock()))
+        return redirect(url_for("web.aar_page", aar_id=aar_id) + f"#action-{action_id}")
+    except LrsError as exc:
+        status = _status(exc)
+        errors = _errors(exc)
+    with read_transaction(runtime.sessions) as db:
+        return _render_aar(db, signed_in(db), aar_id, errors, action_id), status
 
 
 @pages.route("/insight")

@@ -78,14 +78,28 @@ def test_a_person_writes_an_after_action_review_and_finds_it(page, site):  # noq
     page.get_by_label("What actually happened").fill("The flag shipped at 100%")
     page.get_by_label("Needs fixin'").fill("Alert on the checkout error rate")
     page.get_by_label("Lessons, one a line").fill("Feature flags need a staged rollout")
+    page.get_by_label("My actions, one a line").fill("Learn progressive delivery")
     page.get_by_role("button", name="Publish").click()
     page.wait_for_url("**/after-action-reviews/*")
+    written = page.url
     assert page.get_by_role("heading", name="Checkout outage on release 4.2").is_visible()
     assert page.get_by_text("Feature flags need a staged rollout").is_visible()
+    # Ben is not his own manager: no button for him.
+    assert page.get_by_role("button", name="Make this an objective").count() == 0
     page.goto(site["base"] + "/after-action-reviews")
     page.get_by_label("Search reviews and lessons").fill("staged rollout")
     page.get_by_role("button", name="Search").click()
     assert page.get_by_role("link", name="Checkout outage on release 4.2").is_visible()
+    assert page.csp_errors == []
+
+    # His manager makes the action an objective on his review in one click.
+    page.context.clear_cookies()
+    sign_in(page, site["base"], "maya@example.com")
+    page.goto(written)
+    page.get_by_role("button", name="Make this an objective on Ben Lindqvist's review").click()
+    page.get_by_role("link", name="a learning objective on Ben Lindqvist's review").click()
+    assert page.get_by_text("Learn progressive delivery").first.is_visible()
+    assert page.url.endswith(f"/reviews/{site['org'].reviews['ben']}")
     assert page.csp_errors == []
 
 

@@ -17,7 +17,11 @@ import ssl
 import threading
 import uuid
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import formataddr, formatdate, parseaddr
 
 from notifications.settings import MailConfig
@@ -35,20 +39,34 @@ class Letter:
     unsubscribe_url: str
 
 
-def build_message(letter: Letter, from_address: str) -> EmailMessage:
-    """The MIME message of a letter: both parts, the one-click unsubscribe headers."""
-    message = EmailMessage()
-    message["From"] = from_address
-    message["To"] = formataddr((letter.to_name, letter.to_address))
-    message["Subject"] = letter.subject
+#: Header lines up to SMTP's limit: a long List-Unsubscribe URL stays on its header's line.
+UNFOLDED = compat32.clone(max_line_length=998)
+
+
+def _header(value: str, name: str) -> str | Header:
+    """A header value, as RFC 2047 words when it is not ASCII."""
+    return value if value.isascii() else Header(value, "utf-8", header_name=name)
+
+
+def build_message(letter: Letter, from_address: str) -> Message:
+    """The MIME message of a letter: both parts, the one-click unsubscribe headers.
+
+    Built with the classic ``email.mime`` classes: the header registry of ``EmailMessage``
+    parses every header it is given, a third of the cost of a digest run.
+    """
+    message = MIMEMultipart("alternative", policy=UNFOLDED)
+    name, address = parseaddr(from_address)
+    message["From"] = formataddr((name, address), charset="utf-8")
+    message["To"] = formataddr((letter.to_name, letter.to_address), charset="utf-8")
+    message["Subject"] = _header(letter.subject, "Subject")
     message["Date"] = formatdate(usegmt=True)
-    domain = parseaddr(from_address)[1].rpartition("@")[2] or "learnloop.invalid"
+    domain = address.rpartition("@")[2] or "learnloop.invalid"
     message["Message-ID"] = f"<{uuid.uuid4().hex}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
     message["List-Unsubscribe"] = f"<{letter.unsubscribe_url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(letter.text)
-    message.add_alternative(letter.html, subtype="html")
+    message.attach(MIMEText(letter.text, "plain", "utf-8", policy=UNFOLDED))
+    message.attach(MIMEText(letter.html, "html", "utf-8", policy=UNFOLDED))
     return message
 
 
@@ -71,26 +89,41 @@ def _tls_context(config: MailConfig) -> ssl.SSLContext:
 
 def connect(config: MailConfig) -> smtplib.SMTP:
     """An SMTP session after EHLO, STARTTLS (or implicit TLS) and login, as configured."""
+    smtp = _open(config)
+    try:
+        return _secure(smtp, config)
+    except BaseException:
+        smtp.close()
+        raise
+
+
+def _open(config: MailConfig) -> smtplib.SMTP:
     if config.security == "tls":
-        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+        return smtplib.SMTP_SSL(
             config.host, config.port, timeout=config.timeout, context=_tls_context(config)
         )
+    return smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+
+
+def _secure(smtp: smtplib.SMTP, config: MailConfig) -> smtplib.SMTP:
+    smtp.ehlo()
+    if config.security == "starttls":
+        if not smtp.has_extn("starttls"):
+            raise SendFailed(
+                f"{config.host}:{config.port} does not offer STARTTLS; set "
+                "LEARNLOOP_SMTP_SECURITY=tls for implicit TLS, or none for a local relay",
+                permanent=True,
+            )
+        smtp.starttls(context=_tls_context(config))
         smtp.ehlo()
-    else:
-        smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
-        smtp.ehlo()
-        if config.security == "starttls":
-            if not smtp.has_extn("starttls"):
-                smtp.close()
-                raise SendFailed(
-                    f"{config.host}:{config.port} does not offer STARTTLS; set "
-                    "LEARNLOOP_SMTP_SECURITY=tls for implicit TLS, or none for a local relay",
-                    permanent=True,
-                )
-            smtp.starttls(context=_tls_context(config))
-            smtp.ehlo()
     if config.username:
-        smtp.login(config.username, config.password)
+        try:
+            smtp.login(config.username, config.password)
+        except (smtplib.SMTPAuthenticationError, smtplib.SMTPServerDisconnected) as error:
+            raise SendFailed(
+                f"{config.host}:{config.port} refused the login (LEARNLOOP_SMTP_USERNAME/PASSWORD)",
+                getattr(error, "smtp_code", 535),
+            ) from None
     return smtp
 
 
@@ -124,7 +157,7 @@ class Mailer:
         self._smtp: smtplib.SMTP | None = None
         self._lock = threading.Lock()
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Hand one message over; raises SendFailed."""
         with self._lock:
             for attempt in (1, 2):

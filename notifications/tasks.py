@@ -5,8 +5,9 @@ inbox and, by their preference, leave an ``email`` job (immediately) or hold it 
 leave a ``chat`` job for each opted-in team the event is about. One write transaction: the inbox
 rows and the jobs commit together, so a retried event never tells anyone twice.
 
-``email``: build one message (a notification, or a person's weekly digest), hand it to the SMTP
-server, log the attempt (``deliveries``, channel ``email``); retried with the queue's backoff.
+``email``: build one message (a notification), or the digests of up to ``DIGEST_BATCH``
+people, hand them to the SMTP server, log each (``deliveries``, channel ``email``); retried
+with backoff.
 
 ``digest`` and ``review_due`` are per store and leave their own next run (a week, a day later);
 the first ``notify`` of a store schedules them. Their times come from the runtime's clock, so
@@ -38,6 +39,8 @@ REVIEW_DUE = "review_due"
 #: The e-mail channel of the delivery log.
 CHANNEL = "email"
 ATTEMPTS = 8
+#: Digests sent by one e-mail job: one claim and one log transaction for this many messages.
+DIGEST_BATCH = 50
 WEEK_MS = 7 * 24 * 3600 * 1000
 MAILER = "notifications.mailer"
 _mailer_lock = threading.Lock()
@@ -127,13 +130,15 @@ def on_digest(job: queue.ClaimedJob) -> None:
     with write_transaction(runtime.sessions) as session:
         if config.configured:
             digest.take_held(session, job.store_id, now)
-            for person_id in digest.recipients(session, job.store_id):
+            readers = digest.recipients(session, job.store_id)
+            for i in range(0, len(readers), DIGEST_BATCH):
+                batch = readers[i : i + DIGEST_BATCH]
                 queue.enqueue(
                     session,
                     job.store_id,
                     EMAIL,
-                    f"digest:{person_id}:{now}",
-                    {"person": person_id, "since": since, "until": now},
+                    f"digest:{batch[0]}:{now}",
+                    {"people": batch, "since": since, "until": now},
                     now_ms=now,
                 )
         if not job.payload.get("once"):
@@ -174,43 +179,62 @@ def mailer() -> Mailer:
         return found
 
 
+def _attempt(person_id: int, kind: str, message, failure, attempt: int, last: bool):
+    """The delivery log's row of one message handed over (or not)."""
+    outcome = "delivered" if failure is None else ("failed" if last else "retrying")
+    return person_id, deliveries.Attempt(
+        outcome,
+        250 if failure is None else failure.status,
+        attempt,
+        1,
+        "accepted by the SMTP server"
+        if failure is None
+        else failure.message + ("; given up" if last else ""),
+        event_id=str(message["Message-ID"])[:100],
+        event_type=kind,
+    )
+
+
+def _log(runtime, store_id: int, attempts: list) -> None:
+    if not attempts:
+        return
+    with write_transaction(runtime.sessions) as session:
+        for person_id, attempt in attempts:
+            deliveries.record(session, store_id, CHANNEL, person_id, runtime.clock(), attempt)
+
+
+def _reader(session: Session, person_id: int, kind: str) -> Person | None:
+    """The person, when they are active, have an address and did not turn the kind off."""
+    person = session.get(Person, person_id)
+    if person is None or person.deactivated_at is not None or not person.email:
+        return None
+    if services.mode_of(session, person_id, kind) == "off":
+        return None
+    return person
+
+
 def on_email(job: queue.ClaimedJob) -> None:
-    """Send one e-mail (a notification or a digest); log it; JobFailed to retry with backoff."""
+    """Send one notification's e-mail, or a batch of digests; log every message handed over.
+
+    A notification that fails is retried by the queue (JobFailed, with backoff). A batch of
+    digests goes on after a recipient refused for good (5xx); on a failure that may pass it
+    stops and leaves the rest of the batch as a new job after the backoff, up to ``ATTEMPTS``.
+    """
     runtime, config = lrs_runtime(), mail_config()
     if not config.configured:
         return
-    payload = job.payload
+    if "notification" not in job.payload:
+        return _send_digests(job, runtime, config)
     base, secret = runtime.public_url.rstrip("/"), runtime.instance_secret()
     with read_transaction(runtime.sessions) as session:
-        if "notification" in payload:
-            row = session.get(Notification, int(payload["notification"]))
-            if row is None:
-                return
-            kind, person_id = row.kind, row.person_id
-        else:
-            kind, person_id = kinds.DIGEST, int(payload["person"])
-        person = session.get(Person, person_id)
-        if person is None or person.deactivated_at is not None or not person.email:
+        row = session.get(Notification, int(job.payload["notification"]))
+        person = row and _reader(session, row.person_id, row.kind)
+        if person is None:
             return
-        if services.mode_of(session, person_id, kind) == "off":
-            return
-        name = person.name or person.email
-        if kind == kinds.DIGEST:
-            content = digest.build(
-                session,
-                job.store_id,
-                person_id,
-                int(payload["since"]),
-                int(payload["until"]),
-                config.due_days,
-            )
-            if content.empty:
-                return
-            letter = render.digest_letter(
-                content, name, person.email, job.store_id, person_id, base, secret
-            )
-        else:
-            letter = render.notification_letter(row, name, person.email, base, secret)
+        letter = render.notification_letter(
+            row, person.name or person.email, person.email, base, secret
+        )
+        kind, person_id = row.kind, row.person_id
     message = build_message(letter, config.from_address)
     try:
         mailer().send(message)
@@ -218,28 +242,59 @@ def on_email(job: queue.ClaimedJob) -> None:
     except SendFailed as error:
         failure = error
     last = failure is not None and (failure.permanent or job.attempts >= ATTEMPTS)
-    outcome = "delivered" if failure is None else ("failed" if last else "retrying")
-    with write_transaction(runtime.sessions) as session:
-        deliveries.record(
-            session,
-            job.store_id,
-            CHANNEL,
-            person_id,
-            runtime.clock(),
-            deliveries.Attempt(
-                outcome,
-                250 if failure is None else failure.status,
-                job.attempts,
-                1,
-                "accepted by the SMTP server"
-                if failure is None
-                else failure.message + ("; given up" if last else ""),
-                event_id=str(message["Message-ID"])[:100],
-                event_type=kind,
-            ),
-        )
+    _log(runtime, job.store_id, [_attempt(person_id, kind, message, failure, job.attempts, last)])
     if failure is not None:
         raise queue.JobFailed(failure.message, permanent=last)
+
+
+def _send_digests(job: queue.ClaimedJob, runtime, config: MailConfig) -> None:
+    payload = job.payload
+    people = [int(p) for p in payload["people"]]
+    since, until = int(payload["since"]), int(payload["until"])
+    attempt = int(payload.get("attempt", 1))
+    base, secret = runtime.public_url.rstrip("/"), runtime.instance_secret()
+    logged, left = [], []
+    for index, person_id in enumerate(people):
+        with read_transaction(runtime.sessions) as session:
+            person = _reader(session, person_id, kinds.DIGEST)
+            if person is None:
+                continue
+            content = digest.build(session, job.store_id, person_id, since, until, config.due_days)
+            if content.empty:
+                continue
+            letter = render.digest_letter(
+                content,
+                person.name or person.email,
+                person.email,
+                job.store_id,
+                person_id,
+                base,
+                secret,
+            )
+        message = build_message(letter, config.from_address)
+        try:
+            mailer().send(message)
+            failure = None
+        except SendFailed as error:
+            failure = error
+        last = failure is not None and (failure.permanent or attempt >= ATTEMPTS)
+        logged.append(_attempt(person_id, kinds.DIGEST, message, failure, attempt, last))
+        if failure is not None and not failure.permanent:
+            left = [] if last else people[index:]
+            break
+    _log(runtime, job.store_id, logged)
+    if left:
+        now = runtime.clock()
+        with write_transaction(runtime.sessions) as session:
+            queue.enqueue(
+                session,
+                job.store_id,
+                EMAIL,
+                f"digest:{left[0]}:{until}:{attempt + 1}",
+                {**payload, "people": left, "attempt": attempt + 1},
+                now_ms=now,
+                delay_ms=queue.backoff_ms(attempt),
+            )
 
 
 def on_chat(job: queue.ClaimedJob) -> None:

@@ -66,7 +66,7 @@ def test_an_attached_objective_is_emailed_to_the_learner_and_one_click_turns_it_
         message["Subject"] == "[Learnloop] New objective on your Winter review: Finish Notify 101"
     )
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    unsubscribe = message["List-Unsubscribe"].strip("<>")
+    unsubscribe = message["List-Unsubscribe"].strip().strip("<>")
     body = parts(message)
     for text in (body["text/plain"], body["text/html"]):
         assert "Hello Ann," in text
@@ -261,3 +261,64 @@ def test_the_digest_day_and_time_are_the_next_ones_after_now():
     at = int(monday.timestamp() * 1000)
     assert config.next_digest_ms(at) == at + tasks.WEEK_MS
     assert config.next_daily_ms(at) == at + 86_400_000
+
+
+def test_kudos_received_reaches_the_receiver_and_the_teams_chat_through_the_recognition_hook(
+    team,
+):
+    from recognition import kudos
+
+    slack = Receiver()
+    try:
+        runtime = team.app.extensions["learnloop"]
+        with team.app.app_context(), write_transaction(runtime.sessions) as session:
+            services.add_chat_hook(
+                session,
+                team.store_id,
+                team.people["maya"],
+                "slack",
+                slack.url,
+                team.app.extensions["lrs.forwarding"].outbound_guard(),
+                services.chat_box(runtime.instance_secret()),
+                runtime.clock(),
+            )
+            kudos.give(
+                session,
+                team.store_id,
+                team.people["ben"],
+                team.people["ann"],
+                5,
+                "Thanks for the pairing",
+                "help",
+                None,
+                "http://localhost",
+                runtime.clock(),
+            )
+        drain(team.app)
+        [message] = team.smtp.mailbox.to(team.address("ann"))
+        assert message["Subject"] == "[Learnloop] Ben gave you 5 kudos"
+        assert "Thanks for the pairing" in parts(message)["text/plain"]
+        assert "http://localhost/kudos" in parts(message)["text/html"]
+        [(_, body)] = slack.received
+        assert json.loads(body)["text"].startswith("Ben gave Ann kudos: Thanks for the pairing")
+    finally:
+        slack.close()
+
+
+def test_a_digest_batch_refused_for_now_goes_out_again_after_the_backoff(team, monkeypatch):
+    runtime = team.app.extensions["learnloop"]
+    wall = runtime.clock
+    attach(team, "ann")
+    team.smtp.mailbox.messages.clear()
+    team.smtp.mailbox.answers = ["421 4.7.0 slow down"]
+    offset = team.app.extensions["notifications"].next_digest_ms(wall()) + 1_000 - wall()
+    monkeypatch.setattr(runtime, "clock", lambda: wall() + offset)
+    drain(team.app, horizon_ms=3_000)
+    digests = [e for e in email_log(team) if e.event_type == "digest"]
+    assert [(e.outcome, e.attempt, e.status) for e in digests][:2] == [
+        ("retrying", 1, 421),
+        ("delivered", 2, 250),
+    ]
+    assert {e.outcome for e in digests} == {"retrying", "delivered"}
+    weekly = [m for m in team.smtp.mailbox.messages if "Your week" in m["Subject"]]
+    assert sorted(str(m["To"]).split("<")[1].split("@")[0] for m in weekly) == ["ann", "maya"]

@@ -32,6 +32,7 @@ from lti import tasks as lti_tasks
 from lti.config import LtiConfig
 from lti.views import admin as lti_admin
 from lti.views import lti
+from notifications import recognition as notify_recognition
 from notifications import tasks as notification_tasks
 from notifications.settings import MailConfig
 from notifications.settings import install as install_mail
@@ -72,7 +73,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     objectives_in_lti(app)
     install_sign_in(app, OidcConfig.from_env())  # LEARNLOOP_OIDC_*, checked at start
     install_forwarding(app, ForwardingConfig.from_env())  # LEARNLOOP_FORWARDING_*, checked too
-    install_recognition(app)  # its listeners: on_kudos_received, on_badge_earned
+    recognition = install_recognition(app)  # its listeners: on_kudos_received, on_badge_earned
+    recognition.on_kudos_received.append(notify_recognition.on_kudos_received)
+    recognition.on_badge_earned.append(notify_recognition.on_badge_earned)
     install_mail(app, MailConfig.from_env())  # LEARNLOOP_SMTP_*: unset, nothing is e-mailed
     for blueprint in (xapi, lti, lti_admin, connectors_bp, api, pages):
         app.register_blueprint(blueprint)

@@ -13,7 +13,7 @@ from flask import Response, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from feedback import aar, health, insight
+from feedback import aar, health, insight, mentoring
 from feedback.common import day_of
 from lrs import vocabulary
 from lrs.db import read_transaction, write_transaction
@@ -22,7 +22,7 @@ from lrs.runtime import lrs_runtime
 from objectives import services as objective_services
 from objectives.accounts import can_manage_person, can_see_review
 from objectives.models import Objective, Review
-from schemas.feedback import ActionObjectiveSchema
+from schemas.feedback import ActionObjectiveSchema, MentoringSessionSchema
 from web.blueprint import pages, signed_in
 from web.security import check_csrf
 
@@ -260,7 +260,7 @@ def aar_action_objective_page(aar_id: int, action_id: int):
         with write_transaction(runtime.sessions) as db:
             viewer = signed_in(db)
             aar.action_to_objective(db, viewer, aar_id, action_id, data, day_of(runtime.clock()))
-        return redirect(url_for("web.aar_page", aar_id=aar_id) + f"#action-{action_id}")
+        return redirect(url_for("web.aar_page", aar_id=aar_id) + f"#action-{action_id}", 303)
     except LrsError as exc:
         status = _status(exc)
         errors = _errors(exc)
@@ -287,3 +287,95 @@ def insight_page():
         return render_template(
             "insight.html", cycles=cycles, cycle_id=cycle_id, answer=answer, errors={}
         )
+
+
+# ---- mentoring -----------------------------------------------------------------------------
+
+
+def _schema_refusal(exc: ValidationError) -> BadRequest:
+    """A form's values refused by an /api schema, with each field's message by its name."""
+    wrong = [
+        FieldError(name, "; ".join(m) if isinstance(m, list) else str(m))
+        for name, m in exc.messages_dict.items()
+    ]
+    return BadRequest("; ".join(f"{e.path}: {e.message}" for e in wrong), wrong)
+
+
+def _mentoring(db, viewer, errors: dict[str, str], done: str | None, pair_id: int | None):
+    pairs = []
+    for pair in mentoring.list_pairs(db, viewer):
+        shown = mentoring.pair_json(db, pair)
+        mine = viewer.person_id in (pair.mentor_id, pair.mentee_id)
+        shown["mine"] = mine
+        shown["other"] = shown["mentee"] if viewer.person_id == pair.mentor_id else shown["mentor"]
+        for s in shown["sessions"]:
+            s["to_confirm"] = mine and not s["confirmed"] and s["logged_by"] != viewer.person_id
+        pairs.append(shown)
+    return render_template(
+        "mentoring.html",
+        pairs=pairs,
+        errors=errors,
+        done=done,
+        failed_pair=pair_id,
+        form=request.form,
+        today=day_of(lrs_runtime().clock()).isoformat(),
+    )
+
+
+@pages.get("/mentoring")
+def mentoring_page():
+    """My mentoring pairs, their sessions, and the sessions waiting for my confirmation."""
+    with read_transaction(lrs_runtime().sessions) as db:
+        return _mentoring(db, signed_in(db), {}, None, None)
+
+
+@pages.post("/mentoring/pairs/<int:pair_id>/sessions")
+def mentoring_session_page(pair_id: int):
+    """Log a session of my pair (``mentoring.log_session``); the other side confirms it."""
+    check_csrf()
+    runtime = lrs_runtime()
+    form = request.form
+    errors: dict[str, str] = {}
+    status, done = 200, None
+    try:
+        minutes = form.get("minutes", "").strip()
+        try:
+            data = MentoringSessionSchema().load(
+                {
+                    "held_on": form.get("held_on", "").strip(),
+                    "minutes": int(minutes) if minutes.isdigit() else minutes,
+                    "topic": form.get("topic", "").strip(),
+                }
+            )
+        except ValidationError as exc:
+            raise _schema_refusal(exc) from exc
+        with write_transaction(runtime.sessions) as db:
+            mentoring.log_session(db, signed_in(db), pair_id, data, runtime.clock())
+        done = "The session is logged: it counts once the other side confirms it."
+    except LrsError as exc:
+        status = _status(exc)
+        errors = _errors(exc)
+    with read_transaction(runtime.sessions) as db:
+        page = _mentoring(db, signed_in(db), errors, done, pair_id if errors else None)
+    return page, status
+
+
+@pages.post("/mentoring/sessions/<int:session_id>/confirmation")
+def mentoring_confirmation_page(session_id: int):
+    """Confirm a session the other side logged (``mentoring.confirm_session``)."""
+    check_csrf()
+    runtime = lrs_runtime()
+    errors: dict[str, str] = {}
+    status, done = 200, None
+    try:
+        with write_transaction(runtime.sessions) as db:
+            mentoring.confirm_session(
+                db, signed_in(db), session_id, runtime.public_url.rstrip("/"), runtime.clock()
+            )
+        done = "Confirmed: the session now counts for both of you."
+    except LrsError as exc:
+        status = _status(exc)
+        errors = _errors(exc)
+    with read_transaction(runtime.sessions) as db:
+        page = _mentoring(db, signed_in(db), errors, done, None)
+    return page, status

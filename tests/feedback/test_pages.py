@@ -1,0 +1,116 @@
+"""The feedback pages through the Flask test client, signed in as a person would be: mentoring
+(log a session, the other side confirms it) and the after-action review's one-step objective
+refused to someone who does not manage the action's owner."""
+
+import datetime as dt
+import html
+import re
+
+from sqlalchemy import select
+
+from lrs.db import read_transaction
+from objectives.accounts import session_fields
+from objectives.models import Account
+from tests.feedback.conftest import cycle_around_today, review_in, today
+
+CSRF = "csrf-of-the-test"
+
+
+def signed_in(org, who: str):
+    """A browser of ``who``'s: their sign-in cookie and a CSRF token, as the pages set them."""
+    client = org.app.test_client()
+    with read_transaction(org.app.extensions["learnloop"].sessions) as db:
+        account = db.scalar(
+            select(Account).where(
+                Account.store_id == org.store_id, Account.email == f"{who}@example.com"
+            )
+        )
+        fields = session_fields(account, dt.datetime.now(dt.UTC))
+    with client.session_transaction() as cookie:
+        cookie.update(fields)
+        cookie["csrf"] = CSRF
+    return client
+
+
+def text(response) -> str:
+    words = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
+    return re.sub(r"\s+", " ", html.unescape(words))
+
+
+def test_a_mentee_logs_a_session_on_the_page_and_the_mentor_confirms_it_there(org):
+    pair = org.client("admin").post(
+        "/mentoring/pairs", json={"mentor_id": org.people["maya"], "mentee_id": org.people["cora"]}
+    )
+    assert pair.status_code == 201, pair.get_json()
+    pair_id = pair.get_json()["id"]
+    cora, maya, ben = signed_in(org, "cora"), signed_in(org, "maya"), signed_in(org, "ben")
+
+    page = cora.get("/mentoring")
+    assert page.status_code == 200
+    assert "Maya mentors Cora" in text(page) and "No sessions yet." in text(page)
+    assert "You are in no mentoring pair" in text(ben.get("/mentoring"))
+
+    form = {"csrf_token": CSRF, "held_on": today().isoformat(), "minutes": "45"}
+    refused = cora.post(f"/mentoring/pairs/{pair_id}/sessions", data={**form, "topic": ""})
+    assert refused.status_code == 400 and "topic" in text(refused)
+    no_csrf = cora.post(f"/mentoring/pairs/{pair_id}/sessions", data={**form, "csrf_token": "x"})
+    assert no_csrf.status_code in (400, 403)
+    strangers = ben.post(f"/mentoring/pairs/{pair_id}/sessions", data={**form, "topic": "x"})
+    assert strangers.status_code == 404
+    logged = cora.post(f"/mentoring/pairs/{pair_id}/sessions", data={**form, "topic": "Careers"})
+    assert logged.status_code == 200 and "once the other side confirms it" in text(logged)
+    assert "waiting for Maya" in text(logged)
+    assert "Confirm “Careers”" not in text(logged)  # who logged it does not confirm it
+
+    [row] = org.client("cora").get("/mentoring/pairs").get_json()[0]["sessions"]
+    assert not row["confirmed"]
+    waiting = maya.get("/mentoring")
+    assert "Waiting for your confirmation" in text(waiting) and "Confirm “Careers”" in text(waiting)
+    assert (
+        cora.post(
+            f"/mentoring/sessions/{row['id']}/confirmation", data={"csrf_token": CSRF}
+        ).status_code
+        == 403
+    )
+    confirmed = maya.post(
+        f"/mentoring/sessions/{row['id']}/confirmation", data={"csrf_token": CSRF}
+    )
+    assert confirmed.status_code == 200 and "now counts for both of you" in text(confirmed)
+    assert org.client("cora").get("/mentoring/pairs").get_json()[0]["sessions"][0]["confirmed"]
+    again = maya.post(f"/mentoring/sessions/{row['id']}/confirmation", data={"csrf_token": CSRF})
+    assert again.status_code == 409 and "confirmed already" in text(again)
+
+
+def test_only_a_manager_of_the_owner_makes_an_action_an_objective_on_the_page(org):
+    cycle = cycle_around_today(org)
+    ann_review = review_in(org, cycle, "ann")
+    aar = (
+        org.client("ann")
+        .post(
+            "/after-action-reviews",
+            json={
+                "title": "Flaky deploys",
+                "occurred_on": today().isoformat(),
+                "actions": [{"text": "Learn canary analysis", "owner_id": org.people["ann"]}],
+            },
+        )
+        .get_json()
+    )
+    action = aar["actions"][0]["id"]
+    path = f"/after-action-reviews/{aar['id']}/actions/{action}/objective"
+    nick, maya = signed_in(org, "nick"), signed_in(org, "maya")
+    assert "Make this an objective" not in text(nick.get(f"/after-action-reviews/{aar['id']}"))
+    assert nick.post(path, data={"csrf_token": CSRF}).status_code in (403, 404)
+    assert maya.post(path, data={}).status_code in (400, 403)  # no CSRF token
+    assert org.client("maya").get(f"/reviews/{ann_review}").get_json()["objectives"] == []
+
+    page = maya.get(f"/after-action-reviews/{aar['id']}")
+    assert "Make this an objective on Ann's review" in text(page)
+    made = maya.post(path, data={"csrf_token": CSRF})
+    assert made.status_code == 303 and made.location.endswith(f"#action-{action}")
+    shown = maya.get(f"/after-action-reviews/{aar['id']}").get_data(as_text=True)
+    assert f'href="/reviews/{ann_review}"' in shown
+    [objective] = org.client("maya").get(f"/reviews/{ann_review}").get_json()["objectives"]
+    assert objective["title"] == "Learn canary analysis"
+    again = maya.post(path, data={"csrf_token": CSRF})
+    assert again.status_code == 409 and "already objective" in text(again)

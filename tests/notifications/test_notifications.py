@@ -322,3 +322,60 @@ def test_a_digest_batch_refused_for_now_goes_out_again_after_the_backoff(team, m
     assert {e.outcome for e in digests} == {"retrying", "delivered"}
     weekly = [m for m in team.smtp.mailbox.messages if "Your week" in m["Subject"]]
     assert sorted(str(m["To"]).split("<")[1].split("@")[0] for m in weekly) == ["ann", "maya"]
+
+
+def signed_in_client(team, account_id):
+    client = team.app.test_client()
+    with read_transaction(team.app.extensions["learnloop"].sessions) as session:
+        fields = session_fields(session.get(Account, account_id), dt.datetime.now(dt.UTC))
+    with client.session_transaction() as cookie:
+        cookie.update(fields)
+        cookie["csrf"] = "t"
+    return client
+
+
+def test_the_preferences_page_and_the_admins_chat_hooks_page(team):
+    from objectives import accounts
+
+    ann = signed_in_client(team, team.accounts["ann"])
+    page = ann.get("/notifications/preferences")
+    assert page.status_code == 200 and b"In the weekly digest" in page.data
+    saved = ann.post(
+        "/notifications/preferences",
+        data={"csrf_token": "t", "objective.met": "digest", "digest": "off"},
+    )
+    assert saved.status_code == 200 and b"Saved." in saved.data
+    with read_transaction(team.app.extensions["learnloop"].sessions) as session:
+        modes = services.modes_of(session, team.people["ann"])
+    assert (modes["objective.met"], modes["digest"], modes["review.opened"]) == (
+        "digest",
+        "off",
+        "immediately",
+    )
+    refused = ann.post("/notifications/preferences", data={"csrf_token": "t", "digest": "x"})
+    assert refused.status_code == 400
+    assert ann.get("/admin/notifications").status_code == 403
+
+    with write_transaction(team.app.extensions["learnloop"].sessions) as session:
+        admin = accounts.create_account(
+            session, team.store_id, team.address("admin"), None, is_admin=True
+        ).id
+    boss = signed_in_client(team, admin)
+    listed = boss.get("/admin/notifications")
+    assert listed.status_code == 200 and b"Maya" in listed.data
+    receiver = Receiver()
+    try:
+        added = boss.post(
+            "/admin/notifications",
+            data={
+                "csrf_token": "t",
+                "action": "add",
+                "manager_id": team.people["maya"],
+                "flavor": "teams",
+                "url": receiver.url,
+            },
+        )
+        assert b"Microsoft Teams hook added (127.0.0.1)" in added.data
+        assert receiver.url.encode() not in added.data  # a secret: shown by its host only
+    finally:
+        receiver.close()

@@ -92,7 +92,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         recognition_tasks.BADGE: recognition_tasks.on_badge,
         forwarding_tasks.FORWARD: forwarding_tasks.forward,
         WEBHOOK: on_webhook,
-        queue.PERSON: objective_tasks.on_person,
+        queue.PERSON: recognition_tasks.after_person(objective_tasks.on_person),
         lti_tasks.GRADE: lti_tasks.send_grade,
         governance_retention.RETENTION: governance_tasks.on_retention,
         **notification_tasks.TASKS,  # notify, email, digest, review_due, chat

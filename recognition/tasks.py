@@ -4,9 +4,10 @@
 projected a store's new statements into ``learning_facts``, ``on_statements`` reads the facts
 after the store's badge cursor, finds the people they belong to and evaluates only the badges
 those facts can move (``objectives.tasks.could_match``, as objectives do). ``on_badge``
-(``BADGE``) evaluates a new badge for everyone in the store. Both run in one write transaction
-per chunk that holds the badge cursor row (``FOR UPDATE`` on PostgreSQL), so any number of
-workers award each badge once.
+(``BADGE``) evaluates a new badge for everyone in the store; ``after_person`` wraps the
+objectives' ``person`` handler (an identity linked later: earlier facts may count now). All
+run in one write transaction per chunk that holds the badge cursor row (``FOR UPDATE`` on
+PostgreSQL), so any number of workers award each badge once.
 """
 
 from __future__ import annotations
@@ -38,6 +39,35 @@ def after_objectives(handler):
         on_statements(job)
 
     return on_statements_then_badges
+
+
+def after_person(handler):
+    """The ``person`` handler: ``handler`` (the objectives'), then that person's badges."""
+
+    def on_person_then_badges(job: ClaimedJob) -> None:
+        handler(job)
+        on_person(job)
+
+    return on_person_then_badges
+
+
+def on_person(job: ClaimedJob) -> None:
+    """Award every active badge one person now meets (an identity linked, people merged)."""
+    runtime = lrs_runtime()
+    with read_transaction(runtime.sessions) as session:
+        if not [b for b in badges.list_badges(session, job.store_id) if b.active]:
+            return
+    box = key_box(runtime.instance_secret())
+    with write_transaction(runtime.sessions) as session:
+        _lock_cursor(session, job.store_id)
+        badges.evaluate(
+            session,
+            job.store_id,
+            [int(job.payload["person"])],
+            runtime.public_url,
+            runtime.clock(),
+            box,
+        )
 
 
 def _lock_cursor(session, store_id: int) -> int:

@@ -130,3 +130,26 @@ def test_after_the_secret_key_changes_a_new_key_signs_and_old_credentials_still_
     for token in (old, new):
         (jwk,) = [k for k in keys if k["kid"] == jwt.get_unverified_header(token)["kid"]]
         assert jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["RS256"])["jti"] == "urn:uuid:1"
+
+
+def test_an_identity_linked_later_earns_the_badge_its_earlier_statements_meet(org):
+    from lrs.people.models import Person
+    from lrs.people.services import link_identity
+
+    alias = {"mbox": "mailto:ann.okafor@old-company.example"}
+    course = {"verbs": [v.COMPLETED], "activity_ids": ["http://example.com/courses/security"]}
+    org.client("admin").post("/badges", json={"name": "Secure", "criteria": [course]})
+    org.write(
+        [
+            {
+                "actor": alias,
+                "verb": {"id": v.COMPLETED},
+                "object": {"id": "http://example.com/courses/security"},
+            }
+        ]
+    )
+    assert awards(org, "ann") == []
+    with write_transaction(org.app.extensions["learnloop"].sessions) as session:
+        link_identity(session, org.store_id, session.get(Person, org.people["ann"]), alias)
+    drain(org.app)
+    assert [a["badge"]["name"] for a in awards(org, "ann")] == ["Secure"]

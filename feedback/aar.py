@@ -25,7 +25,7 @@ from feedback.models import (
     AarParticipant,
     AfterActionReview,
 )
-from lrs import api
+from lrs import api, queue
 from lrs import vocabulary as v
 from lrs.people.services import identities
 from objectives import services as objective_services
@@ -33,6 +33,8 @@ from objectives.accounts import Viewer
 from objectives.models import Review, ReviewCycle
 
 TEXTS = ("expected", "happened", "went_well", "went_badly", "to_fix")
+#: The notification each participant other than the author gets (``notifications.kinds``).
+AAR_PUBLISHED = "aar.published"
 
 
 def publish(session: Session, viewer: Viewer, data: dict, base_url: str, now_ms: int):
@@ -107,6 +109,9 @@ def publish(session: Session, viewer: Viewer, data: dict, base_url: str, now_ms:
     if statements:
         principal = api.source_principal(viewer.store_id, "feedback", base_url.rstrip("/") + "/")
         api.write_statements(session, principal, statements)
+    if len(participants) > 1:  # the others it names hear of it (inbox, e-mail) from the worker
+        payload = {"aar": aar.id, "by": viewer.person_id}
+        queue.notify(session, viewer.store_id, AAR_PUBLISHED, payload, now_ms)
     session.flush()
     return aar
 

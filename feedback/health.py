@@ -30,12 +30,15 @@ from sqlalchemy.orm import Session
 from feedback.common import bad, colleague, conflict, day_of, hidden, not_allowed
 from feedback.models import HealthAnswer, HealthCheck, HealthCheckMember
 from feedback.settings import k_of
+from lrs import queue
 from lrs.people.models import Person
 from lrs.sql import run
 from objectives.accounts import Viewer, can_manage_person, reports_of
 from objectives.models import ObjectiveTemplate, ReviewCycle
 
 KINDS = ("squad", "pulse")
+#: The notification each member gets when a check opens (``notifications.kinds``).
+HEALTH_CHECK_OPENED = "health_check.opened"
 #: Spotify's squad health check: the indicators a team rates green, amber or red.
 SQUAD_INDICATORS = (
     ("releasing", "Easy to release"),
@@ -150,6 +153,14 @@ def open_check(session: Session, viewer: Viewer, data: dict, now_ms: int) -> Hea
     for person_id in team:
         session.add(HealthCheckMember(check_id=check.id, person_id=person_id, answered=False))
     session.flush()
+    # The members hear of it (inbox, e-mail) from the worker, never inside this request.
+    queue.notify(
+        session,
+        viewer.store_id,
+        HEALTH_CHECK_OPENED,
+        {"check": check.id, "by": viewer.person_id},
+        now_ms,
+    )
     return check
 
 

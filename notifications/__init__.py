@@ -17,7 +17,8 @@ goes to its person's inbox and, by their preference for the kind (``immediately`
 hook of each team that opted in (``chat`` jobs, through ``lrs.outbound``).
 
 Events known today: ``objective.attached``, ``objective.met``, ``review.opened``,
-``review.due`` (a daily scan), ``review.submitted``, ``reviewer.granted``.
+``review.due`` (a daily scan), ``review.submitted``, ``reviewer.granted``,
+``health_check.opened`` and ``aar.published`` (the feedback floor's).
 
 Adding a kind (kudos received, badge earned, ...)
 -------------------------------------------------

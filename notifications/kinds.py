@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from feedback.aar import AAR_PUBLISHED
+from feedback.health import HEALTH_CHECK_OPENED
+from feedback.models import AarParticipant, AfterActionReview, HealthCheck, HealthCheckMember
 from lrs.people.models import Person
 from objectives.models import Objective, ReportingLine, Review, ReviewCycle
 
@@ -286,6 +289,56 @@ def reviews_due(session: Session, store_id: int, today: dt.date, days: int) -> l
     )
 
 
+def health_check_opened(session: Session, store_id: int, payload: dict) -> list[Notice]:
+    """Each member of the check but whoever opened it and whoever answered already."""
+    check = session.get(HealthCheck, int(payload.get("check") or 0))
+    if check is None or check.store_id != store_id or check.closed_ms is not None:
+        return []
+    waiting = session.scalars(
+        select(HealthCheckMember.person_id).where(
+            HealthCheckMember.check_id == check.id, HealthCheckMember.answered.is_(False)
+        )
+    )
+    data = {
+        "title": check.title,
+        "by": _name(session, payload.get("by")),
+        "closes_on": check.closes_on.isoformat(),
+    }
+    return [
+        Notice(
+            person_id,
+            HEALTH_CHECK_OPENED,
+            f"Health check awaiting you: {check.title}",
+            f"/health-checks/{check.id}",
+            data,
+            f"{HEALTH_CHECK_OPENED}:{check.id}",
+        )
+        for person_id in waiting
+        if person_id != payload.get("by")
+    ]
+
+
+def aar_published(session: Session, store_id: int, payload: dict) -> list[Notice]:
+    """Each participant the review names, but its author."""
+    aar = session.get(AfterActionReview, int(payload.get("aar") or 0))
+    if aar is None or aar.store_id != store_id:
+        return []
+    named = session.scalars(select(AarParticipant.person_id).where(AarParticipant.aar_id == aar.id))
+    data = {"title": aar.title, "by": _name(session, aar.author_id)}
+    return [
+        Notice(
+            person_id,
+            AAR_PUBLISHED,
+            f"After-action review awaiting you: {aar.title}",
+            f"/after-action-reviews/{aar.id}",
+            data,
+            f"{AAR_PUBLISHED}:{aar.id}",
+        )
+        for person_id in named
+        if person_id != aar.author_id
+    ]
+
+
 register(Kind("objective.attached", "An objective is attached to your review"), objective_attached)
 register(
     Kind("objective.met", "An objective is met (yours, or your team's)", chat=True),
@@ -296,5 +349,7 @@ register(Kind("review.opened", "Your review is open"), review_opened)
 register(Kind("review.due", "A review is due soon (yours, or your team's)"), review_due)
 register(Kind("review.submitted", "Your review is submitted"), review_submitted)
 register(Kind("reviewer.granted", "You are asked to review someone"), reviewer_granted)
+register(Kind(HEALTH_CHECK_OPENED, "A health check awaits your answer"), health_check_opened)
+register(Kind(AAR_PUBLISHED, "An after-action review names you"), aar_published)
 #: The weekly digest itself: on (``digest``) or ``off``.
 register(Kind(DIGEST, "The weekly digest", default=DIGEST), lambda *_: [])

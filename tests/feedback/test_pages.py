@@ -9,9 +9,10 @@ import re
 from sqlalchemy import select
 
 from lrs.db import read_transaction
+from notifications import render
 from objectives.accounts import session_fields
 from objectives.models import Account
-from tests.feedback.conftest import cycle_around_today, review_in, today
+from tests.feedback.conftest import cycle_around_today, open_squad_check, review_in, set_k, today
 
 CSRF = "csrf-of-the-test"
 
@@ -114,3 +115,44 @@ def test_only_a_manager_of_the_owner_makes_an_action_an_objective_on_the_page(or
     assert objective["title"] == "Learn canary analysis"
     again = maya.post(path, data={"csrf_token": CSRF})
     assert again.status_code == 409 and "already objective" in text(again)
+
+
+def test_members_find_the_health_check_and_participants_the_review_in_their_inbox(org):
+    set_k(org, 3)
+    check = open_squad_check(org, title="Squad health, week 49")  # the client drains the worker
+    published = org.client("ben").post(
+        "/after-action-reviews",
+        json={
+            "title": "Search outage",
+            "occurred_on": today().isoformat(),
+            "participant_ids": [org.people["ann"]],
+        },
+    )
+    assert published.status_code == 201, published.get_json()
+    ann, ben, maya, cora = (signed_in(org, w) for w in ("ann", "ben", "maya", "cora"))
+    inbox = text(ann.get("/notifications"))
+    assert "Health check awaiting you: Squad health, week 49" in inbox
+    assert "After-action review awaiting you: Search outage" in inbox
+    assert f'href="/health-checks/{check["id"]}"' in ann.get("/notifications").get_data(True)
+    assert "Health check awaiting you" in text(ben.get("/notifications"))
+    assert "After-action review awaiting you" not in text(ben.get("/notifications"))  # the author
+    assert "awaiting you" not in text(maya.get("/notifications"))  # who opened the check
+    assert "awaiting you" not in text(cora.get("/notifications"))  # another team
+    # Told at once by e-mail too (when SMTP is set up): both kinds have their two templates.
+    for kind, data in (
+        ("health_check.opened", {"title": "Squad health", "by": "Maya", "closes_on": "2026-12-09"}),
+        ("aar.published", {"title": "Search outage", "by": "Ben"}),
+    ):
+        mail = render.letter(
+            kind,
+            "awaiting you",
+            {"data": data, "url": "http://learnloop.test/x"},
+            name="Ann",
+            address="ann@example.com",
+            store_id=org.store_id,
+            person_id=org.people["ann"],
+            base_url="http://learnloop.test",
+            secret="s" * 32,
+        )
+        assert data["title"] in mail.text and data["title"] in mail.html, kind
+        assert "http://learnloop.test/x" in mail.text, kind

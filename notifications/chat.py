@@ -70,6 +70,8 @@ class Posted:
     ok: bool
     status: int
     message: str
+    #: Trying again cannot help (the guard refused the address): given up at once.
+    refused: bool = False
 
 
 def post(
@@ -87,7 +89,9 @@ def post(
             headers={"Content-Type": "application/json", "User-Agent": "Learnloop-Chat/1"},
             data=body,
         )
-    except (OutboundFailed, UnsafeUrl) as failure:
+    except UnsafeUrl:  # its message repeats the URL, which is the hook's secret
+        return Posted(False, 0, "the outbound guard refused the chat webhook's address", True)
+    except OutboundFailed as failure:  # names the chat webhook, never its URL
         return Posted(False, getattr(failure, "upstream_status", 0), failure.message)
     if 200 <= reply.status < 300:
         return Posted(True, reply.status, f"accepted ({reply.status})")
@@ -115,7 +119,7 @@ def deliver(job: queue.ClaimedJob, master_key: str, guard, limits, sessions, clo
         url = chat_box(master_key).open(hook.url_sealed, f"chat:{hook.id}")
         flavor, store_id, hook_id = hook.flavor, hook.store_id, hook.id
     posted = post(flavor, url, payload["text"], payload["link"], guard, limits)
-    last = job.attempts >= ATTEMPTS
+    last = posted.refused or job.attempts >= ATTEMPTS
     outcome = "delivered" if posted.ok else ("failed" if last else "retrying")
     with write_transaction(sessions) as session:
         deliveries.record(

@@ -160,7 +160,7 @@ def test_a_manager_attaches_the_learner_is_emailed_meets_it_and_the_digest_lists
     assert weekly["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     # One click (RFC 8058: a POST, no session) and no more digests.
-    unsubscribe = weekly["List-Unsubscribe"].strip("<>")
+    unsubscribe = weekly["List-Unsubscribe"].strip().strip("<>")
     done = requests.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}, timeout=HTTP_TIMEOUT)
     assert done.status_code == 200 and "no more e-mail" in done.text
     demo.learnloop("notifications", "digest", "--store", demo.printed.organisation)

@@ -1,6 +1,7 @@
 """A real SMTP server for tests: aiosmtpd on 127.0.0.1, keeping every message that arrives.
 
-``answers`` scripts the replies to DATA (``"451 4.3.0 try again later"``), then it accepts.
+``answers`` scripts the replies to DATA (``"451 4.3.0 try again later"``), then it accepts;
+``answers_for`` does the same for one recipient's messages.
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ class Mailbox:
         self.messages: list[email.message.EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.answers: list[str] = []
+        #: Replies to DATA for one recipient's messages only, by address.
+        self.answers_for: dict[str, list[str]] = {}
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802  (aiosmtpd's name)
         if self.answers:
             return self.answers.pop(0)
+        for address in envelope.rcpt_tos:
+            if self.answers_for.get(address):
+                return self.answers_for[address].pop(0)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)

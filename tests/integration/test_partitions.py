@@ -107,9 +107,7 @@ def test_the_upgrade_moves_stored_statements_into_months_and_reads_do_not_change
     # Communication 2.2.s4: the same id again with other content is a conflict, after the move
     # as before, although no UNIQUE constraint spans the months any more.
     changed = {**january[0], "verb": {"id": VOIDED.replace("voided", "attempted")}}
-    assert (
-        client.put(f"/statements?statementId={changed['id']}", json=changed).status_code == 409
-    )
+    assert client.put(f"/statements?statementId={changed['id']}", json=changed).status_code == 409
     assert (
         client.put(f"/statements?statementId={january[1]['id']}", json=january[1]).status_code
         == 204

@@ -307,11 +307,11 @@ def _start(env, port, workers, queue_worker, key, secret):
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "ab"),  # noqa: SIM115
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}/xapi"
-    deadline = time.time() + 30
+    deadline = time.time() + 120
     while time.time() < deadline:
         try:
             status, _ = Client(base, key, secret).request("GET", "/about")

@@ -140,6 +140,7 @@ RESPONSES = {
             "manager_comment",
             "reviewer_comment",
             "reviewer_ids",
+            "rating",
         ],
         {
             "id": ID,
@@ -150,6 +151,13 @@ RESPONSES = {
             "manager_comment": STRING,
             "reviewer_comment": STRING,
             "reviewer_ids": _array(ID),
+            "rating": {
+                **INTEGER,
+                "minimum": 1,
+                "maximum": 5,
+                "nullable": True,
+                "description": "the review's outcome (set by the managers), or null",
+            },
         },
     ),
     "Freshness": _object(
@@ -546,7 +554,7 @@ ROUTES = [
     Route(
         "/api/reviews/{review_id}",
         "patch",
-        "Status, comments, reviewers",
+        "Status, comments, reviewers, rating (1-5 or null)",
         "200",
         "ReviewView",
         body="ReviewUpdate",

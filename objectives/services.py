@@ -274,7 +274,7 @@ def _set_reviewers(session: Session, viewer: Viewer, review: Review, person_ids:
 
 
 def update_review(session: Session, viewer: Viewer, review_id: int, data: dict) -> Review:
-    """Managers set status, manager comment and reviewers; reviewers set their comment."""
+    """Managers set status, manager comment, reviewers and rating; reviewers their comment."""
     review = get_review(session, viewer, review_id)
     manages = can_manage_person(session, viewer, review.person_id)
     reviews_it = is_reviewer(session, viewer, review)
@@ -282,7 +282,7 @@ def update_review(session: Session, viewer: Viewer, review_id: int, data: dict) 
         if not (reviews_it or viewer.is_admin):
             raise NotAllowed("only the review's reviewers write the reviewer comment")
         review.reviewer_comment = data["reviewer_comment"]
-    if {"status", "manager_comment", "reviewer_ids"} & set(data):
+    if {"status", "manager_comment", "reviewer_ids", "rating"} & set(data):
         if not manages:
             raise NotAllowed("only the employee's managers and admins change this review")
         if "status" in data and data["status"] != review.status:
@@ -304,6 +304,8 @@ def update_review(session: Session, viewer: Viewer, review_id: int, data: dict) 
                 )
         if "manager_comment" in data:
             review.manager_comment = data["manager_comment"]
+        if "rating" in data:
+            review.rating = data["rating"]
         if "reviewer_ids" in data:
             before = sorted(reviewers_of(session, review))
             _set_reviewers(session, viewer, review, data["reviewer_ids"])

@@ -108,6 +108,7 @@ def _review_json(db, r) -> dict:
         "manager_comment": r.manager_comment,
         "reviewer_comment": r.reviewer_comment,
         "reviewer_ids": svc.reviewers_of(db, r),
+        "rating": r.rating,
     }
 
 

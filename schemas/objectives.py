@@ -173,6 +173,7 @@ class ReviewUpdateSchema(Strict):
     manager_comment = fields.String(validate=validate.Length(max=10000))
     reviewer_comment = fields.String(validate=validate.Length(max=10000))
     reviewer_ids = fields.List(Id())
+    rating = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=5))
 
 
 class ManagerSchema(Strict):

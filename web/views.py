@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -22,7 +23,7 @@ from lrs import vocabulary
 from lrs.auth import SCOPES, create_credential
 from lrs.auth import revoke_credential as revoke_credential_of
 from lrs.db import read_transaction, write_transaction
-from lrs.errors import LrsError
+from lrs.errors import BadRequest, LrsError
 from lrs.models import Credential, Store
 from lrs.oauth import active_tokens
 from lrs.people.models import Person
@@ -298,13 +299,20 @@ def search_activities():
 @pages.post("/reviews/<int:review_id>/comments")
 def comment(review_id: int):
     check_csrf()
-    data = {
+    data: dict = {
         k: v
         for k, v in request.form.items()
         if k in ("manager_comment", "reviewer_comment", "status")
     }
+    if "rating" in request.form:  # the outcome, 1-5, or "" for none yet
+        rating = request.form["rating"].strip()
+        data["rating"] = int(rating) if rating.isdigit() else (None if not rating else rating)
+    try:
+        data = schemas.ReviewUpdateSchema().load(data)
+    except ValidationError as exc:  # only a hand-made post: the form offers valid values
+        raise BadRequest(f"not saved: {exc.messages}") from exc
     with write_transaction(lrs_runtime().sessions) as db:
-        svc.update_review(db, signed_in(db), review_id, schemas.ReviewUpdateSchema().load(data))
+        svc.update_review(db, signed_in(db), review_id, data)
     return redirect(url_for("web.review", review_id=review_id))
 
 

@@ -156,3 +156,26 @@ def test_members_find_the_health_check_and_participants_the_review_in_their_inbo
         )
         assert data["title"] in mail.text and data["title"] in mail.html, kind
         assert "http://learnloop.test/x" in mail.text, kind
+
+
+def test_a_manager_rates_a_review_on_its_page_and_the_api_shows_and_edits_the_rating(org):
+    review = org.reviews["ann"]
+    maya = signed_in(org, "maya")
+    assert org.client("maya").get(f"/reviews/{review}").get_json()["rating"] is None
+    page = maya.get(f"/reviews/{review}").get_data(as_text=True)
+    assert 'name="rating"' in page and "not rated yet" in page
+    form = {"csrf_token": CSRF, "manager_comment": "Good half", "status": "in_progress"}
+    assert maya.post(f"/reviews/{review}/comments", data={**form, "rating": "4"}).status_code == 302
+    assert org.client("ann").get(f"/reviews/{review}").get_json()["rating"] == 4
+    assert '<option value="4" selected>' in maya.get(f"/reviews/{review}").get_data(as_text=True)
+    assert maya.post(f"/reviews/{review}/comments", data={**form, "rating": "9"}).status_code == 400
+
+    patched = org.client("maya").patch(f"/reviews/{review}", json={"rating": None})
+    assert patched.status_code == 200 and patched.get_json()["rating"] is None
+    assert org.client("ann").patch(f"/reviews/{review}", json={"rating": 5}).status_code == 403
+    assert org.client("maya").patch(f"/reviews/{review}", json={"rating": 0}).status_code == 400
+    assert (
+        org.client("maya").patch(f"/reviews/{review}", json={"rating": 3}).get_json()["rating"] == 3
+    )
+    listed = {r["id"]: r["rating"] for r in org.client("maya").get("/reviews").get_json()}
+    assert listed[review] == 3

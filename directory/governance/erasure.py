@@ -137,6 +137,7 @@ def erase_person(
     _erase_statements(session, inv, agent)
     _delete_rows(session, inv)
     _redact_audit(session, inv)
+    _forget_in_inboxes(session, inv)
     actor = audit.current_actor()
     record = ErasureRecord(
         store_id=store_id,
@@ -284,6 +285,30 @@ def _delete_rows(session: Session, inv: Inventory) -> None:
     _delete_in(session, "scim_users", "id", inv.scim_users, s)
     _delete_in(session, "identities", "id", inv.identities, s)
     run(session, "DELETE FROM people WHERE store_id = ? AND id = ?", [s, p])
+
+
+def _forget_in_inboxes(session: Session, inv: Inventory) -> None:
+    """Other people's notifications that name them go (their own went with them).
+
+    An inbox row ("Annabel met Python basics", "Annabel gave you kudos") is a message, not a
+    record: it is deleted rather than rewritten, found by their name or address as a word.
+    """
+    words = [w for w in (*inv.needles, inv.name) if w and len(w) >= 3]
+    patterns = [re.compile(rf"\b{re.escape(w)}\b", re.IGNORECASE) for w in words]
+    contains = (
+        "strpos(lower({col}), ?) > 0"
+        if session.get_bind().dialect.name == "postgresql"
+        else "instr(lower({col}), ?) > 0"
+    )
+    where = " OR ".join(contains.format(col=c) for c in ("title", "data"))
+    for word in words:
+        rows = run(
+            session,
+            f"SELECT id, title, data FROM notifications WHERE store_id = ? AND ({where})",
+            [inv.store_id, word.lower(), word.lower()],
+        ).all()
+        gone = [i for i, title, data in rows if any(p.search(title + data) for p in patterns)]
+        _delete_in(session, "notifications", "id", gone, inv.store_id)
 
 
 def _redact_audit(session: Session, inv: Inventory) -> None:

@@ -502,6 +502,25 @@ def test_after_erasure_no_api_route_or_page_shows_her(world):
         assert_no_trace(response.get_data(as_text=True), path)
 
 
+def test_other_peoples_notifications_that_name_her_go_and_the_rest_stay(world):
+    from notifications.kinds import Notice
+    from notifications.services import add
+
+    about_her = Notice(world.bob, "kudos.received", f"{ANN_NAME} gave you kudos", "/kudos",
+                       {"giver": ANN_NAME})  # fmt: skip
+    not_about_her = Notice(world.bob, "review.due", "Your review is due in 7 days", "/reviews")
+    with write_transaction(world.sessions) as session:
+        for notice in (about_her, not_about_her):
+            add(session, world.store_id, notice, False, 1)
+    _, before = world.page("bob", "/notifications")
+    assert ANN_NAME in before.get_data(as_text=True)
+    erase(world)
+    _, after = world.page("bob", "/notifications")
+    text = after.get_data(as_text=True)
+    assert_no_trace(text, "Bob's inbox")
+    assert "Your review is due in 7 days" in text
+
+
 def test_the_erasure_record_says_how_many_and_who_but_not_whom(world):
     result = erase(world)
     with read_transaction(world.sessions) as session:

@@ -374,6 +374,9 @@ def record_launch(
     return_url = msg.launch_presentation.get("return_url")
     if isinstance(return_url, str):
         settings["return_url"] = return_url
+    locale = msg.launch_presentation.get("locale")  # the user's LMS language: the pages' too
+    if isinstance(locale, str) and 0 < len(locale) <= 35:
+        settings["locale"] = locale
     launch = Launch(
         store_id=store_id,
         registration_id=bound.registration_id,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote
 
@@ -161,12 +162,33 @@ def describe_statement(statement: dict[str, Any]) -> dict[str, str]:
     return {"verb": verb_name, "object": name, "when": statement.get("timestamp", "")[:16]}
 
 
-def display(language_map: Any) -> str | None:
-    """The text of an xAPI language map: en-US, en or und first, else the first entry."""
-    if isinstance(language_map, dict) and language_map:
-        for tag in ("en-US", "en", "und"):
-            if isinstance(language_map.get(tag), str):
-                return language_map[tag]
-        value = next(iter(language_map.values()))
-        return value if isinstance(value, str) else None
-    return None
+#: The viewer's languages, best first (``de-DE``, ``de``), set by the pages for the request
+#: being served; every name ``display`` picks follows them. Outside a page: English.
+VIEWER_LANGUAGES: ContextVar[tuple[str, ...]] = ContextVar("viewer_languages", default=())
+
+
+def display(language_map: Any, languages: tuple[str, ...] | None = None) -> str | None:
+    """The text of an xAPI language map in the viewer's language, falling back sensibly.
+
+    ``languages`` (default: ``VIEWER_LANGUAGES``) first, each by its exact tag and then by its
+    primary language (``de`` finds ``de-AT``); then en-US, en, any en-*, und; else the first
+    entry.
+    """
+    if not isinstance(language_map, dict) or not language_map:
+        return None
+    texts = {k.lower(): v for k, v in language_map.items() if isinstance(v, str)}
+    wanted = VIEWER_LANGUAGES.get() if languages is None else languages
+    for tag in (*wanted, "en-us", "en"):
+        tag = tag.lower()
+        if tag in texts:
+            return texts[tag]
+        primary = tag.split("-")[0]
+        if primary in texts:
+            return texts[primary]
+        for key, value in texts.items():
+            if key.split("-")[0] == primary:
+                return value
+    if "und" in texts:
+        return texts["und"]
+    value = next(iter(language_map.values()))
+    return value if isinstance(value, str) else None

@@ -289,6 +289,10 @@ def _landing(session, launch, now: int, notice: str | None = None, status: int =
     token = launches.issue_launch_token(
         session, launch, now, rt.config.launch_token_seconds, box=rt.key_box()
     )
+    locale = launches.launch_settings(launch).get("locale")
+    if isinstance(locale, str):  # the page in the LMS's language, names from its language maps
+        g.launch_locale = locale
+        st.VIEWER_LANGUAGES.set((locale, locale.split("-")[0]))
     registration = session.get(Registration, launch.registration_id)
     frame_origins = registrations.platform_origins(registration)
     roles = json.loads(launch.roles)

@@ -209,6 +209,19 @@ def account_for_person(session: Session, store_id: int, person_id: int) -> Accou
     return account
 
 
+def set_locale(session: Session, account_id: int, locale: str | None) -> None:
+    """The language the account's pages are shown in (a tag like ``de``); None: the browser's.
+
+    The caller checks the tag is one the pages are offered in. Raises BadRequest for a tag
+    longer than the column.
+    """
+    if locale is not None and not 0 < len(locale) <= 35:
+        raise BadRequest("a language tag has 1 to 35 characters")
+    account = session.get(Account, account_id)
+    if account is not None:
+        account.locale = locale
+
+
 def viewer_of(account: Account) -> Viewer:
     """The account as authorization sees it; in a request, also the actor of its audit events."""
     audit.set_actor(audit.account_actor(account.id, account.email))

@@ -90,6 +90,16 @@ def viewer_from_launch(session: Session, token: str):
     Returns the viewer and the platform's origins (for ``frame-ancestors``). Raises the LTI
     package's LaunchTokenInvalid for a missing, forged or expired token.
     """
+    viewer, origins, _ = launch_sign_in(session, token)
+    return viewer, origins
+
+
+def launch_sign_in(session: Session, token: str):
+    """``viewer_from_launch`` and the launch's locale.
+
+    The locale is the launch's ``launch_presentation.locale`` (None if the LMS sent none): the
+    pages are shown in it.
+    """
     from lti import launches, registrations, runtime
     from lti.models import Registration
     from objectives.accounts import find_account, viewer_of
@@ -103,7 +113,7 @@ def viewer_from_launch(session: Session, token: str):
     account = find_account(session, launch.store_id, launch.person_id)
     if account is None or account.disabled_at is not None:
         raise NotAllowed("no account for this launch; launch Learnloop again from the course")
-    return viewer_of(account), origins
+    return viewer_of(account), origins, launches.launch_settings(launch).get("locale")
 
 
 def ensure_account(session: Session, launch) -> None:

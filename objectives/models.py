@@ -46,6 +46,9 @@ class Account(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    locale: Mapped[str | None] = mapped_column(
+        String(35), comment="the pages' language the person chose (de, fr); None: the browser's"
+    )
 
 
 class ApiToken(Base):

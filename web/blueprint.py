@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from lrs.auth import SCOPES
 from lrs.errors import LrsError
 from lrs.runtime import lrs_runtime
+from web import i18n
 from web.security import SessionInterface, csrf_token, secure_headers, session_viewer
 
 pages = Blueprint(
@@ -24,15 +27,16 @@ pages = Blueprint(
 @pages.record_once
 def _sessions(state) -> None:
     state.app.session_interface = SessionInterface()
+    i18n.init_app(state.app)
 
 
 TITLES = {
-    400: "That did not work",
-    401: "Please sign in",
-    403: "Not for your role",
-    404: "Not found",
-    409: "Already there",
-    413: "Too large",
+    400: _l("That did not work"),
+    401: _l("Please sign in"),
+    403: _l("Not for your role"),
+    404: _l("Not found"),
+    409: _l("Already there"),
+    413: _l("Too large"),
 }
 
 
@@ -40,7 +44,7 @@ def error_page(status: int, message: str, request_id: str | None = None):
     """The page of an error; a 500 (``learnloop.errors``) names only its request id."""
     return render_template(
         "error.html",
-        title=TITLES.get(status, "Something went wrong"),
+        title=TITLES.get(status) or _("Something went wrong"),
         message=message,
         request_id=request_id,
     ), status
@@ -106,9 +110,9 @@ def ago(iso: str) -> str:
     moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
     seconds = max(0, int((dt.datetime.now(dt.UTC) - moment).total_seconds()))
     if seconds < 60:
-        return f"{seconds} s ago"
+        return _("%(n)s s ago", n=seconds)
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        return _("%(n)s min ago", n=seconds // 60)
     if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"on {moment.date().isoformat()}"
+        return _("%(n)s h ago", n=seconds // 3600)
+    return _("on %(date)s", date=i18n.date_filter(moment.date()))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from lrs.runtime import lrs_runtime
 from objectives.accounts import Viewer, session_account, session_fields, viewer_of
 from objectives.models import Account
+from web.i18n import use_locale_for_names
 
 STALE_FORM = "This form expired or did not come from Learnloop. Reload the page and try again."
 CSP = (
@@ -62,16 +63,20 @@ def session_viewer(db: Session) -> Viewer | None:
     if account is None:
         session.clear()
         return None
+    g.account_locale = account.locale
+    use_locale_for_names()
     return viewer_of(account)
 
 
 def launch_viewer(db: Session, token: str) -> Viewer:
     """Sign-in through an LTI launch; frames allowed for the launching platform only."""
-    from objectives.lti_hooks import viewer_from_launch
+    from objectives.lti_hooks import launch_sign_in
 
-    viewer, origins = viewer_from_launch(db, token)
+    viewer, origins, locale = launch_sign_in(db, token)
     g.frame_ancestors = " ".join(origins) or "'self'"
     g.launch_token = token
+    g.launch_locale = locale
+    use_locale_for_names()
     return viewer
 
 

@@ -97,6 +97,7 @@ class User:
     email: str
     roles: list[str]
     status: str = "Active"
+    locale: str = ""  # the user's LMS language: launch_presentation.locale when set
 
 
 @dataclass
@@ -280,6 +281,8 @@ class LmsPlatform:
             launch.set_extra_claims(
                 {c.TOOL_PLATFORM: {"name": "Test LMS", "product_family_code": "lti1p3platform"}}
             )
+            if user.locale:
+                launch.set_extra_claims({c.LAUNCH_PRESENTATION: {"locale": user.locale}})
             return launch.lti_launch()
 
         @app.get("/jwks")

@@ -19,6 +19,11 @@ PASSWORD = "correct-horse-battery-staple"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    yield from serve_site(tmp_path_factory)
+
+
+def serve_site(tmp_path_factory):
+    """The sample organisation served on 127.0.0.1 with a worker beside it, as ``site``."""
     url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.sqlite3'}"
     upgrade_database(url)
     app = create_app({"database_url": url, "instance_path": str(tmp_path_factory.mktemp("inst"))})

@@ -1,0 +1,161 @@
+"""The pages in the learner's language (issue 22): launched from an LMS whose user speaks German,
+Learnloop answers in German, activity names come from the statements' German entries; the
+account's own choice and the browser's Accept-Language follow, English last.
+"""
+
+import re
+
+import pytest
+import requests
+
+from learnloop.worker import wait_until_idle
+from lrs.auth import create_credential
+from lrs.db import write_transaction
+from tests.lti.platform import LEARNER, LmsPlatform, User, form_of
+from tests.lti.support import browser as requests_browser
+from tests.lti.support import serve
+from tests.web.conftest import serve_site
+from tests.web.test_browser import post_statement
+
+pytestmark = pytest.mark.browser
+
+DANA = User("lms-dana", "Dana Dietrich", "dana.dietrich@example.de", [LEARNER], locale="de-DE")
+COURSE = "https://learn.example.com/courses/sichere-programmierung"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The sample organisation, allowed to call the test LMS on http://127.0.0.1."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEARNLOOP_LTI_ALLOW_HTTP_LOOPBACK", "1")
+        yield from serve_site(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def lms(site):
+    """A third-party LMS registered in the sample organisation; its user Dana speaks German."""
+    with write_transaction(site["app"].extensions["learnloop"].sessions) as session:
+        _, secret = create_credential(session, "acme", ["all"], key="languages-lms")
+    platform = LmsPlatform()
+    with serve(platform.app) as base:
+        platform.start(base, site["base"])
+        created = requests.post(
+            site["base"] + "/api/admin/lti/registrations",
+            json=platform.registration_payload(),
+            auth=("languages-lms", secret),
+            timeout=10,
+        )
+        assert created.status_code == 201, created.text
+        platform.add_user(DANA)
+        yield {"platform": platform, "key": "languages-lms", "secret": secret}
+
+
+def launch(lms, user):
+    """The user clicks Learnloop in the LMS: OIDC login, then the form_post launch."""
+    session = requests_browser()
+    page = session.get(lms["platform"].launch_url(user.user_id), timeout=10)
+    assert page.status_code == 200, page.text
+    action, fields = form_of(page.text)
+    return session.post(action, data=fields, timeout=10)
+
+
+def test_a_launch_with_locale_de_DE_shows_german_pages_and_german_activity_names(lms, site, page):
+    platform = lms["platform"]
+    landing = launch(lms, DANA)
+    assert landing.status_code == 200, landing.text
+    assert '<html lang="de" dir="ltr">' in landing.text
+    assert "Meinen vollständigen Lernverlauf und meine Ziele öffnen" in landing.text
+    # Her course reports in German and English; the verb's display too.
+    statement = {
+        "actor": {"account": {"homePage": platform.base, "name": DANA.user_id}},
+        "verb": {
+            "id": "http://adlnet.gov/expapi/verbs/completed",
+            "display": {"en-US": "completed", "de-DE": "abgeschlossen"},
+        },
+        "object": {
+            "id": COURSE,
+            "definition": {
+                "name": {"en-US": "Secure programming", "de-DE": "Sichere Programmierung"}
+            },
+        },
+        "result": {"score": {"scaled": 0.9}},
+    }
+    assert post_statement(site["base"], lms["key"], lms["secret"], statement) == 200
+    assert wait_until_idle(site["app"], timeout=10)
+
+    record_url = re.search(r'href="([^"]*/people/\d+\?lt=[^"]+)"', launch(lms, DANA).text)
+    assert record_url, "the landing page links to the learner's record"
+    page.goto(site["base"] + record_url.group(1).replace("&amp;", "&"))
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.get_by_role("heading", name="Wöchentliche Aktivität nach Quelle").is_visible()
+    assert page.get_by_role("heading", name="Zeitleiste").is_visible()
+    assert page.get_by_role("link", name="Mein Lernverlauf").is_visible()
+    timeline = page.locator(".timeline").inner_text()
+    assert "Sichere Programmierung" in timeline
+    assert "Secure programming" not in timeline
+    top = page.locator("h2", has_text="Häufigste Aktivitäten").locator("xpath=..").inner_text()
+    assert "Sichere Programmierung" in top
+    # Dates in German: the week table's first column ("14.09.2026" style or "14. Sept. 2026").
+    week = page.locator("#weekly-table tbody tr td").first.inner_text()
+    assert re.search(r"\d{1,2}\.", week) and not re.fullmatch(r"\d{4}-\d\d-\d\d", week), week
+    assert page.csp_errors == []
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "password"),
+    [(None, "en", "Password"), ("fr-CH, fr;q=0.9, en;q=0.5", "fr", "Mot de passe")],
+)
+def test_english_stays_the_default_and_accept_language_chooses_french(
+    browser, site, accept, lang, password
+):
+    headers = {"Accept-Language": accept} if accept else {}
+    context = browser.new_context(extra_http_headers=headers)
+    page = context.new_page()
+    page.goto(site["base"] + "/sign-in")
+    assert page.locator("html").get_attribute("lang") == lang
+    assert page.locator("html").get_attribute("dir") == "ltr"
+    assert page.get_by_label(password).is_visible()
+    context.close()
+
+
+def test_the_account_setting_beats_the_browser_and_the_launch_beats_both(browser, site, lms):
+    context = browser.new_context(extra_http_headers={"Accept-Language": "fr"})
+    page = context.new_page()
+    page.goto(site["base"] + "/sign-in")
+    page.get_by_label("E-mail").fill("maya@example.com")
+    page.get_by_label("Mot de passe").fill("correct-horse-battery-staple")
+    page.get_by_role("button", name="Se connecter").first.click()
+    page.wait_for_url("**/team**")
+    assert page.get_by_role("heading", name="Objectifs de l’équipe").is_visible()
+    page.goto(site["base"] + "/notifications/preferences")
+    page.get_by_label("Langue des pages").select_option("de")
+    page.get_by_role("button", name="Enregistrer la langue").click()
+    page.wait_for_url("**done=language**")
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.get_by_role("status").first.inner_text() == "Sprache gespeichert."
+    page.goto(site["base"] + "/team")
+    assert page.get_by_role("heading", name="Ziele des Teams").is_visible()
+    # Back to the browser's language for the other tests of this module.
+    page.goto(site["base"] + "/notifications/preferences")
+    page.get_by_label("Sprache der Seiten").select_option("")
+    page.get_by_role("button", name="Sprache speichern").click()
+    page.wait_for_url("**done=language**")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    context.close()
+    # A German launch is shown in German even to a browser that asks for French.
+    session = requests_browser()
+    session.headers["Accept-Language"] = "fr"
+    start = session.get(lms["platform"].launch_url(DANA.user_id), timeout=10)
+    action, fields = form_of(start.text)
+    landing = session.post(action, data=fields, timeout=10)
+    assert '<html lang="de" dir="ltr">' in landing.text
+
+
+def test_an_arabic_page_is_right_to_left(browser, site):
+    context = browser.new_context(extra_http_headers={"Accept-Language": "ar"})
+    page = context.new_page()
+    page.goto(site["base"] + "/sign-in")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("html").get_attribute("lang") == "ar"
+    assert page.get_by_role("button", name="تسجيل الدخول").first.is_visible()
+    context.close()

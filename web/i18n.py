@@ -1,0 +1,141 @@
+"""The pages' languages: which locale a request is served in, and Babel's formats for it.
+
+The locale is, in this order: the LTI launch's ``launch_presentation.locale`` (inside an LMS the
+learner's LMS language wins), the account's own choice (``Account.locale``, on the preferences
+page), the browser's ``Accept-Language``, then English. ``<html lang dir>`` follow it, dates and
+numbers are formatted by Babel for it, and xAPI language maps are read in it
+(``lti.statements.VIEWER_LANGUAGES``).
+
+Catalogues live in ``web/translations`` (``babel.cfg``, ``scripts/translations``); English is
+the source language, German and French are complete, Arabic is partial (right-to-left).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from babel import Locale
+from flask import Flask, g, request
+from flask_babel import Babel, format_date, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+
+from lti.statements import VIEWER_LANGUAGES
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+#: The languages the pages are offered in, the source language first.
+LANGUAGES = ("en", "de", "fr", "ar")
+#: The names a person picks their language by (each in its own language).
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "ar": "العربية"}
+
+
+#: The words the pages name a statement's source and a review's status by.
+SOURCE_NAMES = {
+    "lms": _l("lms"),
+    "code_review": _l("code review"),
+    "microlearning": _l("microlearning"),
+    "xapi": _l("xapi"),
+}
+REVIEW_STATUSES = {
+    "draft": _l("draft"),
+    "in_progress": _l("in progress"),
+    "submitted": _l("submitted"),
+    "closed": _l("closed"),
+}
+
+#: A health check's answers as the form offers them.
+ANSWER_WORDS = {
+    "green": _l("green"),
+    "amber": _l("amber"),
+    "red": _l("red"),
+    "better": _l("better"),
+    "same": _l("same"),
+    "worse": _l("worse"),
+}
+
+
+def supported(tag: str | None) -> str | None:
+    """The offered language a BCP 47 or POSIX tag (``de-DE``, ``fr_CA``, ``DE``) means, if any."""
+    if not tag or not isinstance(tag, str):
+        return None
+    primary = tag.replace("_", "-").split("-")[0].strip().lower()
+    return primary if primary in LANGUAGES else None
+
+
+def select_locale() -> str:
+    """Babel's locale selector: the launch's locale, the account's, Accept-Language, English."""
+    for chosen in (g.get("launch_locale"), g.get("account_locale")):
+        if supported(chosen):
+            return supported(chosen)
+    best = request.accept_languages.best_match(LANGUAGES) if request else None
+    return best or "en"
+
+
+def init_app(app: Flask) -> None:
+    """Babel on the app: the pages' catalogues, the locale selector, the template filters."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.filters["date"] = date_filter
+    app.jinja_env.filters["number"] = number_filter
+    app.jinja_env.globals["text_direction"] = text_direction
+    app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.globals["source_names"] = SOURCE_NAMES
+    app.jinja_env.globals["review_statuses"] = REVIEW_STATUSES
+    app.jinja_env.globals["answer_words"] = ANSWER_WORDS
+    app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
+    app.jinja_env.globals["account_language"] = lambda: g.get("account_locale")
+    app.before_request(_viewer_languages)
+
+
+def _viewer_languages() -> None:
+    """Language maps follow the request's languages (refined once the locale is known)."""
+    VIEWER_LANGUAGES.set(tuple(lang for lang, _ in request.accept_languages))
+
+
+def use_locale_for_names() -> None:
+    """Once the viewer is known, the page's locale leads the choice in every language map."""
+    locale = str(get_locale() or "en")
+    launch = g.get("launch_locale")
+    first = (launch,) if isinstance(launch, str) and supported(launch) == locale else ()
+    VIEWER_LANGUAGES.set((*first, locale, *(lang for lang, _ in request.accept_languages)))
+
+
+def html_lang() -> str:
+    return str(get_locale() or "en").replace("_", "-")
+
+
+def text_direction() -> str:
+    return Locale.parse(str(get_locale() or "en")).text_direction
+
+
+def date_filter(value, form: str = "medium") -> str:
+    """An ISO date or timestamp (or a date) in the locale's format (English: ISO).
+
+    Other values are shown unchanged.
+    """
+    if isinstance(value, str):
+        try:
+            value = (
+                dt.date.fromisoformat(value)
+                if len(value) == 10
+                else dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+            )
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        # English pages keep the house's ISO dates: "en" names no region, and 2026-12-02 reads
+        # the same in London and in Boston; every other locale gets its own format.
+        if str(get_locale() or "en") == "en":
+            return value.isoformat()
+        return format_date(value, form)
+    return "" if value is None else str(value)
+
+
+def number_filter(value) -> str:
+    """A number with the locale's separators (``1,234.5``, ``1.234,5``)."""
+    if value is None:
+        return ""
+    return format_decimal(value)

@@ -159,3 +159,26 @@ def test_an_arabic_page_is_right_to_left(browser, site):
     assert page.locator("html").get_attribute("lang") == "ar"
     assert page.get_by_role("button", name="تسجيل الدخول").first.is_visible()
     context.close()
+
+
+def test_inside_the_lms_in_german_the_pages_have_no_wcag_21_aa_violation(lms, site, browser):
+    """The launch's landing page and the learner's record as the LMS frame shows them."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.web.test_accessibility import scan
+
+    landing = launch(lms, DANA)
+    record = re.search(r'href="([^"]*/people/\d+\?lt=[^"]+)"', landing.text).group(1)
+    context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True)
+    page = context.new_page()
+    # The landing page is the answer to the LMS's form_post: shown here at its own address.
+    page.route(
+        site["base"] + "/lti/launch",
+        lambda route: route.fulfill(body=landing.text, content_type="text/html; charset=utf-8"),
+    )
+    page.goto(site["base"] + "/lti/launch")
+    violations = scan(page, Axe())
+    page.goto(site["base"] + record.replace("&amp;", "&"))
+    violations += scan(page, Axe())
+    context.close()
+    assert violations == [], "\n".join(violations)

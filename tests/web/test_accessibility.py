@@ -1,0 +1,131 @@
+"""Every main page scanned by axe-core in Chromium (issue 22): WCAG 2.0 and 2.1, levels A and AA.
+
+One browser context per role and width (signed out, learner, manager, administrator; a desktop
+and a phone), visiting that role's pages in turn: 0 violations on each. axe-core is the copy
+the ``axe-playwright-python`` wheel carries (installed from PyPI by ``scripts/test``; nothing is
+downloaded while the tests run). docs/accessibility.md reports what this covers.
+"""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.web.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+def pages_of(role: str, org) -> list[str]:
+    """The pages each role works with, data-filled (Ann, Chen) and empty (the administrator
+    is no person: no record, no kudos)."""
+    people, reviews = org.people, org.reviews
+    if role == "signed out":
+        return ["/sign-in", "/unsubscribe/not-a-token"]  # the second: an error page
+    if role == "learner":
+        return [
+            "/team",
+            f"/people/{people['ann']}",
+            f"/reviews/{reviews['ann']}",
+            "/kudos",
+            "/leaderboard",
+            "/health-checks",
+            "/after-action-reviews",
+            "/mentoring",
+            "/notifications",
+            "/notifications/preferences",
+            "/account/api-token",
+            "/people/999999",  # an error page
+        ]
+    if role == "manager":
+        return [
+            "/team",
+            f"/people/{people['chen']}",
+            f"/reviews/{reviews['chen']}",
+            f"/admin/reviews/{reviews['chen']}/reviewers",
+            "/insight",
+            "/kudos",
+        ]
+    return [
+        "/admin",
+        "/admin/statements",
+        "/admin/people",
+        f"/admin/people/{people['ann']}",
+        "/admin/people/import",
+        "/admin/accounts",
+        "/admin/cycles",
+        "/admin/templates",
+        "/admin/templates/new",
+        "/admin/lti",
+        "/admin/connectors",
+        "/admin/audit",
+        "/admin/forwarding",
+        "/admin/webhooks",
+        "/admin/notifications",
+        "/admin/recognition",
+        "/admin/retention",
+        "/admin/scim",
+        "/admin/sign-in",
+        "/kudos",
+    ]
+
+
+ACCOUNTS = {
+    "learner": "ann@example.com",
+    "manager": "maya@example.com",
+    "admin": "admin@example.com",
+}
+
+
+def scan(page, axe: Axe) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on the page, one line per rule and element."""
+    if page.locator("[data-chart]:not([hidden] [data-chart])").count():
+        page.wait_for_selector("[data-chart][data-drawn=true]", timeout=5000)
+    results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+    return [
+        f"{page.url}: {v['id']} ({v['impact']}) {v['help']}: {node['target']} {node['html'][:160]}"
+        for v in results.response["violations"]
+        for node in v["nodes"]
+    ]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("role", ["signed out", "learner", "manager", "admin"])
+def test_every_main_page_has_no_wcag_21_aa_violation(browser, site, role, width):
+    context = browser.new_context(
+        viewport={"width": WIDTHS[width], "height": 900}, is_mobile=width == "phone"
+    )
+    page = context.new_page()
+    if role != "signed out":
+        sign_in(page, site["base"], ACCOUNTS[role])
+    axe = Axe()
+    violations, visited = [], []
+    for path in pages_of(role, site["org"]):
+        page.goto(site["base"] + path)
+        visited.append((path, page.title()))
+        violations += scan(page, axe)
+    context.close()
+    assert violations == [], "\n".join(violations)
+    assert len(visited) == len(pages_of(role, site["org"]))
+
+
+def test_the_scan_finds_a_violation(browser, site):
+    """The scan can fail: an image without a text alternative and grey-on-grey text are found."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site["base"] + "/sign-in")
+    page.evaluate(
+        """() => {
+          const img = document.createElement('img');
+          img.src = '/static/favicon.svg';
+          document.querySelector('main').append(img);
+          const p = document.createElement('p');
+          p.textContent = 'faint';
+          p.style.color = '#ccc';
+          document.querySelector('main').append(p);
+        }"""
+    )
+    found = " ".join(scan(page, Axe()))
+    context.close()
+    assert "image-alt" in found and "color-contrast" in found

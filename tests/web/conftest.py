@@ -56,13 +56,14 @@ def page(browser):
     context.close()
 
 
-def sign_in(page, base, email, password=PASSWORD, store="acme", succeeds=True):
+def sign_in(page, base, email, password=PASSWORD, store="acme", succeeds=True, submit="Sign in"):
+    """Sign in on the sign-in page (``submit``: its button's name in the page's language)."""
     page.goto(base + "/sign-in")
-    if page.get_by_label("Organisation").count():  # asked only when several stores exist
-        page.get_by_label("Organisation").fill(store)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    if page.locator("#store").count():  # asked only when several stores exist
+        page.locator("#store").fill(store)
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.get_by_role("button", name=submit, exact=True).click()
     if succeeds:
         page.wait_for_url(lambda url: "/sign-in" not in url)
     page.wait_for_load_state()

@@ -3,6 +3,7 @@ Learnloop answers in German, activity names come from the statements' German ent
 account's own choice and the browser's Accept-Language follow, English last.
 """
 
+import base64
 import re
 
 import pytest
@@ -14,7 +15,7 @@ from lrs.db import write_transaction
 from tests.lti.platform import LEARNER, LmsPlatform, User, form_of
 from tests.lti.support import browser as requests_browser
 from tests.lti.support import serve
-from tests.web.conftest import serve_site
+from tests.web.conftest import serve_site, sign_in
 from tests.web.test_browser import post_statement
 
 pytestmark = pytest.mark.browser
@@ -151,14 +152,60 @@ def test_the_account_setting_beats_the_browser_and_the_launch_beats_both(browser
     assert '<html lang="de" dir="ltr">' in landing.text
 
 
-def test_an_arabic_page_is_right_to_left(browser, site):
-    context = browser.new_context(extra_http_headers={"Accept-Language": "ar"})
-    page = context.new_page()
-    page.goto(site["base"] + "/sign-in")
-    assert page.locator("html").get_attribute("dir") == "rtl"
-    assert page.locator("html").get_attribute("lang") == "ar"
-    assert page.get_by_role("button", name="تسجيل الدخول").first.is_visible()
-    context.close()
+INK_CENTRE = """async (src) => {
+  const img = new Image(); img.src = src; await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.width; canvas.height = img.height;
+  const g = canvas.getContext('2d'); g.drawImage(img, 0, 0);
+  const d = g.getImageData(0, 0, img.width, img.height).data;
+  let sum = 0, n = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i] < 100 && d[i + 1] < 100 && d[i + 2] < 100) { sum += (i / 4) % img.width; n++; }
+  }
+  return sum / n / img.width;
+}"""
+
+
+def ink_centre(page, selector: str) -> float:
+    """Where an element's dark text sits in a screenshot of it: 0 its left edge, 1 its right."""
+    shot = page.locator(selector).screenshot()
+    source = "data:image/png;base64," + base64.b64encode(shot).decode()
+    return page.evaluate(INK_CENTRE, source)
+
+
+def test_an_arabic_page_is_right_to_left_and_its_layout_mirrors(browser, site):
+    """The same page in English and in Arabic: the brand and the navigation swap sides, tables
+    start on the right, and a screenshot of the person's name (the same glyphs in both) shows
+    it at the other end of its line."""
+    seen = {}
+    for accept in ("en", "ar"):
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, extra_http_headers={"Accept-Language": accept}
+        )
+        page = context.new_page()
+        sign_in(
+            page,
+            site["base"],
+            "maya@example.com",
+            submit="تسجيل الدخول" if accept == "ar" else "Sign in",
+        )
+        page.goto(site["base"] + f"/people/{site['org'].people['ann']}")
+        brand = page.locator(".brand").bounding_box()
+        nav = page.locator("header nav").bounding_box()
+        cell = page.locator("#weekly-table th").first.bounding_box()
+        table = page.locator("#weekly-table").bounding_box()
+        seen[accept] = {
+            "dir": page.locator("html").get_attribute("dir"),
+            "brand_first": brand["x"] < nav["x"],
+            "first_column_left": cell["x"] - table["x"] < 10,
+            "name_centre": ink_centre(page, "h1"),
+        }
+        context.close()
+    en, ar = seen["en"], seen["ar"]
+    assert (en["dir"], ar["dir"]) == ("ltr", "rtl")
+    assert en["brand_first"] and not ar["brand_first"]
+    assert en["first_column_left"] and not ar["first_column_left"]
+    assert en["name_centre"] < 0.25 and ar["name_centre"] > 0.75, seen
 
 
 def test_inside_the_lms_in_german_the_pages_have_no_wcag_21_aa_violation(lms, site, browser):

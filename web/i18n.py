@@ -17,7 +17,7 @@ from pathlib import Path
 
 from babel import Locale
 from flask import Flask, g, request
-from flask_babel import Babel, format_date, format_decimal, get_locale
+from flask_babel import Babel, format_date, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from lti.statements import VIEWER_LANGUAGES
@@ -78,6 +78,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.filters["number"] = number_filter
+    app.jinja_env.filters["term"] = term_filter
     app.jinja_env.globals["text_direction"] = text_direction
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["source_names"] = SOURCE_NAMES
@@ -132,6 +133,15 @@ def date_filter(value, form: str = "medium") -> str:
             return value.isoformat()
         return format_date(value, form)
     return "" if value is None else str(value)
+
+
+def term_filter(name) -> str:
+    """A name of Learnloop's vocabulary in the page's language.
+
+    ``lrs.vocabulary``'s names ("completed", "pull request") are in the catalogue; any other
+    text (a statement's own display, already in the viewer's language) is shown unchanged.
+    """
+    return gettext(name) if isinstance(name, str) and name else name
 
 
 def number_filter(value) -> str:

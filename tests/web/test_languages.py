@@ -82,6 +82,12 @@ def test_a_launch_with_locale_de_DE_shows_german_pages_and_german_activity_names
         "result": {"score": {"scaled": 0.9}},
     }
     assert post_statement(site["base"], lms["key"], lms["secret"], statement) == 200
+    # A verb outside Learnloop's vocabulary is named by the statement's own display.
+    statement["verb"] = {
+        "id": "https://learn.example.com/verbs/reflected",
+        "display": {"en-US": "reflected on", "de": "reflektierte über"},
+    }
+    assert post_statement(site["base"], lms["key"], lms["secret"], statement) == 200
     assert wait_until_idle(site["app"], timeout=10)
 
     record_url = re.search(r'href="([^"]*/people/\d+\?lt=[^"]+)"', launch(lms, DANA).text)
@@ -94,6 +100,8 @@ def test_a_launch_with_locale_de_DE_shows_german_pages_and_german_activity_names
     timeline = page.locator(".timeline").inner_text()
     assert "Sichere Programmierung" in timeline
     assert "Secure programming" not in timeline
+    assert "abgeschlossen" in timeline and "reflektierte über" in timeline  # the verbs too
+    assert "completed" not in timeline and "reflected on" not in timeline
     top = page.locator("h2", has_text="Häufigste Aktivitäten").locator("xpath=..").inner_text()
     assert "Sichere Programmierung" in top
     # Dates in German: the week table's first column ("14.09.2026" style or "14. Sept. 2026").

@@ -98,6 +98,8 @@ def test_the_committed_catalogues_hold_every_string_the_code_has(tmp_path):
             "babel.cfg",
             "-k",
             "_l",
+            "-k",
+            "Term:2",
             "--no-location",
             "-o",
             str(pot),

@@ -58,35 +58,24 @@ def marks(count: int) -> str:
     return ", ".join(["?"] * count)
 
 
-#: Rows per multi-row INSERT on PostgreSQL: well under its 65,535 parameters per statement.
-ROWS_PER_INSERT = 1000
-
-
 def insert_many(
     session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple]
 ) -> None:
     """A multi-row INSERT of plain tuples through the driver, skipping per-row ORM processing.
 
-    This is the statement write path's hot loop: SQLite's executemany takes the tuples as they
-    are; PostgreSQL gets them as multi-row INSERTs.
+    This is the statement write path's hot loop: SQLite's executemany and psycopg's pipelined
+    executemany both take the tuples as they are.
     """
     if not rows:
         return
     connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     # Table and column names come from our own models, never from input.
-    head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "  # noqa: S608
-    if connection.dialect.name != "postgresql":
-        connection.exec_driver_sql(head + f"({', '.join(['?'] * len(columns))})", rows)
-        return
-    # PostgreSQL: one multi-row INSERT per chunk. executemany sends one INSERT per row, and a
-    # batch of 100 statements has some 900 rows with their index terms: that alone took most
-    # of a batch's time on the database side.
-    row = f"({', '.join(['%s'] * len(columns))})"
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        chunk = rows[start : start + ROWS_PER_INSERT]
-        connection.exec_driver_sql(
-            head + ", ".join([row] * len(chunk)), tuple(v for r in chunk for v in r)
-        )
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    connection.exec_driver_sql(sql, rows)
 
 
 def next_seqs(session: Session, count: int) -> list[int]:

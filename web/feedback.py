@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -109,7 +110,7 @@ def health_check_page(check_id: int):
                 check = health.get_check(db, viewer, check_id)
                 if request.form.get("action") == "close":
                     health.close_check(db, viewer, check_id, runtime.clock())
-                    done = "The check is closed."
+                    done = _("The check is closed.")
                 else:
                     answers = {}
                     for q in health.questions_of(check):
@@ -123,7 +124,7 @@ def health_check_page(check_id: int):
                             answers[q.key] = {"score": int(score) if score.isdigit() else None}
                     token = health.participation_token(db, viewer, check_id, runtime.clock())
                     health.answer(db, viewer, check_id, token, answers, runtime.clock())
-                    done = "Thank you: your answer is recorded anonymously."
+                    done = _("Thank you: your answer is recorded anonymously.")
         except LrsError as exc:
             status = _status(exc)
             errors = _errors(exc)
@@ -351,7 +352,7 @@ def mentoring_session_page(pair_id: int):
             raise _schema_refusal(exc) from exc
         with write_transaction(runtime.sessions) as db:
             mentoring.log_session(db, signed_in(db), pair_id, data, runtime.clock())
-        done = "The session is logged: it counts once the other side confirms it."
+        done = _("The session is logged: it counts once the other side confirms it.")
     except LrsError as exc:
         status = _status(exc)
         errors = _errors(exc)
@@ -372,7 +373,7 @@ def mentoring_confirmation_page(session_id: int):
             mentoring.confirm_session(
                 db, signed_in(db), session_id, runtime.public_url.rstrip("/"), runtime.clock()
             )
-        done = "Confirmed: the session now counts for both of you."
+        done = _("Confirmed: the session now counts for both of you.")
     except LrsError as exc:
         status = _status(exc)
         errors = _errors(exc)

@@ -8,6 +8,7 @@ one kind. A GET shows a button; a POST (the button, or a mail client's RFC 8058 
 from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest, LrsError
@@ -90,7 +91,7 @@ def preferences():
                             request.form[kind],
                             runtime.clock(),
                         )
-            done = "Saved."
+            done = _("Saved.")
         except LrsError as exc:
             if exc.status in (401, 403):
                 raise

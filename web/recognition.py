@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from lrs import vocabulary
@@ -86,7 +87,9 @@ def kudos_page():
                         db, viewer.store_id, viewer.person_id, _whole("item_id"), runtime.clock()
                     )
                     item = rewards.get_item(db, viewer.store_id, redemption.item_id)
-                    done = f"Redeemed {item.name}: an administrator will hand it over."
+                    done = _(
+                        "Redeemed %(name)s: an administrator will hand it over.", name=item.name
+                    )
                 else:
                     gift = kudos.give(
                         db,
@@ -101,7 +104,11 @@ def kudos_page():
                         runtime.clock(),
                     )
                     receiver = kudos.colleague(db, viewer.store_id, gift.receiver_id, "receiver_id")
-                    done = f"{gift.points} points of kudos sent to {receiver.name}."
+                    done = _(
+                        "%(points)s points of kudos sent to %(name)s.",
+                        points=gift.points,
+                        name=receiver.name,
+                    )
         except LrsError as exc:
             status = _status(exc)
             errors = _errors(exc)

@@ -59,7 +59,13 @@ class TemplatePlacements:
 
 
 def objectives_panel(session: Session, store_id: int, person_id: int):
-    """The learner's objectives of their latest review, for the LTI landing page."""
+    """The learner's objectives of their latest review, for the LTI landing page.
+
+    In the page's language (the launch's locale; Flask-Babel's catalogue of the pages).
+    """
+    from flask_babel import format_date, get_locale
+    from flask_babel import gettext as _
+
     from lrs.people.services import identities
     from lti.runtime import Panel
     from objectives import progress as pg
@@ -78,10 +84,17 @@ def objectives_panel(session: Session, store_id: int, person_id: int):
     lines = []
     for objective in pg.objectives_of_review(session, review):
         measured = pg.measure(session, objective, keys, pg.cycle_window(cycle))
-        due = f", due {objective.due_on.isoformat()}" if objective.due_on else ""
-        state = "met" if measured.progress.met else f"{round(measured.progress.percent)}%"
-        lines.append(f"{objective.title}: {state}{due}")
-    return Panel(title=f"Your objectives ({cycle.name})", lines=lines) if lines else None
+        state = _("met") if measured.progress.met else f"{round(measured.progress.percent)}%"
+        line = _("%(title)s: %(state)s", title=objective.title, state=state)
+        if objective.due_on:
+            english = str(get_locale() or "en") == "en"  # English pages keep ISO dates
+            due = objective.due_on.isoformat() if english else format_date(objective.due_on)
+            line = _(
+                "%(title)s: %(state)s, due %(due)s", title=objective.title, state=state, due=due
+            )
+        lines.append(line)
+    title = _("Your objectives (%(cycle)s)", cycle=cycle.name)
+    return Panel(title=title, lines=lines) if lines else None
 
 
 def viewer_from_launch(session: Session, token: str):

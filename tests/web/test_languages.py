@@ -12,7 +12,7 @@ import requests
 from learnloop.worker import wait_until_idle
 from lrs.auth import create_credential
 from lrs.db import write_transaction
-from tests.lti.platform import LEARNER, LmsPlatform, User, form_of
+from tests.lti.platform import INSTRUCTOR, LEARNER, LmsPlatform, User, form_of
 from tests.lti.support import browser as requests_browser
 from tests.lti.support import serve
 from tests.web.conftest import serve_site, sign_in
@@ -21,6 +21,7 @@ from tests.web.test_browser import post_statement
 pytestmark = pytest.mark.browser
 
 DANA = User("lms-dana", "Dana Dietrich", "dana.dietrich@example.de", [LEARNER], locale="de-DE")
+TEACHER = User("lms-tom", "Tom Teacher", "tom.teacher@example.fr", [INSTRUCTOR], locale="fr-FR")
 COURSE = "https://learn.example.com/courses/sichere-programmierung"
 
 
@@ -48,13 +49,14 @@ def lms(site):
         )
         assert created.status_code == 201, created.text
         platform.add_user(DANA)
+        platform.add_user(TEACHER)
         yield {"platform": platform, "key": "languages-lms", "secret": secret}
 
 
-def launch(lms, user):
+def launch(lms, user, kind="resource"):
     """The user clicks Learnloop in the LMS: OIDC login, then the form_post launch."""
     session = requests_browser()
-    page = session.get(lms["platform"].launch_url(user.user_id), timeout=10)
+    page = session.get(lms["platform"].launch_url(user.user_id, kind), timeout=10)
     assert page.status_code == 200, page.text
     action, fields = form_of(page.text)
     return session.post(action, data=fields, timeout=10)
@@ -216,8 +218,18 @@ def test_an_arabic_page_is_right_to_left_and_its_layout_mirrors(browser, site):
     assert en["name_centre"] < 0.25 and ar["name_centre"] > 0.75, seen
 
 
+def serving(body: str):
+    """A route handler answering with ``body``: a launch's page shown at its own address."""
+
+    def fulfill(route):
+        route.fulfill(body=body, content_type="text/html; charset=utf-8")
+
+    return fulfill
+
+
 def test_inside_the_lms_in_german_the_pages_have_no_wcag_21_aa_violation(lms, site, browser):
-    """The launch's landing page and the learner's record as the LMS frame shows them."""
+    """The launch's landing page and the learner's record as the LMS frame shows them, and an
+    instructor's course page and content picker."""
     from axe_playwright_python.sync_playwright import Axe
 
     from tests.web.test_accessibility import scan
@@ -227,13 +239,18 @@ def test_inside_the_lms_in_german_the_pages_have_no_wcag_21_aa_violation(lms, si
     context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True)
     page = context.new_page()
     # The landing page is the answer to the LMS's form_post: shown here at its own address.
-    page.route(
-        site["base"] + "/lti/launch",
-        lambda route: route.fulfill(body=landing.text, content_type="text/html; charset=utf-8"),
-    )
+    page.route(site["base"] + "/lti/launch", serving(landing.text))
     page.goto(site["base"] + "/lti/launch")
     violations = scan(page, Axe())
     page.goto(site["base"] + record.replace("&amp;", "&"))
     violations += scan(page, Axe())
+    # The instructor's course page and the content picker (English pages, French launch).
+    for kind in ("resource", "deeplink"):
+        shown = launch(lms, TEACHER, kind)
+        assert shown.status_code == 200, shown.text
+        page.unroute(site["base"] + "/lti/launch")
+        page.route(site["base"] + "/lti/launch", serving(shown.text))
+        page.goto(site["base"] + "/lti/launch")
+        violations += scan(page, Axe())
     context.close()
     assert violations == [], "\n".join(violations)

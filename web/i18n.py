@@ -90,7 +90,13 @@ def init_app(app: Flask) -> None:
 
 
 def _viewer_languages() -> None:
-    """Language maps follow the request's languages (refined once the locale is known)."""
+    """Language maps follow the request's languages (refined once the locale is known).
+
+    Every request but the LRS's sets it, so nothing carries over from an earlier request
+    served by the same thread; the statement resources never read it.
+    """
+    if request.path.startswith("/xapi/"):
+        return
     VIEWER_LANGUAGES.set(tuple(lang for lang, _ in request.accept_languages))
 
 

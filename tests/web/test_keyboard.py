@@ -5,8 +5,10 @@ focus lands on shows it (a visible outline).
 """
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from tests.web.conftest import sign_in
+from tests.web.test_accessibility import scan
 
 pytestmark = pytest.mark.browser
 
@@ -121,6 +123,7 @@ def test_a_lead_opens_a_health_check_and_a_member_answers_it_by_keyboard(site, k
         lead.page.locator("main").inner_text()
     )
     assert lead.unseen == []
+    assert scan(lead.page, Axe()) == []  # the open check's page, axe-core as everywhere
 
     member = keyboard(site, "ann@example.com")
     page = member.page
@@ -139,3 +142,4 @@ def test_a_lead_opens_a_health_check_and_a_member_answers_it_by_keyboard(site, k
         member.press("Enter")
     assert page.get_by_text("You have answered this check.").is_visible()
     assert member.unseen == []
+    assert scan(page, Axe()) == []

@@ -15,6 +15,7 @@ from feedback import aar, health, insight, mentoring, settings
 from feedback.common import day_of
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import FieldError
+from lrs.inputs import search_text
 from lrs.runtime import lrs_runtime
 from objectives.errors import InvalidPayload, NotAllowed
 from objectives.views import _load, _viewer, api
@@ -160,7 +161,7 @@ def health_check_results(check_id: int):
 @api.get("/after-action-reviews")
 def search_after_action_reviews():
     """The store's after-action reviews whose words contain q (all when q is empty)."""
-    text = request.args.get("q", "")[:200]
+    text = search_text("q", request.args.get("q", ""))
     with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         return jsonify([aar.described(db, a) for a in aar.search(db, viewer, text)])

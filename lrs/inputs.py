@@ -72,6 +72,20 @@ class IdConverter(BaseConverter):
         return str(int(value))
 
 
+def search_text(name: str, value: str, limit: int = 200) -> str:
+    """A query parameter of words to search for, stripped; BadRequest when it is not one.
+
+    At most ``limit`` characters and no control characters, as the OpenAPI document declares
+    (``objectives.openapi._words``).
+    """
+    if len(value) > limit:
+        raise BadRequest(f"{name}: at most {limit} characters", [FieldError(name, "too long")])
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        message = "must not contain control characters"
+        raise BadRequest(f"{name}: {message}", [FieldError(name, message)])
+    return value.strip()
+
+
 def refuse_nul() -> None:
     """BadRequest naming the first parameter, path or form field that holds a NUL character."""
     if NUL in request.path:

@@ -17,6 +17,7 @@ from flask import Blueprint, jsonify, request
 
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import FieldError, NotFound
+from lrs.inputs import search_text
 from lrs.people.models import Person
 from lrs.runtime import lrs_runtime
 from objectives import accounts
@@ -129,9 +130,7 @@ def give_kudos():
 @api.get("/colleagues")
 def find_colleagues():
     """Colleagues whose name or email contains ``q`` (to give kudos to)."""
-    text = request.args.get("q", "")
-    if len(text) > 200:
-        raise _invalid("q", "at most 200 characters")
+    text = search_text("q", request.args.get("q", ""))
     with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         found = kudos.search_colleagues(db, viewer.store_id, text, viewer.person_id)
@@ -168,6 +167,8 @@ def board_arguments() -> tuple[str, str, dt.date]:
             day = dt.date.fromisoformat(text)
         except ValueError:
             raise _invalid("date", "must be a date: 2026-12-31") from None
+        if not 1970 <= day.year <= 9998:  # a period's end must be a date too
+            raise _invalid("date", "must be a date from 1970 to 9998")
     return scope, period, day
 
 
@@ -244,7 +245,12 @@ def award_json(award, badge, with_credential: bool = False) -> dict:
 
 
 def _readable(db, viewer: accounts.Viewer, person_id: int) -> None:
-    if not accounts.can_read_record(db, viewer, person_id):
+    person = db.get(Person, person_id)
+    if (
+        person is None
+        or person.store_id != viewer.store_id
+        or not accounts.can_read_record(db, viewer, person_id)
+    ):
         raise Hidden(f"no person {person_id} visible to this account")
 
 

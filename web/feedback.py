@@ -25,19 +25,8 @@ from objectives.accounts import can_manage_person, can_see_review
 from objectives.models import Objective, Review
 from schemas.feedback import ActionObjectiveSchema, MentoringSessionSchema
 from web.blueprint import pages, signed_in
+from web.forms import refusal_errors, refusal_status
 from web.security import check_csrf
-
-
-def _errors(exc: LrsError) -> dict[str, str]:
-    found = {e.path: e.message for e in exc.errors if e.path}
-    found["form"] = exc.message
-    return found
-
-
-def _status(exc: LrsError) -> int:
-    if exc.status in (401, 403):
-        raise exc
-    return exc.status
 
 
 def _date(name: str) -> dt.date:
@@ -71,8 +60,8 @@ def health_checks_page():
                 check = health.open_check(db, viewer, data, runtime.clock())
                 return redirect(url_for("web.health_check_page", check_id=check.id))
         except LrsError as exc:
-            status = _status(exc)
-            errors = _errors(exc)
+            status = refusal_status(exc)
+            errors = refusal_errors(exc)
     now = runtime.clock()
     with read_transaction(runtime.sessions) as db:
         viewer = signed_in(db)
@@ -126,8 +115,8 @@ def health_check_page(check_id: int):
                     health.answer(db, viewer, check_id, token, answers, runtime.clock())
                     done = _("Thank you: your answer is recorded anonymously.")
         except LrsError as exc:
-            status = _status(exc)
-            errors = _errors(exc)
+            status = refusal_status(exc)
+            errors = refusal_errors(exc)
     now = runtime.clock()
     with read_transaction(runtime.sessions) as db:
         viewer = signed_in(db)
@@ -183,8 +172,8 @@ def aars_page():
                 published = aar.publish(db, viewer, data, runtime.public_url, runtime.clock())
                 return redirect(url_for("web.aar_page", aar_id=published.id))
         except LrsError as exc:
-            status = _status(exc)
-            errors = _errors(exc)
+            status = refusal_status(exc)
+            errors = refusal_errors(exc)
     query = request.args.get("q", "").strip()[:200]
     with read_transaction(runtime.sessions) as db:
         viewer = signed_in(db)
@@ -263,8 +252,8 @@ def aar_action_objective_page(aar_id: int, action_id: int):
             aar.action_to_objective(db, viewer, aar_id, action_id, data, day_of(runtime.clock()))
         return redirect(url_for("web.aar_page", aar_id=aar_id) + f"#action-{action_id}", 303)
     except LrsError as exc:
-        status = _status(exc)
-        errors = _errors(exc)
+        status = refusal_status(exc)
+        errors = refusal_errors(exc)
     with read_transaction(runtime.sessions) as db:
         return _render_aar(db, signed_in(db), aar_id, errors, action_id), status
 
@@ -354,8 +343,8 @@ def mentoring_session_page(pair_id: int):
             mentoring.log_session(db, signed_in(db), pair_id, data, runtime.clock())
         done = _("The session is logged: it counts once the other side confirms it.")
     except LrsError as exc:
-        status = _status(exc)
-        errors = _errors(exc)
+        status = refusal_status(exc)
+        errors = refusal_errors(exc)
     with read_transaction(runtime.sessions) as db:
         page = _mentoring(db, signed_in(db), errors, done, pair_id if errors else None)
     return page, status
@@ -375,8 +364,8 @@ def mentoring_confirmation_page(session_id: int):
             )
         done = _("Confirmed: the session now counts for both of you.")
     except LrsError as exc:
-        status = _status(exc)
-        errors = _errors(exc)
+        status = refusal_status(exc)
+        errors = refusal_errors(exc)
     with read_transaction(runtime.sessions) as db:
         page = _mentoring(db, signed_in(db), errors, done, None)
     return page, status

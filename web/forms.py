@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError
 
+from lrs.errors import LrsError
 from schemas import objectives as schemas
 from schemas.fields import id_parameter, is_iri
 
@@ -321,3 +322,17 @@ def form_of_objective(template) -> dict[str, list[str]]:
         if c.get("with_response"):
             values[p + "with_response"] = ["1"]
     return values
+
+
+def refusal_errors(exc: LrsError) -> dict[str, str]:
+    """A refusal as the pages show it: each field's message, and the whole as ``form``."""
+    found = {e.path: e.message for e in exc.errors if e.path}
+    found["form"] = exc.message
+    return found
+
+
+def refusal_status(exc: LrsError) -> int:
+    """The status a page answers a refusal with; 401 and 403 go to the error page instead."""
+    if exc.status in (401, 403):
+        raise exc
+    return exc.status

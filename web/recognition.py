@@ -31,20 +31,8 @@ from recognition.views import FULL_DATE, my_kudos
 from schemas.fields import flatten_messages
 from schemas.recognition import BadgeSchema
 from web.blueprint import pages, signed_in, signed_in_admin
+from web.forms import refusal_errors, refusal_status
 from web.security import check_csrf
-
-
-def _errors(exc: LrsError) -> dict[str, str]:
-    """A refusal as the pages show it: each field's message, and the whole as ``form``."""
-    found = {e.path: e.message for e in exc.errors if e.path}
-    found["form"] = exc.message
-    return found
-
-
-def _status(exc: LrsError) -> int:
-    if exc.status in (401, 403):
-        raise exc
-    return exc.status
 
 
 def _whole(name: str, default: int | None = None) -> int:
@@ -110,8 +98,8 @@ def kudos_page():
                         name=receiver.name,
                     )
         except LrsError as exc:
-            status = _status(exc)
-            errors = _errors(exc)
+            status = refusal_status(exc)
+            errors = refusal_errors(exc)
     query = request.args.get("q", "").strip()[:200]
     with read_transaction(runtime.sessions) as db:
         viewer = signed_in(db)
@@ -161,8 +149,8 @@ def leaderboard_page():
         try:
             board = leaderboards.leaderboard(db, viewer, scope, period, day)
         except LrsError as exc:
-            status = _status(exc)
-            errors = {**errors, **_errors(exc)}
+            status = refusal_status(exc)
+            errors = {**errors, **refusal_errors(exc)}
             board = None
         else:
             status = 400 if errors else 200
@@ -297,8 +285,8 @@ def admin_recognition():
                 else:
                     raise BadRequest("action: unknown")
         except LrsError as exc:
-            status = _status(exc)
-            errors = _errors(exc)
+            status = refusal_status(exc)
+            errors = refusal_errors(exc)
     with read_transaction(runtime.sessions) as db:
         viewer = signed_in_admin(db)
         settings = kudos.settings_of(db, viewer.store_id)

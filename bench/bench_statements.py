@@ -377,14 +377,11 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def measure_at_size(base, key, secret, size, threads, samples, seconds) -> None:
-    """The HTTP paths measured on a store already holding ``size`` statements (bench_scale)."""
-    bodies = make_bodies(seed=1)
-    rate = load(base, key, secret, max(1000, int(seconds * 3000) // 100 * 100), threads, bodies)
-    print(f"\n== {size:,} statements stored ==")
-    print(f"POST batches of 100: {rate:,.0f} statements/s")
+def measure_queries(base, key, secret, samples) -> dict[str, dict[str, float]]:
+    """GET filtered by agent, verb and activity: first and ``more`` pages; printed, returned."""
+    results = {}
     for kind in ("agent", "verb", "activity"):
-        r = queries(base, key, secret, kind, samples)
+        r = results[kind] = queries(base, key, secret, kind, samples)
         line = (
             f"GET ?{kind}= limit=10: first page p50 {r['first_p50']:.2f} ms "
             f"p95 {r['first_p95']:.2f} ms"
@@ -392,6 +389,16 @@ def measure_at_size(base, key, secret, size, threads, samples, seconds) -> None:
         if "more_p50" in r:
             line += f"; more page p50 {r['more_p50']:.2f} ms p95 {r['more_p95']:.2f} ms"
         print(line)
+    return results
+
+
+def measure_at_size(base, key, secret, size, threads, samples, seconds) -> None:
+    """The HTTP paths measured on a store already holding ``size`` statements (bench_scale)."""
+    bodies = make_bodies(seed=1)
+    rate = load(base, key, secret, max(1000, int(seconds * 3000) // 100 * 100), threads, bodies)
+    print(f"\n== {size:,} statements stored ==")
+    print(f"POST batches of 100: {rate:,.0f} statements/s")
+    measure_queries(base, key, secret, samples)
     rps, p50, p95 = single_posts(base, key, secret, seconds / 3, threads)
     print(f"single-statement POST: {rps:,.0f} requests/s, p50 {p50:.2f} ms, p95 {p95:.2f} ms")
 
@@ -407,16 +414,8 @@ def measure(base, key, secret, sizes, threads, samples) -> dict:
         results[("batch", size)] = rate
         print(f"\n== {size:,} statements stored ==")
         print(f"POST batches of 100: {rate:,.0f} statements/s (loading to {size:,})")
-        for kind in ("agent", "verb", "activity"):
-            r = queries(base, key, secret, kind, samples)
+        for kind, r in measure_queries(base, key, secret, samples).items():
             results[(kind, size)] = r
-            line = (
-                f"GET ?{kind}= limit=10: first page p50 {r['first_p50']:.2f} ms "
-                f"p95 {r['first_p95']:.2f} ms"
-            )
-            if "more_p50" in r:
-                line += f"; more page p50 {r['more_p50']:.2f} ms p95 {r['more_p95']:.2f} ms"
-            print(line)
     rps, p50, p95 = single_posts(base, key, secret, 10.0, threads)
     results["single"] = (rps, p50, p95)
     print(f"\nsingle-statement POST: {rps:,.0f} requests/s, p50 {p50:.2f} ms, p95 {p95:.2f} ms")

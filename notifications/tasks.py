@@ -232,7 +232,12 @@ def on_email(job: queue.ClaimedJob) -> None:
         if person is None:
             return
         letter = render.notification_letter(
-            row, person.name or person.email, person.email, base, secret
+            row,
+            person.name or person.email,
+            person.email,
+            base,
+            secret,
+            render.recipient_locale(session, person.id),
         )
         kind, person_id = row.kind, row.person_id
     message = build_message(letter, config.from_address)
@@ -270,6 +275,7 @@ def _send_digests(job: queue.ClaimedJob, runtime, config: MailConfig) -> None:
                 person_id,
                 base,
                 secret,
+                render.recipient_locale(session, person_id),
             )
         message = build_message(letter, config.from_address)
         try:

@@ -15,7 +15,7 @@ from lrs.db import read_transaction, write_transaction
 from lrs.vocabulary import COMPLETED
 from notifications import services, tasks
 from notifications.settings import MailConfig
-from objectives.accounts import session_fields
+from objectives.accounts import session_fields, set_locale
 from objectives.models import Account
 from tests.forwarding.receiver import Receiver
 from tests.notifications.conftest import FROM
@@ -101,6 +101,34 @@ def test_an_attached_objective_is_emailed_to_the_learner_and_one_click_turns_it_
     assert team.inbox("ann")[-1].title.endswith("Second one")  # the inbox still has it
     forged = anonymous.post(urlsplit(unsubscribe).path[:-3] + "abc")
     assert forged.status_code == 404
+
+
+def test_a_german_speaking_recipient_gets_the_email_in_german_and_others_in_english(team):
+    """The account's language (``de-DE``, as an LMS or the preferences page sets it) chooses
+    the letter's; maya, who chose none, still reads English. The subject is the inbox title,
+    stored in English."""
+    with write_transaction(team.app.extensions["learnloop"].sessions) as session:
+        set_locale(session, team.accounts["ann"], "de-DE")
+    review_id, _ = attach(team, "ann", title="<Notify & 101>")
+    [opened, message] = team.smtp.mailbox.to(team.address("ann"))
+    body = parts(message)
+    assert body["text/plain"].startswith(
+        'Hallo Ann,\n\nMaya hat Ihrer Beurteilung Winter ein Ziel hinzugefügt: "<Notify & 101>".'
+    )
+    assert "Öffnen: http://localhost/reviews/" in body["text/plain"]
+    assert "Stop these e-mails" not in body["text/plain"]
+    html = body["text/html"]
+    assert '<html lang="de" dir="ltr">' in html
+    assert "<p>Hallo Ann,</p>" in html
+    assert "ein Ziel hinzugefügt: <strong>&lt;Notify &amp; 101&gt;</strong>." in html
+    assert ">In Learnloop öffnen</a>" in html and "Open it" not in html
+    assert "Beurteilung Winter" in parts(opened)["text/plain"]
+    assert message["Subject"].endswith("<Notify & 101>")  # the English inbox title
+
+    attach(team, "ben")
+    [_, english] = [m for m in team.smtp.mailbox.to(team.address("ben"))]
+    assert "Maya attached an objective to your Winter review" in parts(english)["text/plain"]
+    assert '<html lang="en" dir="ltr">' in parts(english)["text/html"]
 
 
 def test_a_met_objective_tells_learner_manager_inbox_bell_and_the_teams_chat(team):

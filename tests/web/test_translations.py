@@ -18,6 +18,7 @@ TRANSLATIONS = ROOT / "web" / "translations"
 COMPLETE = ("de", "fr")
 #: The templates whose every word goes through the catalogue (babel.cfg extracts these and
 #: more; the administration pages are still English only, docs/accessibility.md says so).
+#: Plain-text e-mails are checked as templates too: they have no tags, so every line counts.
 TRANSLATED_TEMPLATES = [
     *(
         ROOT / "web" / "templates" / f"{name}.html"
@@ -48,6 +49,8 @@ TRANSLATED_TEMPLATES = [
         )
     ),
     ROOT / "lti" / "templates" / "lti" / "learner.html",
+    # The e-mails, in the recipient's language (notifications/render.py).
+    *sorted((ROOT / "notifications" / "templates" / "email").glob("*.*")),
 ]
 
 

@@ -46,6 +46,8 @@ TRANSLATED_TEMPLATES = [
             "aars",
             "aar",
             "mentoring",
+            "insight",
+            "_fields",
         )
     ),
     ROOT / "lti" / "templates" / "lti" / "learner.html",

@@ -11,28 +11,30 @@ import json
 import re
 from urllib.parse import urlsplit
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from lrs.errors import LrsError
 from schemas import objectives as schemas
 from schemas.fields import id_parameter, is_iri
 
+#: The help under each field of the criteria form, in the page's language.
 FIELD_HELP = {
-    "title": "What the employee should achieve, in a sentence.",
-    "source": "Where the learning must come from. Choosing one narrows the verbs and types.",
-    "verbs": "What the learner does that counts.",
-    "activity_type": "Count any activity of this kind, or leave it open.",
-    "activity_search": "Type part of a course, badge or pull request name, then pick it.",
-    "min_count": "How many distinct learning events (or activities) are needed.",
-    "count": 'Count events, or different activities ("any two of these four courses").',
-    "min_score": "Lowest score that counts, as a percentage (e.g. 80). Empty: any score.",
-    "verb_iris": "Verb IRIs, one per line, for verbs not in the list above.",
-    "activity_iris": "Activity IRIs, one per line.",
-    "activity_prefix": "Count activities whose IRI starts with this (e.g. a repository).",
-    "type_iri": "An activity type IRI not in the list above.",
-    "parent_iris": "Count only activities inside these (a trail, a course): their IRIs.",
-    "rule": "How the criteria combine.",
-    "due_on": "When the objective is due.",
+    "title": _l("What the employee should achieve, in a sentence."),
+    "source": _l("Where the learning must come from. Choosing one narrows the verbs and types."),
+    "verbs": _l("What the learner does that counts."),
+    "activity_type": _l("Count any activity of this kind, or leave it open."),
+    "activity_search": _l("Type part of a course, badge or pull request name, then pick it."),
+    "min_count": _l("How many distinct learning events (or activities) are needed."),
+    "count": _l('Count events, or different activities ("any two of these four courses").'),
+    "min_score": _l("Lowest score that counts, as a percentage (e.g. 80). Empty: any score."),
+    "verb_iris": _l("Verb IRIs, one per line, for verbs not in the list above."),
+    "activity_iris": _l("Activity IRIs, one per line."),
+    "activity_prefix": _l("Count activities whose IRI starts with this (e.g. a repository)."),
+    "type_iri": _l("An activity type IRI not in the list above."),
+    "parent_iris": _l("Count only activities inside these (a trail, a course): their IRIs."),
+    "rule": _l("How the criteria combine."),
+    "due_on": _l("When the objective is due."),
 }
 BROWSER_FIELDS = ("agent", "verb", "activity", "registration", "since", "until", "limit")
 CRITERION = re.compile(r"^c(\d+)-source$")

@@ -48,6 +48,7 @@ TRANSLATED_TEMPLATES = [
             "mentoring",
             "insight",
             "_fields",
+            "_criteria",
         )
     ),
     ROOT / "lti" / "templates" / "lti" / "learner.html",

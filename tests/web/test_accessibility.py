@@ -37,6 +37,8 @@ def pages_of(role: str, org) -> list[str]:
             "/notifications/preferences",
             "/account/api-token",
             "/people/999999",  # an error page
+            ("act", "/after-action-reviews", refused_review),  # a form in its error state
+            ("act", "/after-action-reviews", published_review),  # an after-action review
             ("follow", f"/people/{people['ann']}", ".timeline a[href*='/statements/']"),
             (
                 "attr",
@@ -90,14 +92,37 @@ ACCOUNTS = {
 }
 
 
+def refused_review(page) -> None:
+    """Publish an after-action review with no title or date (the browser's own check off, as
+    with a script-less client): the form comes back with its errors."""
+    page.evaluate("document.querySelectorAll('form').forEach(f => f.noValidate = true)")
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_load_state()
+    assert page.locator(".field-error").count() >= 1
+
+
+def published_review(page) -> None:
+    """Publish one: the after-action review's own page."""
+    page.locator("#f-title").fill("Release rollback")
+    page.locator("#f-occurred_on").fill("2026-11-30")
+    page.locator("#f-lessons").fill("Canary first.")
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_url(lambda url: url.rstrip("/").split("/")[-1].isdigit())
+    page.wait_for_load_state()
+
+
 def visit(page, base: str, step) -> None:
     """Open a page: a path, or one reached from another page (the first link a selector finds,
-    or a path made from an attribute) for pages whose address holds an id."""
+    or a path made from an attribute) for pages whose address holds an id, or the page an
+    action on another page leads to (a form sent)."""
     if isinstance(step, str):
         page.goto(base + step)
         return
     kind, start, selector, *rest = step
     page.goto(base + start)
+    if kind == "act":
+        selector(page)
+        return
     found = page.locator(selector).first
     if kind == "follow":
         target = found.get_attribute("href")

@@ -6,9 +6,15 @@ the ``axe-playwright-python`` wheel carries (installed from PyPI by ``scripts/te
 downloaded while the tests run). docs/accessibility.md reports what this covers.
 """
 
+import datetime as dt
+import time
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from feedback import mentoring
+from lrs.db import write_transaction
+from objectives.accounts import Viewer
 from tests.web.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -32,7 +38,7 @@ def pages_of(role: str, org) -> list[str]:
             "/leaderboard",
             "/health-checks",
             "/after-action-reviews",
-            "/mentoring",
+            ("act", "/mentoring", with_a_pair),
             "/notifications",
             "/notifications/preferences",
             "/account/api-token",
@@ -85,11 +91,38 @@ def pages_of(role: str, org) -> list[str]:
     ]
 
 
+@pytest.fixture(scope="module")
+def mentoring_pair(site):
+    """Ben mentors Ann, with one session logged: the mentoring page with a pair, its sessions
+    and the form to log the next one (the sample organisation has no pairs)."""
+    org = site["org"]
+    admin = Viewer(0, org.store_id, None, True)
+    now_ms = int(time.time() * 1000)
+    with write_transaction(site["app"].extensions["learnloop"].sessions) as db:
+        pair = mentoring.create_pair(db, admin, org.people["ben"], org.people["ann"], now_ms)
+        mentor = Viewer(0, org.store_id, org.people["ben"], False)
+        mentoring.log_session(
+            db,
+            mentor,
+            pair.id,
+            {"held_on": dt.date(2026, 11, 30), "minutes": 30, "topic": "Canary releases"},
+            now_ms,
+        )
+    return pair.id
+
+
 ACCOUNTS = {
     "learner": "ann@example.com",
     "manager": "maya@example.com",
     "admin": "admin@example.com",
 }
+
+
+def with_a_pair(page) -> None:
+    """The mentoring page shows Ann's pair (``mentoring_pair``): Ben's session to confirm and
+    the form to log the next one."""
+    assert page.locator("input[id^='f-topic-']").count() == 1
+    assert page.get_by_role("button", name="Confirm “Canary releases”").count() == 1
 
 
 def refused_review(page) -> None:
@@ -147,7 +180,7 @@ def scan(page, axe: Axe) -> list[str]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("role", ["signed out", "learner", "manager", "admin"])
-def test_every_main_page_has_no_wcag_21_aa_violation(browser, site, role, width):
+def test_every_main_page_has_no_wcag_21_aa_violation(browser, site, role, width, mentoring_pair):
     context = browser.new_context(
         viewport={"width": WIDTHS[width], "height": 900}, is_mobile=width == "phone"
     )

@@ -51,7 +51,10 @@ TRANSLATED_TEMPLATES = [
             "_criteria",
         )
     ),
-    ROOT / "lti" / "templates" / "lti" / "learner.html",
+    *(
+        ROOT / "lti" / "templates" / "lti" / f"{name}.html"
+        for name in ("learner", "instructor", "deep_link", "deep_link_return")
+    ),
     # The e-mails, in the recipient's language (notifications/render.py).
     *sorted((ROOT / "notifications" / "templates" / "email").glob("*.*")),
 ]

@@ -112,9 +112,9 @@ class CriterionSchema(Strict):
             raise ValidationError("window_start must be before window_end", field_name="window_end")
 
 
-class ObjectiveFields(Strict):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
+class CriteriaFields(Strict):
+    """Criteria and the rule that combines them, for objectives and badges alike."""
+
     rule = fields.String(load_default="all", validate=validate.OneOf(RULES))
     k = fields.Integer(
         strict=True, load_default=None, validate=validate.Range(min=1, max=MAX_CRITERIA)
@@ -132,6 +132,11 @@ class ObjectiveFields(Strict):
                 raise ValidationError("k is required when rule is k_of_n", field_name="k")
             if data["k"] > len(data.get("criteria") or []):
                 raise ValidationError("k cannot exceed the number of criteria", field_name="k")
+
+
+class ObjectiveFields(CriteriaFields):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
 class TemplateSchema(ObjectiveFields):

@@ -5,10 +5,10 @@ Validation errors are answered with 400 and the path of each defect, like every 
 
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate
 
 from schemas.fields import Id, is_iri
-from schemas.objectives import MAX_CRITERIA, RULES, CriterionSchema, JsonBoolean, Strict
+from schemas.objectives import CriteriaFields, JsonBoolean, Strict
 
 #: Why kudos are given (``recognition.statements.REASONS`` says them in words).
 REASONS = ("help", "mentoring", "code-review", "talk", "knowledge-base")
@@ -30,28 +30,11 @@ class KudosSchema(Strict):
     link = fields.String(load_default=None, validate=[validate.Length(max=2000), _iri])
 
 
-class BadgeSchema(Strict):
-    """A badge: criteria written like an objective's (``CriterionSchema``)."""
+class BadgeSchema(CriteriaFields):
+    """A badge: criteria written like an objective's."""
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="", validate=validate.Length(max=2000))
-    rule = fields.String(load_default="all", validate=validate.OneOf(RULES))
-    k = fields.Integer(
-        strict=True, load_default=None, validate=validate.Range(min=1, max=MAX_CRITERIA)
-    )
-    criteria = fields.List(
-        fields.Nested(CriterionSchema),
-        required=True,
-        validate=validate.Length(min=1, max=MAX_CRITERIA),
-    )
-
-    @validates_schema
-    def _rule(self, data, **kwargs):
-        if data.get("rule") == "k_of_n":
-            if not data.get("k"):
-                raise ValidationError("k is required when rule is k_of_n", field_name="k")
-            if data["k"] > len(data.get("criteria") or []):
-                raise ValidationError("k cannot exceed the number of criteria", field_name="k")
 
 
 class RewardSchema(Strict):

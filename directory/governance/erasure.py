@@ -293,22 +293,8 @@ def _forget_in_inboxes(session: Session, inv: Inventory) -> None:
     An inbox row ("Annabel met Python basics", "Annabel gave you kudos") is a message, not a
     record: it is deleted rather than rewritten, found by their name or address as a word.
     """
-    words = [w for w in (*inv.needles, inv.name) if w and len(w) >= 3]
-    patterns = [re.compile(rf"\b{re.escape(w)}\b", re.IGNORECASE) for w in words]
-    contains = (
-        "strpos(lower({col}), ?) > 0"
-        if session.get_bind().dialect.name == "postgresql"
-        else "instr(lower({col}), ?) > 0"
-    )
-    where = " OR ".join(contains.format(col=c) for c in ("title", "data"))
-    for word in words:
-        rows = run(
-            session,
-            f"SELECT id, title, data FROM notifications WHERE store_id = ? AND ({where})",
-            [inv.store_id, word.lower(), word.lower()],
-        ).all()
-        gone = [i for i, title, data in rows if any(p.search(title + data) for p in patterns)]
-        _delete_in(session, "notifications", "id", gone, inv.store_id)
+    found, _ = _rows_naming(session, inv, "notifications", ("title", "data"))
+    _delete_in(session, "notifications", "id", sorted(found), inv.store_id)
 
 
 def _redact_audit(session: Session, inv: Inventory) -> None:
@@ -340,32 +326,43 @@ def _redact_audit(session: Session, inv: Inventory) -> None:
             f"AND actor_id IN ({marks(len(chunk))})",
             [s, *chunk],
         )
+    found, patterns = _rows_naming(
+        session, inv, "audit_events", ("target_label", "actor_label", "details")
+    )
+    for event_id, cleaned in found.items():
+        for pattern in patterns:
+            cleaned = [pattern.sub(ERASED, text) for text in cleaned]
+        run(
+            session,
+            "UPDATE audit_events SET target_label = ?, actor_label = ?, details = ? WHERE id = ?",
+            [*cleaned, event_id],
+        )
+
+
+def _rows_naming(
+    session: Session, inv: Inventory, table: str, columns: tuple[str, ...]
+) -> tuple[dict[int, list[str]], list[re.Pattern]]:
+    """The store's rows of ``table`` whose ``columns`` hold their name or address as a word.
+
+    Returns {id: the columns' values} and the words' patterns. Words shorter than three
+    characters are not searched for (they would match everywhere).
+    """
     words = [w for w in (*inv.needles, inv.name) if w and len(w) >= 3]
-    if not words:
-        return
     patterns = [re.compile(rf"\b{re.escape(w)}\b", re.IGNORECASE) for w in words]
     contains = (
         "strpos(lower({col}), ?) > 0"
         if session.get_bind().dialect.name == "postgresql"
         else "instr(lower({col}), ?) > 0"
     )
+    where = " OR ".join(contains.format(col=c) for c in columns)
+    found: dict[int, list[str]] = {}
     for word in words:
-        where = " OR ".join(
-            contains.format(col=c) for c in ("target_label", "actor_label", "details")
-        )
-        rows = run(
+        for row_id, *values in run(
             session,
-            f"SELECT id, target_label, actor_label, details FROM audit_events "
+            f"SELECT id, {', '.join(columns)} FROM {table} "  # noqa: S608 (our own names)
             f"WHERE store_id = ? AND ({where})",
-            [s, word.lower(), word.lower(), word.lower()],
-        ).all()
-        for event_id, target_label, actor_label, details in rows:
-            cleaned = [target_label, actor_label, details]
-            for pattern in patterns:
-                cleaned = [pattern.sub(ERASED, text) for text in cleaned]
-            run(
-                session,
-                "UPDATE audit_events SET target_label = ?, actor_label = ?, details = ? "
-                "WHERE id = ?",
-                [*cleaned, event_id],
-            )
+            [inv.store_id, *[word.lower()] * len(columns)],
+        ).all():
+            if any(p.search(v or "") for v in values for p in patterns):
+                found[row_id] = values
+    return found, patterns

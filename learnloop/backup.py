@@ -375,6 +375,16 @@ def libpq_connection(url: URL) -> tuple[str, str | None]:
     return make_conninfo(**params), (str(password) if password is not None else None)
 
 
+def _pg_connection(url: URL) -> tuple[dict[str, str], list[str]]:
+    """The environment and arguments that connect a client tool to ``url``, password apart."""
+    conninfo, password = libpq_connection(url)
+    environment = dict(os.environ)
+    environment.setdefault("PGCONNECT_TIMEOUT", "10")
+    if password is not None:
+        environment["PGPASSWORD"] = password
+    return environment, ["--no-password", f"--dbname={conninfo}"]
+
+
 def _pg_run(
     tool: str, arguments: list[str], url: URL | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -382,11 +392,8 @@ def _pg_run(
     environment = dict(os.environ)
     command = [_pg_tool(tool), *arguments]
     if url is not None:
-        conninfo, password = libpq_connection(url)
-        environment.setdefault("PGCONNECT_TIMEOUT", "10")
-        if password is not None:
-            environment["PGPASSWORD"] = password
-        command += ["--no-password", f"--dbname={conninfo}"]
+        environment, connection = _pg_connection(url)
+        command += connection
     try:
         return subprocess.run(  # noqa: S603 (our own arguments, no shell)
             command, env=environment, capture_output=True, text=True, check=False
@@ -418,12 +425,9 @@ def _pg_restore_script(file: Path, url: URL) -> subprocess.CompletedProcess[str]
 
     Returns psql's result, or pg_restore's when it is the one that failed.
     """
-    conninfo, password = libpq_connection(url)
-    environment = dict(os.environ, PGCONNECT_TIMEOUT=os.environ.get("PGCONNECT_TIMEOUT", "10"))
-    if password is not None:
-        environment["PGPASSWORD"] = password
+    environment, connection = _pg_connection(url)
     restore = [_pg_tool("pg_restore"), *PG_RESTORE_OPTIONS, str(file)]
-    psql = [_pg_tool("psql"), *_PSQL_OPTIONS, "--no-password", f"--dbname={conninfo}"]
+    psql = [_pg_tool("psql"), *_PSQL_OPTIONS, *connection]
     try:
         # Our own arguments, no shell.
         with (

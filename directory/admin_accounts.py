@@ -19,6 +19,7 @@ from directory.models import AccountLink
 from directory.people import clean_email, person_by_email
 from lrs import audit
 from lrs.auth import hash_secret
+from lrs.catalogue import M_, at
 from lrs.errors import BadRequest, Conflict, NotFound
 from lrs.people.models import Person
 from objectives.accounts import Viewer, account_target, create_account, end_sessions
@@ -42,7 +43,7 @@ class AccountRow:
 
 def require_admin(viewer: Viewer) -> None:
     if not viewer.is_admin:
-        raise NotAllowed("only admins manage accounts")
+        raise NotAllowed(M_("only admins manage accounts"))
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -84,7 +85,7 @@ def get_account(session: Session, viewer: Viewer, account_id: int) -> Account:
     require_admin(viewer)
     account = session.get(Account, account_id)
     if account is None or account.store_id != viewer.store_id:
-        raise Hidden(f"no account {account_id}")
+        raise Hidden(M_("no account %(id)s", id=account_id))
     return account
 
 
@@ -96,7 +97,7 @@ def account_by_email(session: Session, viewer: Viewer, email: str) -> Account:
         )
     )
     if account is None:
-        raise NotFound(f"no account for {email.strip().lower()}")
+        raise NotFound(M_("no account for %(email)s", email=email.strip().lower()))
     return account
 
 
@@ -141,16 +142,28 @@ def invite(
     if session.scalar(
         select(Account.id).where(Account.store_id == viewer.store_id, Account.email == email)
     ):
-        raise Conflict(f"email: {email} already has an account; reset its password instead")
+        raise Conflict(
+            at(
+                "email",
+                M_("%(email)s already has an account; reset its password instead", email=email),
+            )
+        )
     person = person_by_email(session, viewer.store_id, email)
     if person is None:
         if not name.strip():
-            raise BadRequest(f"name: nobody has {email} yet; write their name to add them")
+            raise BadRequest(
+                at(
+                    "name",
+                    M_("nobody has %(email)s yet; write their name to add them", email=email),
+                )
+            )
         from directory.people import create_person
 
         person = create_person(session, viewer, name, email)
     if person.deactivated_at is not None:
-        raise BadRequest(f"email: {person.name} is deactivated; reactivate them first")
+        raise BadRequest(
+            at("email", M_("%(name)s is deactivated; reactivate them first", name=person.name))
+        )
     account = create_account(
         session,
         viewer.store_id,
@@ -189,7 +202,7 @@ def set_password(session: Session, viewer: Viewer, account_id: int, password: st
     """Set a new password directly (the CLI); ends every sign-in of the account."""
     account = get_account(session, viewer, account_id)
     if len(password) < MIN_PASSWORD:
-        raise BadRequest(f"password: use at least {MIN_PASSWORD} characters")
+        raise BadRequest(at("password", M_("use at least %(min)s characters", min=MIN_PASSWORD)))
     account.password_hash = hash_secret(password)
     end_sessions(session, account)
     session.flush()
@@ -201,7 +214,7 @@ def disable(session: Session, viewer: Viewer, account_id: int, now: dt.datetime)
     """Stop the account signing in (pages, /api tokens) and end every sign-in now."""
     account = get_account(session, viewer, account_id)
     if account.id == viewer.account_id:
-        raise BadRequest("you cannot disable your own account")
+        raise BadRequest(M_("you cannot disable your own account"))
     if account.disabled_at is None:
         account.disabled_at = now
         _audit(session, "account.disabled", account)
@@ -223,7 +236,7 @@ def set_admin(session: Session, viewer: Viewer, account_id: int, is_admin: bool)
     """Give or take the admin role; an admin cannot take it from themselves (no lock-out)."""
     account = get_account(session, viewer, account_id)
     if account.id == viewer.account_id and not is_admin:
-        raise BadRequest("you cannot take the admin role from yourself; ask another admin")
+        raise BadRequest(M_("you cannot take the admin role from yourself; ask another admin"))
     if account.is_admin != is_admin:
         account.is_admin = is_admin
         end_sessions(session, account)  # the role is read at sign-in by pages already open
@@ -238,11 +251,11 @@ def link_account(session: Session, token: str, now: dt.datetime) -> tuple[Accoun
     link = session.scalar(select(AccountLink).where(AccountLink.token_hash == digest))
     if link is None or link.used_at is not None or _aware(link.expires_at) <= now:
         raise NotFound(
-            "This link has been used or has expired. Ask an administrator for a new one."
+            M_("This link has been used or has expired. Ask an administrator for a new one.")
         )
     account = session.get(Account, link.account_id)
     if account is None or account.disabled_at is not None:
-        raise NotFound("This account is disabled. Ask an administrator.")
+        raise NotFound(M_("This account is disabled. Ask an administrator."))
     return link, account
 
 
@@ -250,9 +263,9 @@ def redeem(session: Session, token: str, password: str, confirm: str, now: dt.da
     """Set the password through a one-time link; the link is used up. BadRequest: field words."""
     link, account = link_account(session, token, now)
     if len(password) < MIN_PASSWORD:
-        raise BadRequest(f"password: use at least {MIN_PASSWORD} characters")
+        raise BadRequest(at("password", M_("use at least %(min)s characters", min=MIN_PASSWORD)))
     if password != confirm:
-        raise BadRequest("confirm: the two passwords are not the same")
+        raise BadRequest(at("confirm", M_("the two passwords are not the same")))
     account.password_hash = hash_secret(password)
     link.used_at = now
     end_sessions(session, account)

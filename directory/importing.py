@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from connectors.services import identity_agent
 from directory.people import EMAIL, managers
 from lrs import audit
+from lrs.catalogue import M_, Message, at
 from lrs.core.agents import ifi_string
 from lrs.errors import BadRequest, LrsError
 from lrs.people.models import Identity, Person
@@ -42,12 +43,18 @@ ALIASES = {
     "lms": "lms_account",
     "lms_home": "lms_home_page",
 }
+#: The columns a file may have, as the refusals list them.
+COLUMNS = "email, name, manager_email, github, gitlab, gerrit, lms_account, lms_home_page"
 KNOWN = {"email", "name", "manager_email", "lms_account", "lms_home_page", *IDENTITY_COLUMNS}
 
 
 @dataclass
 class RowPlan:
-    """What importing one row does: ``created``, ``updated``, ``unchanged`` or ``rejected``."""
+    """What importing one row does: ``created``, ``updated``, ``unchanged`` or ``rejected``.
+
+    ``reasons`` (why a row is rejected, what an update changes) are ``Message``s: English text
+    the pages say in the reader's language.
+    """
 
     row: int
     email: str
@@ -74,11 +81,11 @@ class ImportPlan:
             counts[row.outcome] += 1
         return counts
 
-    def summary(self) -> str:
-        c = self.counts()
-        return (
-            f"{c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged, "
-            f"{c['rejected']} rejected"
+    def summary(self) -> Message:
+        return M_(
+            "%(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(rejected)s rejected",
+            **self.counts(),
         )
 
     def lines(self) -> list[str]:
@@ -100,14 +107,16 @@ def read_csv(data: bytes | str) -> list[tuple[int, dict[str, str]]]:
     """The file's rows as (row number, {column: value}); BadRequest in plain words if unusable."""
     if isinstance(data, bytes):
         if len(data) > MAX_BYTES:
-            raise BadRequest(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+            raise BadRequest(
+                M_("the file is larger than %(size)s MB", size=MAX_BYTES // (1024 * 1024))
+            )
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise BadRequest("the file is not UTF-8 text: save it as CSV UTF-8") from None
+            raise BadRequest(M_("the file is not UTF-8 text: save it as CSV UTF-8")) from None
     data = data.lstrip("\ufeff")
     if "\x00" in data:
-        raise BadRequest("the file is not a CSV text file")
+        raise BadRequest(M_("the file is not a CSV text file"))
     sample = data[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -117,25 +126,30 @@ def read_csv(data: bytes | str) -> list[tuple[int, dict[str, str]]]:
     try:
         header = next(reader, None)
         if header is None:
-            raise BadRequest("the file is empty: it needs a header row with an email column")
+            raise BadRequest(M_("the file is empty: it needs a header row with an email column"))
         columns = [_column(h) for h in header]
         if "email" not in columns:
             raise BadRequest(
-                "the header row has no email column (columns: email, name, manager_email, "
-                "github, gitlab, gerrit, lms_account, lms_home_page)"
+                M_(
+                    "the header row has no email column (columns: %(columns)s)",
+                    columns=COLUMNS,
+                )
             )
         unknown = [h for h, c in zip(header, columns, strict=True) if c not in KNOWN and h.strip()]
         if unknown:
             raise BadRequest(
-                f"unknown column {unknown[0]!r}; columns are: email, name, manager_email, "
-                "github, gitlab, gerrit, lms_account, lms_home_page"
+                M_(
+                    "unknown column %(column)s; columns are: %(columns)s",
+                    column=repr(unknown[0]),
+                    columns=COLUMNS,
+                )
             )
         rows = []
         for values in reader:
             if not any(v.strip() for v in values):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise BadRequest(f"the file has more than {MAX_ROWS} rows: split it")
+                raise BadRequest(M_("the file has more than %(max)s rows: split it", max=MAX_ROWS))
             padded = values + [""] * (len(columns) - len(values))
             rows.append(
                 (
@@ -144,7 +158,9 @@ def read_csv(data: bytes | str) -> list[tuple[int, dict[str, str]]]:
                 )
             )
     except csv.Error as exc:
-        raise BadRequest(f"row {reader.line_num}: not readable as CSV ({exc})") from None
+        raise BadRequest(
+            M_("row %(row)s: not readable as CSV (%(error)s)", row=reader.line_num, error=str(exc))
+        ) from None
     return rows
 
 
@@ -169,7 +185,7 @@ def people_by_email(session: Session, store_id: int) -> dict[str, Person]:
 def plan_import(session: Session, viewer: Viewer, data: bytes | str) -> ImportPlan:
     """Decide every row of the file against the store, writing nothing (admins only)."""
     if not viewer.is_admin:
-        raise NotAllowed("only admins import people")
+        raise NotAllowed(M_("only admins import people"))
     store_id = viewer.store_id
     parsed = read_csv(data)
     has_manager_column = bool(parsed) and "manager_email" in parsed[0][1]
@@ -188,19 +204,24 @@ def plan_import(session: Session, viewer: Viewer, data: bytes | str) -> ImportPl
         plan = RowPlan(row=number, email=email)
         plans.append(plan)
         if not EMAIL.match(email):
-            plan.reject("email: not an e-mail address" if email else "email: empty")
+            plan.reject(at("email", M_("not an e-mail address") if email else M_("empty")))
             continue
         if email in first_row:
-            plan.reject(f"email: already on row {first_row[email]}")
+            plan.reject(at("email", M_("already on row %(row)s", row=first_row[email])))
             continue
         first_row[email] = number
         plan.name = values.get("name") or None
         manager = values.get("manager_email", "").lower().removeprefix("mailto:")
         if manager and not EMAIL.match(manager):
-            plan.reject(f"manager_email: {manager!r} is not an e-mail address")
+            plan.reject(
+                at(
+                    "manager_email",
+                    M_("%(address)s is not an e-mail address", address=repr(manager)),
+                )
+            )
             continue
         if manager == email:
-            plan.reject("manager_email: a person cannot be their own manager")
+            plan.reject(at("manager_email", M_("a person cannot be their own manager")))
             continue
         plan.manager_email = manager or None
         try:
@@ -209,7 +230,9 @@ def plan_import(session: Session, viewer: Viewer, data: bytes | str) -> ImportPl
                     plan.links.append((kind, values[column], None))
             if values.get("lms_account"):
                 if not values.get("lms_home_page"):
-                    raise BadRequest("lms_account: give the LMS's address in lms_home_page")
+                    raise BadRequest(
+                        at("lms_account", M_("give the LMS's address in lms_home_page"))
+                    )
                 plan.links.append(("account", values["lms_account"], values["lms_home_page"]))
             for kind, login, home in plan.links:
                 ifi = ifi_string(identity_agent(kind, login, home))
@@ -218,11 +241,28 @@ def plan_import(session: Session, viewer: Viewer, data: bytes | str) -> ImportPl
                 if owner is not None and (mine is None or owner != mine.id):
                     who = by_id.get(owner)
                     raise BadRequest(
-                        f"{kind} {login!r} already belongs to "
-                        f"{who.email if who else 'another person'}"
+                        M_(
+                            "%(kind)s %(login)s already belongs to %(email)s",
+                            kind=kind,
+                            login=repr(login),
+                            email=who.email,
+                        )
+                        if who
+                        else M_(
+                            "%(kind)s %(login)s already belongs to another person",
+                            kind=kind,
+                            login=repr(login),
+                        )
                     )
                 if ifi in wanted_ifis:
-                    raise BadRequest(f"{kind} {login!r} is also on row {wanted_ifis[ifi]}")
+                    raise BadRequest(
+                        M_(
+                            "%(kind)s %(login)s is also on row %(row)s",
+                            kind=kind,
+                            login=repr(login),
+                            row=wanted_ifis[ifi],
+                        )
+                    )
                 wanted_ifis[ifi] = number
         except LrsError as exc:
             plan.reject(exc.message)
@@ -235,25 +275,32 @@ def plan_import(session: Session, viewer: Viewer, data: bytes | str) -> ImportPl
         if person is None:
             plan.outcome = "created"
             continue
-        changes = []
+        changes: list[str] = []
         if plan.name and plan.name != person.name:
-            changes.append(f"name {person.name!r} → {plan.name!r}")
+            changes.append(M_("name %(old)s → %(new)s", old=repr(person.name), new=repr(plan.name)))
         if person.deactivated_at is not None:
-            changes.append("reactivated")
+            changes.append(M_("reactivated"))
         if has_manager_column:
             current = managers(session, store_id).get(person.id)
             current_email = by_id[current].email.lower() if current in by_id else None
             if current_email != plan.manager_email:
-                changes.append(
-                    f"manager {current_email or 'none'} → {plan.manager_email or 'none'}"
-                )
+                changes.append(_manager_change(current_email, plan.manager_email))
         for kind, login, home in plan.links:
             if identity_owner.get(ifi_string(identity_agent(kind, login, home))) is None:
-                changes.append(f"{kind} {login} linked")
+                changes.append(M_("%(kind)s %(login)s linked", kind=kind, login=login))
         if changes:
             plan.outcome = "updated"
             plan.reasons = changes
     return ImportPlan(plans, has_manager_column)
+
+
+def _manager_change(old: str | None, new: str | None) -> Message:
+    """``manager old → new``, where nobody is ``none``."""
+    if not old:
+        return M_("manager none → %(new)s", new=new)
+    if not new:
+        return M_("manager %(old)s → none", old=old)
+    return M_("manager %(old)s → %(new)s", old=old, new=new)
 
 
 def _check_managers(
@@ -284,9 +331,12 @@ def _check_managers(
                 continue
             row = next((p.row for p in plans if p.email == manager), None)
             plan.reject(
-                f"manager_email: {manager} is on row {row}, which is rejected"
-                if row
-                else f"manager_email: {manager} is neither in the file nor in Learnloop"
+                at(
+                    "manager_email",
+                    M_("%(email)s is on row %(row)s, which is rejected", email=manager, row=row)
+                    if row
+                    else M_("%(email)s is neither in the file nor in Learnloop", email=manager),
+                )
             )
             changed = True
         if not has_manager_column:
@@ -303,7 +353,12 @@ def _check_managers(
             ]
             culprit = max(from_file, key=lambda p: p.row)
             chain = " → ".join([*loop, loop[0]])
-            culprit.reject(f"manager_email: the reporting line would go round in a loop ({chain})")
+            culprit.reject(
+                at(
+                    "manager_email",
+                    M_("the reporting line would go round in a loop (%(chain)s)", chain=chain),
+                )
+            )
             changed = True
 
 
@@ -326,7 +381,7 @@ def _find_loop(lines: dict[str, str | None]) -> list[str]:
 def apply_import(session: Session, viewer: Viewer, plan: ImportPlan) -> None:
     """Write a plan made in the same transaction: people, names, managers, identities."""
     if not viewer.is_admin:
-        raise NotAllowed("only admins import people")
+        raise NotAllowed(M_("only admins import people"))
     store_id = viewer.store_id
     rows = [r for r in plan.rows if r.outcome in ("created", "updated")]
     people = people_by_email(session, store_id)

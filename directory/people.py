@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from connectors.services import identity_agent
 from lrs import audit
+from lrs.catalogue import M_, at
 from lrs.errors import BadRequest, Conflict
 from lrs.people.models import Person
 from lrs.people.services import find_person, identities, link_identity
@@ -46,7 +47,7 @@ def clean_email(value: str, field: str = "email") -> str:
     """The address in lower case; BadRequest in plain words when it is not one."""
     email = (value or "").strip().lower().removeprefix("mailto:")
     if not EMAIL.match(email) or len(email) > 320:
-        raise BadRequest(f"{field}: write an e-mail address like ann@example.com")
+        raise BadRequest(at(field, M_("write an e-mail address like ann@example.com")))
     return email
 
 
@@ -111,11 +112,11 @@ def manageable_person(session: Session, viewer: Viewer, person_id: int) -> Perso
     """The person, if the viewer may change them (admins; their managers). Hidden otherwise."""
     person = session.get(Person, person_id)
     if person is None or person.store_id != viewer.store_id:
-        raise Hidden(f"no person {person_id}")
+        raise Hidden(M_("no person %(id)s", id=person_id))
     if not can_manage_person(session, viewer, person_id):
         if can_see_person(session, viewer, person_id):
-            raise NotAllowed("only the person's managers and admins may change them")
-        raise Hidden(f"no person {person_id}")
+            raise NotAllowed(M_("only the person's managers and admins may change them"))
+        raise Hidden(M_("no person %(id)s", id=person_id))
     return person
 
 
@@ -133,7 +134,11 @@ def manager_choices(session: Session, viewer: Viewer, person_id: int | None) -> 
 def _unique_email(session: Session, store_id: int, email: str, person_id: int | None) -> None:
     other = person_by_email(session, store_id, email)
     if other is not None and other.id != person_id:
-        raise Conflict(f"email: {other.name or 'another person'} already has {email}")
+        if other.name:
+            raise Conflict(
+                at("email", M_("%(name)s already has %(email)s", name=other.name, email=email))
+            )
+        raise Conflict(at("email", M_("another person already has %(email)s", email=email)))
 
 
 def _audit(session: Session, action: str, person: Person, **details) -> None:
@@ -151,10 +156,10 @@ def create_person(
 ) -> Person:
     """A new person with their e-mail address as an identity (admins only)."""
     if not viewer.is_admin:
-        raise NotAllowed("only admins add people")
+        raise NotAllowed(M_("only admins add people"))
     name = (name or "").strip()
     if not name:
-        raise BadRequest("name: write the person's name")
+        raise BadRequest(at("name", M_("write the person's name")))
     email = clean_email(email)
     _unique_email(session, viewer.store_id, email, None)
     person = Person(store_id=viewer.store_id, name=name[:300], email=email)
@@ -174,7 +179,7 @@ def update_person(
     person = manageable_person(session, viewer, person_id)
     name = (name or "").strip()
     if not name:
-        raise BadRequest("name: write the person's name")
+        raise BadRequest(at("name", M_("write the person's name")))
     email = clean_email(email)
     _unique_email(session, viewer.store_id, email, person.id)
     changed = {"name": name[:300]} if name[:300] != person.name else {}
@@ -204,7 +209,7 @@ def _set_manager(
     person = manageable_person(session, viewer, person_id)
     if manager_id is None:
         if not viewer.is_admin:
-            raise NotAllowed("only admins leave a person without a manager")
+            raise NotAllowed(M_("only admins leave a person without a manager"))
         line = session.get(ReportingLine, person.id)
         if line is not None:
             session.delete(line)
@@ -212,19 +217,28 @@ def _set_manager(
         return person
     manager = session.get(Person, manager_id)
     if manager is None or manager.store_id != viewer.store_id:
-        raise BadRequest("manager: pick a person of this organisation")
+        raise BadRequest(at("manager", M_("pick a person of this organisation")))
     if not viewer.is_admin:
         team = reports_of(session, viewer.store_id, viewer.person_id or 0)
         if manager.id != viewer.person_id and manager.id not in team:
-            raise NotAllowed("manager: pick yourself or someone in your team")
+            raise NotAllowed(at("manager", M_("pick yourself or someone in your team")))
     if manager.deactivated_at is not None:
-        raise BadRequest(f"manager: {manager.name} is deactivated")
+        raise BadRequest(at("manager", M_("%(name)s is deactivated", name=manager.name)))
     if manager.id == person.id:
-        raise BadRequest(f"manager: {person.name} cannot be their own manager")
+        raise BadRequest(
+            at("manager", M_("%(name)s cannot be their own manager", name=person.name))
+        )
     if manager.id in reports_of(session, viewer.store_id, person.id):
         raise BadRequest(
-            f"manager: {manager.name} reports to {person.name}, directly or through others, "
-            f"so {person.name} cannot report to {manager.name}"
+            at(
+                "manager",
+                M_(
+                    "%(manager)s reports to %(person)s, directly or through others, "
+                    "so %(person)s cannot report to %(manager)s",
+                    manager=manager.name,
+                    person=person.name,
+                ),
+            )
         )
     line = session.get(ReportingLine, person.id)
     if line is None:
@@ -244,12 +258,15 @@ def link(
     person = manageable_person(session, viewer, person_id)
     login = (login or "").strip()
     if kind not in (*IDENTITY_KINDS, "email"):
-        raise BadRequest("kind: pick GitHub, GitLab, Gerrit, an LMS account or an e-mail")
+        raise BadRequest(at("kind", M_("pick GitHub, GitLab, Gerrit, an LMS account or an e-mail")))
     if not login:
-        raise BadRequest("login: write the login, account name or e-mail address")
+        raise BadRequest(at("login", M_("write the login, account name or e-mail address")))
     if kind == "account" and not home_page:
         raise BadRequest(
-            "home_page: an LMS account needs the LMS's address, e.g. https://lms.example.com"
+            at(
+                "home_page",
+                M_("an LMS account needs the LMS's address, e.g. https://lms.example.com"),
+            )
         )
     link_identity(session, viewer.store_id, person, identity_agent(kind, login, home_page), kind)
     _audit(session, "person.identity_linked", person, kind=kind, login=login)
@@ -262,10 +279,10 @@ def deactivate(session: Session, viewer: Viewer, person_id: int, now: dt.datetim
     accounts (an admin enables those again).
     """
     if not viewer.is_admin:
-        raise NotAllowed("only admins deactivate people")
+        raise NotAllowed(M_("only admins deactivate people"))
     person = manageable_person(session, viewer, person_id)
     if person.id == viewer.person_id:
-        raise BadRequest("you cannot deactivate yourself")
+        raise BadRequest(M_("you cannot deactivate yourself"))
     if person.deactivated_at is None:
         person.deactivated_at = now
         _audit(session, "person.deactivated", person)
@@ -279,7 +296,7 @@ def deactivate(session: Session, viewer: Viewer, person_id: int, now: dt.datetim
 
 def reactivate(session: Session, viewer: Viewer, person_id: int) -> Person:
     if not viewer.is_admin:
-        raise NotAllowed("only admins reactivate people")
+        raise NotAllowed(M_("only admins reactivate people"))
     person = manageable_person(session, viewer, person_id)
     if person.deactivated_at is not None:
         person.deactivated_at = None

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lrs import audit, queue
+from lrs.catalogue import M_, at
 from lrs.errors import BadRequest, Conflict
 from lrs.people.models import Person
 from objectives import services as svc
@@ -37,22 +38,22 @@ def open_cycle(
 ) -> ReviewCycle:
     """A new review cycle (admins). BadRequest names the field in plain words."""
     if not viewer.is_admin:
-        raise NotAllowed("only admins open review cycles")
+        raise NotAllowed(M_("only admins open review cycles"))
     name = (name or "").strip()
     if not name:
-        raise BadRequest("name: name the cycle, e.g. 2027 H1")
+        raise BadRequest(at("name", M_("name the cycle, e.g. 2027 H1")))
     if starts_on is None:
-        raise BadRequest("starts_on: pick the first day")
+        raise BadRequest(at("starts_on", M_("pick the first day")))
     if ends_on is None:
-        raise BadRequest("ends_on: pick the last day")
+        raise BadRequest(at("ends_on", M_("pick the last day")))
     if ends_on < starts_on:
-        raise BadRequest("ends_on: the last day is before the first day")
+        raise BadRequest(at("ends_on", M_("the last day is before the first day")))
     if session.scalar(
         select(ReviewCycle.id).where(
             ReviewCycle.store_id == viewer.store_id, ReviewCycle.name == name
         )
     ):
-        raise Conflict(f"name: there is already a cycle called {name}")
+        raise Conflict(at("name", M_("there is already a cycle called %(name)s", name=name)))
     return svc.create_cycle(
         session, viewer, {"name": name[:200], "starts_on": starts_on, "ends_on": ends_on}
     )
@@ -65,14 +66,14 @@ def cycle_by_name(session: Session, viewer: Viewer, name: str) -> ReviewCycle:
         )
     )
     if cycle is None:
-        raise Hidden(f"no review cycle called {name.strip()!r}")
+        raise Hidden(M_("no review cycle called %(name)s", name=repr(name.strip())))
     return cycle
 
 
 def close_cycle(session: Session, viewer: Viewer, cycle_id: int, now: dt.datetime) -> ReviewCycle:
     """Close a cycle (admins): no new reviews in it; its reviews stay as they are."""
     if not viewer.is_admin:
-        raise NotAllowed("only admins close review cycles")
+        raise NotAllowed(M_("only admins close review cycles"))
     cycle = svc.get_cycle(session, viewer, cycle_id)
     if cycle.closed_at is None:
         cycle.closed_at = now
@@ -87,7 +88,7 @@ def _audit(session: Session, viewer: Viewer, action: str, target: audit.Target, 
 
 def reopen_cycle(session: Session, viewer: Viewer, cycle_id: int) -> ReviewCycle:
     if not viewer.is_admin:
-        raise NotAllowed("only admins reopen review cycles")
+        raise NotAllowed(M_("only admins reopen review cycles"))
     cycle = svc.get_cycle(session, viewer, cycle_id)
     if cycle.closed_at is not None:
         cycle.closed_at = None
@@ -100,10 +101,10 @@ def team_of(session: Session, viewer: Viewer, manager_id: int) -> list[Person]:
     """The active direct and indirect reports of a manager the viewer may manage."""
     manager = session.get(Person, manager_id)
     if manager is None or manager.store_id != viewer.store_id:
-        raise Hidden(f"no person {manager_id}")
+        raise Hidden(M_("no person %(id)s", id=manager_id))
     if not viewer.is_admin and manager_id != viewer.person_id:
         if not can_manage_person(session, viewer, manager_id):
-            raise Hidden(f"no person {manager_id}")
+            raise Hidden(M_("no person %(id)s", id=manager_id))
     ids = reports_of(session, viewer.store_id, manager_id)
     if not ids:
         return []
@@ -130,15 +131,15 @@ def create_team_reviews(
     """
     cycle = svc.get_cycle(session, viewer, cycle_id)
     if cycle.closed_at is not None:
-        raise BadRequest(f"cycle: {cycle.name} is closed; open a new cycle")
+        raise BadRequest(at("cycle", M_("%(name)s is closed; open a new cycle", name=cycle.name)))
     template = None
     if template_id is not None:
         template = svc.get_template(session, viewer, template_id)
         if template.retired_at is not None:
-            raise BadRequest(f"template: {template.title} is retired")
+            raise BadRequest(at("template", M_("%(title)s is retired", title=template.title)))
     team = team_of(session, viewer, manager_id)
     if not team:
-        raise BadRequest("manager: this person has no one reporting to them")
+        raise BadRequest(at("manager", M_("this person has no one reporting to them")))
     created = existing = attached = 0
     ids = []
     for person in team:
@@ -213,14 +214,14 @@ def grant_reviewer(session: Session, viewer: Viewer, review_id: int, person_id: 
     """Let a person read this review and write its reviewer comment (the person's managers)."""
     review = svc.get_review(session, viewer, review_id)
     if not can_manage_person(session, viewer, review.person_id):
-        raise NotAllowed("only the employee's managers and admins grant reviewers")
+        raise NotAllowed(M_("only the employee's managers and admins grant reviewers"))
     person = session.get(Person, person_id)
     if person is None or person.store_id != viewer.store_id:
-        raise BadRequest("reviewer: pick a person of this organisation")
+        raise BadRequest(at("reviewer", M_("pick a person of this organisation")))
     if person.id == review.person_id:
-        raise BadRequest("reviewer: a person does not review themselves")
+        raise BadRequest(at("reviewer", M_("a person does not review themselves")))
     if person.deactivated_at is not None:
-        raise BadRequest(f"reviewer: {person.name} is deactivated")
+        raise BadRequest(at("reviewer", M_("%(name)s is deactivated", name=person.name)))
     if session.get(ReviewGrant, (review.id, person.id)) is None:
         session.add(ReviewGrant(review_id=review.id, person_id=person.id))
         session.flush()
@@ -243,7 +244,7 @@ def grant_reviewer(session: Session, viewer: Viewer, review_id: int, person_id: 
 def revoke_reviewer(session: Session, viewer: Viewer, review_id: int, person_id: int) -> None:
     review = svc.get_review(session, viewer, review_id)
     if not can_manage_person(session, viewer, review.person_id):
-        raise NotAllowed("only the employee's managers and admins remove reviewers")
+        raise NotAllowed(M_("only the employee's managers and admins remove reviewers"))
     grant = session.get(ReviewGrant, (review.id, person_id))
     if grant is not None:
         session.delete(grant)

@@ -27,6 +27,7 @@ from feedback.models import (
 )
 from lrs import api, queue
 from lrs import vocabulary as v
+from lrs.catalogue import M_
 from lrs.people.services import identities
 from objectives import services as objective_services
 from objectives.accounts import Viewer
@@ -46,7 +47,7 @@ def publish(session: Session, viewer: Viewer, data: dict, base_url: str, now_ms:
     unknown participant, owner or lesson; 400 for an account that is not a person.
     """
     if viewer.person_id is None:
-        raise bad("author", "this account is not a person of the organisation")
+        raise bad("author", M_("this account is not a person of the organisation"))
     for i, person_id in enumerate(data.get("participant_ids", [])):
         colleague(session, viewer.store_id, person_id, f"participant_ids[{i}]")
     participants = list(dict.fromkeys([viewer.person_id, *data.get("participant_ids", [])]))
@@ -56,7 +57,7 @@ def publish(session: Session, viewer: Viewer, data: dict, base_url: str, now_ms:
     for i, lesson_id in enumerate(dict.fromkeys(data.get("cites", []))):
         lesson = session.get(AarLesson, lesson_id)
         if lesson is None or lesson.store_id != viewer.store_id:
-            raise hidden(f"cites[{i}]", f"no lesson {lesson_id}")
+            raise hidden(f"cites[{i}]", M_("no lesson %(id)s", id=lesson_id))
         cited.append(lesson.id)
     aar = AfterActionReview(
         store_id=viewer.store_id,
@@ -120,7 +121,7 @@ def get(session: Session, viewer: Viewer, aar_id: int) -> AfterActionReview:
     """Any review of the viewer's store (they are published to everyone); 404 otherwise."""
     aar = session.get(AfterActionReview, aar_id)
     if aar is None or aar.store_id != viewer.store_id:
-        raise hidden("aar_id", f"no after-action review {aar_id}")
+        raise hidden("aar_id", M_("no after-action review %(id)s", id=aar_id))
     return aar
 
 
@@ -240,7 +241,7 @@ def _review_of_owner(session: Session, viewer: Viewer, owner_id: int, today: dt.
         .limit(1)
     )
     if review_id is None:
-        raise bad("review_id", "the action's owner has no review in a cycle that runs today")
+        raise bad("review_id", M_("the action's owner has no review in a cycle that runs today"))
     return review_id
 
 
@@ -258,13 +259,16 @@ def action_to_objective(
     aar = get(session, viewer, aar_id)
     action = session.get(AarAction, action_id)
     if action is None or action.aar_id != aar.id:
-        raise hidden("action_id", f"no action {action_id} in this review")
+        raise hidden("action_id", M_("no action %(id)s in this review", id=action_id))
     if action.objective_id is not None:
-        raise conflict("action_id", f"this action is already objective {action.objective_id}")
+        raise conflict(
+            "action_id",
+            M_("this action is already objective %(id)s", id=action.objective_id),
+        )
     review_id = data.get("review_id") or _review_of_owner(session, viewer, action.owner_id, today)
     review = objective_services.get_review(session, viewer, review_id)
     if review.person_id != action.owner_id:
-        raise bad("review_id", "the review must be the action owner's")
+        raise bad("review_id", M_("the review must be the action owner's"))
     fields: dict
     if data.get("template_id"):
         fields = {"template_id": data["template_id"]}

@@ -6,21 +6,22 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from lrs.catalogue import M_, at
 from lrs.errors import BadRequest, Conflict, FieldError
 from lrs.people.models import Person
 from objectives.errors import Hidden, NotAllowed
 
 
 def bad(path: str, message: str) -> BadRequest:
-    return BadRequest(f"{path}: {message}", [FieldError(path, message)])
+    return BadRequest(at(path, message), [FieldError(path, message)])
 
 
 def conflict(path: str, message: str) -> Conflict:
-    return Conflict(f"{path}: {message}", [FieldError(path, message)])
+    return Conflict(at(path, message), [FieldError(path, message)])
 
 
 def hidden(path: str, message: str) -> Hidden:
-    return Hidden(f"{path}: {message}", [FieldError(path, message)])
+    return Hidden(at(path, message), [FieldError(path, message)])
 
 
 def not_allowed(message: str) -> NotAllowed:
@@ -35,7 +36,7 @@ def colleague(session: Session, store_id: int, person_id: int, path: str) -> Per
     """An active person of the store; a 404 naming ``path`` otherwise."""
     person = session.get(Person, person_id) if person_id else None
     if person is None or person.store_id != store_id or person.deactivated_at is not None:
-        raise hidden(path, f"no colleague {person_id}")
+        raise hidden(path, M_("no colleague %(id)s", id=person_id))
     return person
 
 

@@ -31,6 +31,7 @@ from feedback.common import bad, colleague, conflict, day_of, hidden, not_allowe
 from feedback.models import HealthAnswer, HealthCheck, HealthCheckMember
 from feedback.settings import k_of
 from lrs import queue
+from lrs.catalogue import M_, N_, Message
 from lrs.people.models import Person
 from lrs.sql import run
 from objectives.accounts import Viewer, can_manage_person, reports_of
@@ -41,16 +42,16 @@ KINDS = ("squad", "pulse")
 HEALTH_CHECK_OPENED = "health_check.opened"
 #: Spotify's squad health check: the indicators a team rates green, amber or red.
 SQUAD_INDICATORS = (
-    ("releasing", "Easy to release"),
-    ("process", "Suitable process"),
-    ("quality", "Tech quality (code health)"),
-    ("value", "Delivering value"),
-    ("speed", "Speed"),
-    ("mission", "Clear mission"),
-    ("fun", "Fun"),
-    ("learning", "Learning"),
-    ("support", "Support"),
-    ("autonomy", "Pawns or players"),
+    ("releasing", N_("Easy to release")),
+    ("process", N_("Suitable process")),
+    ("quality", N_("Tech quality (code health)")),
+    ("value", N_("Delivering value")),
+    ("speed", N_("Speed")),
+    ("mission", N_("Clear mission")),
+    ("fun", N_("Fun")),
+    ("learning", N_("Learning")),
+    ("support", N_("Support")),
+    ("autonomy", N_("Pawns or players")),
 )
 COLOURS = {"red": 1, "amber": 2, "green": 3}
 TRENDS = {"worse": -1, "same": 0, "better": 1}
@@ -65,6 +66,11 @@ class Question:
 
 def questions_of(check: HealthCheck) -> list[Question]:
     return [Question(q["key"], q["label"]) for q in json.loads(check.questions)]
+
+
+def _label(check: HealthCheck, label: str) -> str:
+    """A question's label as a message names it: a squad indicator's stays translatable."""
+    return Message(label) if check.kind == "squad" else label
 
 
 def _hash(token: str) -> str:
@@ -93,48 +99,57 @@ def open_check(session: Session, viewer: Viewer, data: dict, now_ms: int) -> Hea
     """
     lead_id = data.get("lead_id") or viewer.person_id
     if lead_id is None:
-        raise bad("lead_id", "say whose team the check is for")
+        raise bad("lead_id", M_("say whose team the check is for"))
     colleague(session, viewer.store_id, lead_id, "lead_id")
     if not (
         viewer.is_admin
         or lead_id == viewer.person_id
         or can_manage_person(session, viewer, lead_id)
     ):
-        raise not_allowed("only the team's lead, their managers and admins open its checks")
+        raise not_allowed(M_("only the team's lead, their managers and admins open its checks"))
     kind = data["kind"]
     if kind == "squad":
         questions = [{"key": key, "label": label} for key, label in SQUAD_INDICATORS]
     else:
         labels = [label.strip() for label in data.get("questions") or [] if label.strip()]
         if not 1 <= len(labels) <= MAX_QUESTIONS:
-            raise bad("questions", f"a pulse asks 1 to {MAX_QUESTIONS} questions")
+            raise bad("questions", M_("a pulse asks 1 to %(max)s questions", max=MAX_QUESTIONS))
         questions = [{"key": f"q{i + 1}", "label": label} for i, label in enumerate(labels)]
     if data["closes_on"] < data["opens_on"]:
-        raise bad("closes_on", "must be on or after opens_on")
+        raise bad("closes_on", M_("must be on or after opens_on"))
     if data["closes_on"] < day_of(now_ms):
-        raise bad("closes_on", "the window has already passed")
+        raise bad("closes_on", M_("the window has already passed"))
     cycle_id, template_id = data.get("cycle_id"), data.get("template_id")
     if cycle_id is not None:
         cycle = session.get(ReviewCycle, cycle_id)
         if cycle is None or cycle.store_id != viewer.store_id:
-            raise hidden("cycle_id", f"no review cycle {cycle_id}")
+            raise hidden("cycle_id", M_("no review cycle %(id)s", id=cycle_id))
         if cycle.closed_at is not None:
-            raise bad("cycle_id", f"the cycle {cycle.name} is closed: pulse it while it runs")
+            raise bad(
+                "cycle_id",
+                M_("the cycle %(name)s is closed: pulse it while it runs", name=cycle.name),
+            )
         if data["opens_on"] < cycle.starts_on or data["closes_on"] > cycle.ends_on:
-            raise bad("closes_on", f"the window must lie within the cycle {cycle.name}")
+            raise bad(
+                "closes_on", M_("the window must lie within the cycle %(name)s", name=cycle.name)
+            )
     if template_id is not None:
         template = session.get(ObjectiveTemplate, template_id)
         if template is None or template.store_id != viewer.store_id:
-            raise hidden("template_id", f"no template {template_id}")
+            raise hidden("template_id", M_("no template %(id)s", id=template_id))
         if template.retired_at is not None:
-            raise bad("template_id", f"the template {template.title} is retired")
+            raise bad("template_id", M_("the template %(title)s is retired", title=template.title))
     team = team_of(session, viewer.store_id, lead_id)
     k = k_of(session, viewer.store_id)
     if len(team) < k:
         raise bad(
             "lead_id",
-            f"the team has {len(team)} people; results need at least {k} answers, "
-            "so they could never be shown",
+            M_(
+                "the team has %(people)s people; results need at least %(k)s answers, "
+                "so they could never be shown",
+                people=len(team),
+                k=k,
+            ),
         )
     check = HealthCheck(
         store_id=viewer.store_id,
@@ -174,11 +189,11 @@ def get_check(session: Session, viewer: Viewer, check_id: int) -> HealthCheck:
     """A check the viewer may see: a member, the lead, an admin; 404 otherwise."""
     check = session.get(HealthCheck, check_id)
     if check is None or check.store_id != viewer.store_id:
-        raise hidden("check_id", f"no health check {check_id}")
+        raise hidden("check_id", M_("no health check %(id)s", id=check_id))
     if viewer.is_admin or check.lead_id == viewer.person_id:
         return check
     if _member(session, check_id, viewer.person_id) is None:
-        raise hidden("check_id", f"no health check {check_id}")
+        raise hidden("check_id", M_("no health check %(id)s", id=check_id))
     return check
 
 
@@ -211,11 +226,11 @@ def participation_token(session: Session, viewer: Viewer, check_id: int, now_ms:
     check = get_check(session, viewer, check_id)
     member = _member(session, check.id, viewer.person_id)
     if member is None:
-        raise hidden("check_id", "you are not a member of this check's team")
+        raise hidden("check_id", M_("you are not a member of this check's team"))
     if member.answered:
-        raise conflict("check_id", "you have answered this check already")
+        raise conflict("check_id", M_("you have answered this check already"))
     if not is_open(check, now_ms):
-        raise conflict("check_id", "this check is not open for answers")
+        raise conflict("check_id", M_("this check is not open for answers"))
     token = secrets.token_urlsafe(24)
     member.token_hash = _hash(token)
     session.flush()
@@ -234,28 +249,31 @@ def answer(
     """
     check = get_check(session, viewer, check_id)
     if not is_open(check, now_ms):
-        raise conflict("check_id", "this check is not open for answers")
+        raise conflict("check_id", M_("this check is not open for answers"))
     rows = []
     for question in questions_of(check):
         given = answers.get(question.key)
         path = f"answers.{question.key}"
         if not isinstance(given, dict):
-            raise bad(path, f"answer “{question.label}”")
+            raise bad(path, M_("answer “%(question)s”", question=_label(check, question.label)))
         if check.kind == "squad":
             colour, trend = given.get("colour"), given.get("trend")
             if colour not in COLOURS:
-                raise bad(f"{path}.colour", "must be red, amber or green")
+                raise bad(f"{path}.colour", M_("must be red, amber or green"))
             if trend not in TRENDS:
-                raise bad(f"{path}.trend", "must be worse, same or better")
+                raise bad(f"{path}.trend", M_("must be worse, same or better"))
             rows.append((question.key, COLOURS[colour], TRENDS[trend]))
         else:
             score = given.get("score")
             if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-                raise bad(f"{path}.score", "must be a whole number from 1 to 5")
+                raise bad(
+                    f"{path}.score",
+                    M_("must be a whole number from %(min)s to %(max)s", min=1, max=5),
+                )
             rows.append((question.key, score, None))
     unknown = set(answers) - {q.key for q in questions_of(check)}
     if unknown:
-        raise bad(f"answers.{sorted(unknown)[0]}", "no such question in this check")
+        raise bad(f"answers.{sorted(unknown)[0]}", M_("no such question in this check"))
     spent = run(
         session,
         "UPDATE health_check_members SET token_hash = NULL, answered = ? "
@@ -263,7 +281,7 @@ def answer(
         [True, check.id, _hash(token or ""), False],
     )
     if spent.rowcount != 1:
-        raise conflict("token", "this participation token is unknown or spent: one answer each")
+        raise conflict("token", M_("this participation token is unknown or spent: one answer each"))
     for question, value, trend in rows:
         session.add(
             HealthAnswer(
@@ -286,7 +304,7 @@ def close_check(session: Session, viewer: Viewer, check_id: int, now_ms: int) ->
         or check.lead_id == viewer.person_id
         or can_manage_person(session, viewer, check.lead_id)
     ):
-        raise not_allowed("only the team's lead, their managers and admins close its checks")
+        raise not_allowed(M_("only the team's lead, their managers and admins close its checks"))
     if check.closed_ms is None:
         check.closed_ms = now_ms
     session.flush()

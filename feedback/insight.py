@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from feedback.settings import k_of
 from lrs import vocabulary as v
+from lrs.catalogue import M_
 from lrs.sql import marks, run
 from objectives import progress as pg
 from objectives import services as objective_services
@@ -270,7 +271,7 @@ def set_rating(session: Session, viewer: Viewer, review_id: int, rating: int | N
     """The review's outcome, 1-5 (or none): the employee's managers and admins set it."""
     review = objective_services.get_review(session, viewer, review_id)
     if not can_manage_person(session, viewer, review.person_id):
-        raise NotAllowed("only the employee's managers and admins rate this review")
+        raise NotAllowed(M_("only the employee's managers and admins rate this review"))
     review.rating = rating
     session.flush()
     return review

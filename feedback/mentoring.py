@@ -15,6 +15,7 @@ from feedback import statements as st
 from feedback.common import bad, colleague, conflict, hidden, names, not_allowed
 from feedback.models import MentoringPair, MentoringSession
 from lrs import api
+from lrs.catalogue import M_
 from lrs.people.services import identities
 from objectives.accounts import Viewer, can_manage_person
 
@@ -24,7 +25,7 @@ MAX_MINUTES = 24 * 60
 def create_pair(session: Session, viewer: Viewer, mentor_id: int, mentee_id: int, now_ms: int):
     """Pair a mentor with a mentee (admins, and managers of either); the same pair once."""
     if mentor_id == mentee_id:
-        raise bad("mentee_id", "a mentor mentors someone else")
+        raise bad("mentee_id", M_("a mentor mentors someone else"))
     colleague(session, viewer.store_id, mentor_id, "mentor_id")
     colleague(session, viewer.store_id, mentee_id, "mentee_id")
     if not (
@@ -32,7 +33,7 @@ def create_pair(session: Session, viewer: Viewer, mentor_id: int, mentee_id: int
         or can_manage_person(session, viewer, mentee_id)
         or can_manage_person(session, viewer, mentor_id)
     ):
-        raise not_allowed("only admins and the managers of the mentor or mentee pair them")
+        raise not_allowed(M_("only admins and the managers of the mentor or mentee pair them"))
     existing = session.scalar(
         select(MentoringPair).where(
             MentoringPair.store_id == viewer.store_id,
@@ -41,7 +42,7 @@ def create_pair(session: Session, viewer: Viewer, mentor_id: int, mentee_id: int
         )
     )
     if existing is not None:
-        raise conflict("mentee_id", f"they are a pair already (pair {existing.id})")
+        raise conflict("mentee_id", M_("they are a pair already (pair %(id)s)", id=existing.id))
     pair = MentoringPair(
         store_id=viewer.store_id, mentor_id=mentor_id, mentee_id=mentee_id, created_ms=now_ms
     )
@@ -62,7 +63,7 @@ def _sees(session: Session, viewer: Viewer, pair: MentoringPair) -> bool:
 def get_pair(session: Session, viewer: Viewer, pair_id: int) -> MentoringPair:
     pair = session.get(MentoringPair, pair_id)
     if pair is None or pair.store_id != viewer.store_id or not _sees(session, viewer, pair):
-        raise hidden("pair_id", f"no mentoring pair {pair_id}")
+        raise hidden("pair_id", M_("no mentoring pair %(id)s", id=pair_id))
     return pair
 
 
@@ -83,10 +84,13 @@ def log_session(session: Session, viewer: Viewer, pair_id: int, data: dict, now_
     """Log a session of a pair the viewer is in; it waits for the other side's confirmation."""
     pair = get_pair(session, viewer, pair_id)
     if viewer.person_id not in (pair.mentor_id, pair.mentee_id):
-        raise not_allowed("only the mentor and the mentee log their sessions")
+        raise not_allowed(M_("only the mentor and the mentee log their sessions"))
     minutes = data["minutes"]
     if not 1 <= minutes <= MAX_MINUTES:
-        raise bad("minutes", f"must be a whole number from 1 to {MAX_MINUTES}")
+        raise bad(
+            "minutes",
+            M_("must be a whole number from %(min)s to %(max)s", min=1, max=MAX_MINUTES),
+        )
     row = MentoringSession(
         store_id=pair.store_id,
         pair_id=pair.id,
@@ -111,18 +115,18 @@ def confirm_session(
     """
     row = session.get(MentoringSession, session_id)
     if row is None or row.store_id != viewer.store_id:
-        raise hidden("session_id", f"no mentoring session {session_id}")
+        raise hidden("session_id", M_("no mentoring session %(id)s", id=session_id))
     pair = get_pair(session, viewer, row.pair_id)
     if viewer.person_id not in (pair.mentor_id, pair.mentee_id):
-        raise not_allowed("only the mentor and the mentee confirm their sessions")
+        raise not_allowed(M_("only the mentor and the mentee confirm their sessions"))
     if viewer.person_id == row.logged_by:
-        raise not_allowed("the other side of the pair confirms a session, not who logged it")
+        raise not_allowed(M_("the other side of the pair confirms a session, not who logged it"))
     if row.confirmed_ms is not None:
-        raise conflict("session_id", "this session is confirmed already")
+        raise conflict("session_id", M_("this session is confirmed already"))
     mentor = st.preferred_agent(identities(session, pair.store_id, pair.mentor_id))
     mentee = st.preferred_agent(identities(session, pair.store_id, pair.mentee_id))
     if mentor is None or mentee is None:
-        raise bad("session_id", "both sides need an identity (email or account) to record it")
+        raise bad("session_id", M_("both sides need an identity (email or account) to record it"))
     row.confirmed_ms = now_ms
     statements = st.session_statements(
         store_id=pair.store_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from feedback.models import FeedbackSettings
+from lrs.catalogue import M_, at
 from lrs.errors import BadRequest, FieldError
 
 DEFAULT_K = 5
@@ -21,8 +22,8 @@ def k_of(session: Session, store_id: int) -> int:
 def set_k(session: Session, store_id: int, k: int, now_ms: int) -> int:
     """Set the store's *k*; a 400 naming ``k`` outside MIN_K..MAX_K."""
     if isinstance(k, bool) or not isinstance(k, int) or not MIN_K <= k <= MAX_K:
-        message = f"must be a whole number from {MIN_K} to {MAX_K}"
-        raise BadRequest(f"k: {message}", [FieldError("k", message)])
+        message = M_("must be a whole number from %(min)s to %(max)s", min=MIN_K, max=MAX_K)
+        raise BadRequest(at("k", message), [FieldError("k", message)])
     row = session.get(FeedbackSettings, store_id)
     if row is None:
         session.add(FeedbackSettings(store_id=store_id, k=k, updated_ms=now_ms))

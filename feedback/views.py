@@ -13,6 +13,7 @@ from flask import Response, jsonify, request
 
 from feedback import aar, health, insight, mentoring, settings
 from feedback.common import day_of
+from lrs.catalogue import M_, at
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import FieldError
 from lrs.inputs import search_text
@@ -29,7 +30,9 @@ def _base_url() -> str:
 def _csv_wanted() -> bool:
     wanted = request.args.get("format", "json")
     if wanted not in ("json", "csv"):
-        raise InvalidPayload("format: must be json or csv", [FieldError("format", "json or csv")])
+        raise InvalidPayload(
+            at("format", M_("must be json or csv")), [FieldError("format", M_("json or csv"))]
+        )
     return wanted == "csv"
 
 
@@ -60,7 +63,7 @@ def put_feedback_settings():
     with write_transaction(runtime.sessions) as db:
         viewer = _viewer(db)
         if not viewer.is_admin:
-            raise NotAllowed("only admins set the anonymity threshold")
+            raise NotAllowed(M_("only admins set the anonymity threshold"))
         return jsonify({"k": settings.set_k(db, viewer.store_id, data["k"], runtime.clock())})
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lrs.catalogue import N_
 from lrs.models import Activity
 from lrs.sealing import SecretBox
 from lti import claims as c
@@ -31,7 +32,7 @@ class ActivityPlacements:
     """Learning activities: any xAPI Activity id, or one of the store's named activities."""
 
     kind = "activity"
-    label = "Learning activity"
+    label = N_("Learning activity")
 
     def options(self, session: Session, store_id: int, limit: int = 50) -> list[Placement]:
         rows = session.execute(

@@ -29,6 +29,7 @@ from flask import (
 
 from lrs import metrics
 from lrs.api import source_principal
+from lrs.catalogue import M_
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import LrsError
 from lrs.http import error_response
@@ -220,10 +221,15 @@ def launch():
     """The redirect URI: check state, then the id_token, record the launch, show the page."""
     form = request.form
     if form.get("error") and not form.get("id_token"):
-        description = (form.get("error_description") or "")[:300]
+        error, description = form["error"][:100], (form.get("error_description") or "")[:300]
         raise PlatformReportedError(
-            f"the platform refused the login: {form['error'][:100]}"
-            + (f" ({description})" if description else "")
+            M_(
+                "the platform refused the login: %(error)s (%(description)s)",
+                error=error,
+                description=description,
+            )
+            if description
+            else M_("the platform refused the login: %(error)s", error=error)
         )
     id_token = form.get("id_token")
     if not id_token:
@@ -289,10 +295,7 @@ def _landing(session, launch, now: int, notice: str | None = None, status: int =
     token = launches.issue_launch_token(
         session, launch, now, rt.config.launch_token_seconds, box=rt.key_box()
     )
-    locale = launches.launch_settings(launch).get("locale")
-    if isinstance(locale, str):  # the page in the LMS's language, names from its language maps
-        g.launch_locale = locale
-        st.VIEWER_LANGUAGES.set((locale, locale.split("-")[0]))
+    _use_launch_locale(launch)
     registration = session.get(Registration, launch.registration_id)
     frame_origins = registrations.platform_origins(registration)
     roles = json.loads(launch.roles)
@@ -379,14 +382,16 @@ def _submission_review(session, launch, registration, link, token: str) -> Respo
     )
     if learner is None:
         raise NotAllowed(
-            "this learner has not opened Learnloop from the LMS yet, so Learnloop does not know "
-            "who they are here; their evidence shows once they have"
+            M_(
+                "this learner has not opened Learnloop from the LMS yet, so Learnloop does not "
+                "know who they are here; their evidence shows once they have"
+            )
         )
     if link is None:
-        raise NotAllowed("this grade's placement never launched Learnloop, so it holds nothing")
+        raise NotAllowed(M_("this grade's placement never launched Learnloop, so it holds nothing"))
     review = runtime().submission_review
     if review is None:
-        raise NotAllowed("submission review is not available in this installation")
+        raise NotAllowed(M_("submission review is not available in this installation"))
     target = review(session, launch, learner.id, link, token)
     response = redirect(_base_url() + target if target.startswith("/") else target, 303)
     response.headers["Cache-Control"] = "no-store"
@@ -428,8 +433,18 @@ def _recent_learning(
     return [statement for _, statement in ordered[:limit]]
 
 
+def _use_launch_locale(launch) -> None:
+    """The page in the LMS's language (its launch's locale), names from its language maps."""
+    locale = launches.launch_settings(launch).get("locale")
+    if isinstance(locale, str):
+        g.launch_locale = locale
+        st.VIEWER_LANGUAGES.set((locale, locale.split("-")[0]))
+
+
 def _launch_from(token: str | None, session, now: int):
+    """The launch a page's launch token names, its pages in the launch's language."""
     launch = launches.open_launch_token(session, token, now)
+    _use_launch_locale(launch)
     registration = session.get(Registration, launch.registration_id)
     g.lti_frame_origins = registrations.platform_origins(registration) if registration else None
     return launch
@@ -453,27 +468,29 @@ def roster_sync():
     with read_transaction(_sessions()) as session:
         launch = _launch_from(request.form.get("lt"), session, now)
         if not c.is_teaching(json.loads(launch.roles)):
-            raise NotAllowed("only instructors can load the course's roster")
+            raise NotAllowed(M_("only instructors can load the course's roster"))
         context = session.get(Context, launch.context_pk) if launch.context_pk else None
         fetched = None
         try:
             if context is None:
-                raise ServiceNotGranted("the LMS launched Learnloop outside a course")
+                raise ServiceNotGranted(M_("the LMS launched Learnloop outside a course"))
             fetched = rosters.fetch_roster(
                 session, context, use_differences=bool(context.differences_url), runtime=rt
             )
         except (PlatformServiceError, ServiceNotGranted) as exc:
             failure = exc.message
-            notice = f"The roster could not be loaded: {failure}"
+            # Messages (lrs.catalogue): the page says them in its language, the log in English.
+            notice = M_("The roster could not be loaded: %(why)s", why=failure)
     with write_transaction(_sessions()) as session:
         launch = launches.open_launch_token(session, request.form.get("lt"), now)
         if fetched is not None and launch.context_pk is not None:
             context = session.get(Context, launch.context_pk)
             result = rosters.apply_roster(session, context, fetched, now)
+            counts = {"members": result.members, "people": result.people_created}
             notice = (
-                f"Roster loaded: {result.members} members"
-                + (" changed" if result.used_differences else "")
-                + f", {result.people_created} new people."
+                M_("Roster loaded: %(members)s members changed, %(people)s new people.", **counts)
+                if result.used_differences
+                else M_("Roster loaded: %(members)s members, %(people)s new people.", **counts)
             )
         rosters.log_sync(
             session,
@@ -499,9 +516,9 @@ def deep_link():
     with read_transaction(_sessions()) as session:
         launch = _launch_from(form.get("lt"), session, now)
         if launch.message_type != c.DEEP_LINKING_REQUEST:
-            raise DeepLinkingRejected("this launch was not a Deep Linking request")
+            raise DeepLinkingRejected(M_("this launch was not a Deep Linking request"))
         if not c.is_teaching(json.loads(launch.roles)):
-            raise NotAllowed("only instructors can place content in a course")
+            raise NotAllowed(M_("only instructors can place content in a course"))
         settings = launches.launch_settings(launch).get("deep_linking_settings") or {}
         activity_id = (form.get("activity_id") or "").strip()
         if activity_id:
@@ -510,7 +527,7 @@ def deep_link():
             kind, _, key = (form.get("choice") or "").partition(":")
         provider = rt.placement_providers.get(kind)
         if provider is None or not key:
-            raise DeepLinkingRejected("choose something to place")
+            raise DeepLinkingRejected(M_("choose something to place"))
         placement = provider.resolve(
             session, launch.store_id, key, (form.get("title") or "").strip()[:200]
         )
@@ -519,7 +536,7 @@ def deep_link():
     try:
         score_maximum = float(form.get("score_maximum") or 100)
     except ValueError:
-        raise DeepLinkingRejected("the maximum score must be a number") from None
+        raise DeepLinkingRejected(M_("the maximum score must be a number")) from None
     dl.check_acceptable(settings, 1, graded)
     item = dl.content_item(placement, _base_url() + "/lti/launch", graded, score_maximum)
     with write_transaction(_sessions()) as session:
@@ -580,8 +597,10 @@ def register():
     config_url = request.args.get("openid_configuration")
     if not config_url:
         raise DynamicRegistrationFailed(
-            "open this link from the LMS's tool registration page (LTI Dynamic Registration): "
-            "it adds the openid_configuration parameter"
+            M_(
+                "open this link from the LMS's tool registration page (LTI Dynamic "
+                "Registration): it adds the openid_configuration parameter"
+            )
         )
     with read_transaction(_sessions()) as session:
         invite = registrations.check_invite(session, request.args.get("invite"), now)

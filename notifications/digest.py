@@ -15,12 +15,14 @@ were counted; both read the notifications they chose to have in the digest.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from lrs.catalogue import M_
 from lrs.people.models import Person
 from lrs.people.services import identities
 from notifications.models import Notification, Preference
@@ -39,11 +41,16 @@ class Line:
     link: str
     who: str = ""
     on: str = ""
+    #: A held notification's data: its title is read in the recipient's language from it.
+    data: dict | None = None
 
 
 @dataclass
 class Digest:
     period: str
+    #: The week's first and last day, for a letter that writes the period in its language.
+    since: dt.date | None = None
+    until: dt.date | None = None
     team_met: list[Line] = field(default_factory=list)
     team_progress: list[Line] = field(default_factory=list)
     reviews_due: list[Line] = field(default_factory=list)
@@ -160,7 +167,7 @@ def build(
     due_days: int,
 ) -> Digest:
     """One person's digest of the week ``[since_ms, until_ms)``."""
-    digest = Digest(period_text(since_ms, until_ms))
+    digest = Digest(period_text(since_ms, until_ms), _date(since_ms), _date(until_ms))
     since = dt.datetime.fromtimestamp(since_ms / 1000, dt.UTC)
     until = dt.datetime.fromtimestamp(until_ms / 1000, dt.UTC)
     today = until.date()
@@ -208,7 +215,11 @@ def build(
         for member, (met, total) in sorted(progress.items(), key=lambda p: names.get(p[0], "")):
             review_id, who = reviews[member]
             digest.team_progress.append(
-                Line(f"{met} of {total} objectives met", f"/reviews/{review_id}", who)
+                Line(
+                    M_("%(met)s of %(total)s objectives met", met=met, total=total),
+                    f"/reviews/{review_id}",
+                    who,
+                )
             )
         for i in range(0, len(team), IN_LIST):
             for review, cycle in session.execute(
@@ -239,5 +250,6 @@ def build(
         )
         .order_by(Notification.id)
     ):
-        digest.held.append(Line(row.title, row.link, on=_date(row.created_ms).isoformat()))
+        on = _date(row.created_ms).isoformat()
+        digest.held.append(Line(row.title, row.link, on=on, data=json.loads(row.data)))
     return digest

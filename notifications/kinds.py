@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from feedback.aar import AAR_PUBLISHED
 from feedback.health import HEALTH_CHECK_OPENED
 from feedback.models import AarParticipant, AfterActionReview, HealthCheck, HealthCheckMember
+from lrs.catalogue import N_
 from lrs.people.models import Person
 from objectives.models import Objective, ReportingLine, Review, ReviewCycle
 
@@ -37,16 +38,53 @@ class Kind:
     chat: bool = False
 
 
+#: The values of a title that are dates (ISO in the data), shown in the reader's format.
+DATE_VALUES = ("ends_on", "on", "closes_on")
+
+
 @dataclass(frozen=True)
 class Notice:
-    """What one person is told of one event."""
+    """What one person is told of one event.
+
+    ``message`` is the title's catalogue text with ``%(name)s`` values from ``data``: it is
+    kept with the data (``data["_title"]``), so the inbox and the e-mail subject read it in
+    the reader's language (``title_in``); ``title`` is the English line, stored as well.
+    """
 
     person_id: int
     kind: str
-    title: str
+    message: str
     link: str
     data: dict = field(default_factory=dict)
     dedupe: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.message % self.data
+
+    @property
+    def stored_data(self) -> dict:
+        return {**self.data, "_title": self.message}
+
+
+def title_in(title: str, data: dict, gettext: Callable[[str], str], date=None) -> str:
+    """A notification's one line in the reader's language (``date`` formats ISO dates).
+
+    The English ``title`` stored with it is the fallback: a notice kept before titles were
+    messages, or one whose message has lost a value.
+    """
+    message = data.get("_title")
+    if not isinstance(message, str):
+        return title
+    values = dict(data)
+    if date is not None:
+        for key in DATE_VALUES:
+            if isinstance(values.get(key), str) and values[key]:
+                values[key] = date(values[key])
+    try:
+        return gettext(message) % values
+    except (KeyError, TypeError, ValueError):
+        return title
 
 
 @dataclass(frozen=True)
@@ -128,7 +166,7 @@ def objective_attached(session: Session, store_id: int, payload: dict) -> list[N
     objective, review, cycle = found
     by = _name(session, payload.get("by"))
     data = {"objective": objective.title, "cycle": cycle.name, "by": by}
-    title = f"New objective on your {cycle.name} review: {objective.title}"
+    title = N_("New objective on your %(cycle)s review: %(objective)s")
     return [Notice(review.person_id, "objective.attached", title, f"/reviews/{review.id}", data)]
 
 
@@ -146,7 +184,7 @@ def objective_met(session: Session, store_id: int, payload: dict) -> list[Notice
         Notice(
             review.person_id,
             "objective.met",
-            f"You met {objective.title}",
+            N_("You met %(objective)s"),
             link,
             {**data, "yours": True},
             dedupe,
@@ -157,7 +195,7 @@ def objective_met(session: Session, store_id: int, payload: dict) -> list[Notice
             Notice(
                 manager_id,
                 "objective.met",
-                f"{learner} met {objective.title}",
+                N_("%(learner)s met %(objective)s"),
                 link,
                 {**data, "yours": False},
                 dedupe,
@@ -189,7 +227,7 @@ def review_opened(session: Session, store_id: int, payload: dict) -> list[Notice
         Notice(
             review.person_id,
             "review.opened",
-            f"Your {cycle.name} review is open",
+            N_("Your %(cycle)s review is open"),
             f"/reviews/{review.id}",
             data,
             f"review.opened:{review.id}",
@@ -207,7 +245,7 @@ def review_submitted(session: Session, store_id: int, payload: dict) -> list[Not
         Notice(
             review.person_id,
             "review.submitted",
-            f"Your {cycle.name} review was submitted",
+            N_("Your %(cycle)s review was submitted"),
             f"/reviews/{review.id}",
             data,
             f"review.submitted:{review.id}",
@@ -227,7 +265,7 @@ def reviewer_granted(session: Session, store_id: int, payload: dict) -> list[Not
         Notice(
             reviewer.id,
             "reviewer.granted",
-            f"You are a reviewer of {learner}'s {cycle.name} review",
+            N_("You are a reviewer of %(learner)s's %(cycle)s review"),
             f"/reviews/{review.id}",
             data,
             f"reviewer.granted:{review.id}",
@@ -251,7 +289,7 @@ def review_due(session: Session, store_id: int, payload: dict) -> list[Notice]:
         Notice(
             review.person_id,
             "review.due",
-            f"Your {cycle.name} review is due on {ends_on}",
+            N_("Your %(cycle)s review is due on %(ends_on)s"),
             link,
             {**data, "yours": True},
             dedupe,
@@ -262,7 +300,7 @@ def review_due(session: Session, store_id: int, payload: dict) -> list[Notice]:
             Notice(
                 manager_id,
                 "review.due",
-                f"{learner}'s {cycle.name} review is due on {ends_on}",
+                N_("%(learner)s's %(cycle)s review is due on %(ends_on)s"),
                 link,
                 {**data, "yours": False},
                 dedupe,
@@ -308,7 +346,7 @@ def health_check_opened(session: Session, store_id: int, payload: dict) -> list[
         Notice(
             person_id,
             HEALTH_CHECK_OPENED,
-            f"Health check awaiting you: {check.title}",
+            N_("Health check awaiting you: %(title)s"),
             f"/health-checks/{check.id}",
             data,
             f"{HEALTH_CHECK_OPENED}:{check.id}",
@@ -329,7 +367,7 @@ def aar_published(session: Session, store_id: int, payload: dict) -> list[Notice
         Notice(
             person_id,
             AAR_PUBLISHED,
-            f"After-action review awaiting you: {aar.title}",
+            N_("After-action review awaiting you: %(title)s"),
             f"/after-action-reviews/{aar.id}",
             data,
             f"{AAR_PUBLISHED}:{aar.id}",
@@ -339,17 +377,19 @@ def aar_published(session: Session, store_id: int, payload: dict) -> list[Notice
     ]
 
 
-register(Kind("objective.attached", "An objective is attached to your review"), objective_attached)
 register(
-    Kind("objective.met", "An objective is met (yours, or your team's)", chat=True),
+    Kind("objective.attached", N_("An objective is attached to your review")), objective_attached
+)
+register(
+    Kind("objective.met", N_("An objective is met (yours, or your team's)"), chat=True),
     objective_met,
     team=objective_met_news,
 )
-register(Kind("review.opened", "Your review is open"), review_opened)
-register(Kind("review.due", "A review is due soon (yours, or your team's)"), review_due)
-register(Kind("review.submitted", "Your review is submitted"), review_submitted)
-register(Kind("reviewer.granted", "You are asked to review someone"), reviewer_granted)
-register(Kind(HEALTH_CHECK_OPENED, "A health check awaits your answer"), health_check_opened)
-register(Kind(AAR_PUBLISHED, "An after-action review names you"), aar_published)
+register(Kind("review.opened", N_("Your review is open")), review_opened)
+register(Kind("review.due", N_("A review is due soon (yours, or your team's)")), review_due)
+register(Kind("review.submitted", N_("Your review is submitted")), review_submitted)
+register(Kind("reviewer.granted", N_("You are asked to review someone")), reviewer_granted)
+register(Kind(HEALTH_CHECK_OPENED, N_("A health check awaits your answer")), health_check_opened)
+register(Kind(AAR_PUBLISHED, N_("An after-action review names you")), aar_published)
 #: The weekly digest itself: on (``digest``) or ``off``.
-register(Kind(DIGEST, "The weekly digest", default=DIGEST), lambda *_: [])
+register(Kind(DIGEST, N_("The weekly digest"), default=DIGEST), lambda *_: [])

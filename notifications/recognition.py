@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from lrs import queue
+from lrs.catalogue import N_
 from lrs.people.models import Person
 from notifications.kinds import Kind, Notice, TeamNews, register
 from recognition.events import BADGE_EARNED, KUDOS_RECEIVED, BadgeEarned, KudosReceived
@@ -45,7 +46,7 @@ def kudos_received(session: Session, store_id: int, payload: dict) -> list[Notic
         return []
     gift, giver, _ = found
     data = {"giver": giver, "points": gift.points, "message": gift.message, "reason": gift.reason}
-    title = f"{giver} gave you {gift.points} kudos"
+    title = N_("%(giver)s gave you %(points)s kudos")
     return [Notice(gift.receiver_id, KUDOS_RECEIVED, title, "/kudos", data, f"kudos:{gift.id}")]
 
 
@@ -67,7 +68,7 @@ def badge_earned(session: Session, store_id: int, payload: dict) -> list[Notice]
         Notice(
             person.id,
             BADGE_EARNED,
-            f"You earned the badge {badge.name}",
+            N_("You earned the badge %(badge)s"),
             f"/people/{person.id}",
             data,
             f"badge:{badge.id}",
@@ -76,6 +77,6 @@ def badge_earned(session: Session, store_id: int, payload: dict) -> list[Notice]
 
 
 register(
-    Kind(KUDOS_RECEIVED, "Someone gives you kudos", chat=True), kudos_received, team=kudos_news
+    Kind(KUDOS_RECEIVED, N_("Someone gives you kudos"), chat=True), kudos_received, team=kudos_news
 )
-register(Kind(BADGE_EARNED, "You earn a badge"), badge_earned)
+register(Kind(BADGE_EARNED, N_("You earn a badge")), badge_earned)

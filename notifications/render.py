@@ -6,23 +6,27 @@ preferences and to unsubscribe from this kind. HTML is autoescaped; text is not.
 
 A letter is in its recipient's language (``recipient_locale``: the language their account chose,
 else English), from the pages' catalogues in ``web/translations`` (babel.cfg extracts these
-templates too). The subject of a notification is its inbox title, stored in English when the
-notice was made, so it stays English; the digest's subject and every body are translated.
+templates too), dates in its format; the subject of a notification is its title in that
+language (``notifications.kinds.title_in``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 from functools import cache
 from pathlib import Path
 
 from babel import Locale
+from babel.dates import format_date, format_interval
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notifications.kinds import DIGEST
+from lrs.catalogue import said
+from notifications.kinds import DIGEST, title_in
 from notifications.mail import Letter
 from notifications.models import Notification
 from notifications.services import unsubscribe_token
@@ -53,6 +57,23 @@ def translations(locale: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS), [locale])
 
 
+def date_formatter(locale: str):
+    """ISO dates in the letter's language (English keeps ISO, as the pages do).
+
+    Other text, such as a cycle's name where a digest line has no date, is left as it is.
+    """
+
+    def formatted(value) -> str:
+        if locale == "en" or not isinstance(value, str) or len(value) != 10:
+            return value
+        try:
+            return format_date(dt.date.fromisoformat(value), "medium", locale=locale)
+        except ValueError:
+            return value
+
+    return formatted
+
+
 @cache
 def environment(locale: str = "en") -> Environment:
     env = Environment(
@@ -64,6 +85,7 @@ def environment(locale: str = "en") -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_translations(translations(locale), newstyle=True)
+    env.filters["date"] = date_formatter(locale)
     return env
 
 
@@ -114,10 +136,12 @@ def notification_letter(
     row: Notification, name: str, address: str, base_url: str, secret: str, locale: str = "en"
 ) -> Letter:
     """The e-mail of one notification (sent immediately)."""
+    data = json.loads(row.data)
+    subject = title_in(row.title, data, translations(locale).gettext, date_formatter(locale))
     return letter(
         row.kind,
-        row.title,
-        {"data": json.loads(row.data), "url": base_url + row.link},
+        subject,
+        {"data": data, "url": base_url + row.link},
         name=name,
         address=address,
         store_id=row.store_id,
@@ -126,6 +150,13 @@ def notification_letter(
         secret=secret,
         locale=locale,
     )
+
+
+def period_in(digest, locale: str) -> str:
+    """The digest's week in the letter's language (English: ``24 Nov – 1 Dec 2026``)."""
+    if locale == "en" or digest.since is None or digest.until is None:
+        return digest.period
+    return format_interval(digest.since, digest.until, "yMMMd", locale=locale)
 
 
 def digest_letter(
@@ -139,10 +170,24 @@ def digest_letter(
     locale: str = "en",
 ) -> Letter:
     """The weekly digest of one person (``notifications.digest.Digest``)."""
+    gettext, date = translations(locale).gettext, date_formatter(locale)
+    digest = dataclasses.replace(
+        digest,
+        period=period_in(digest, locale),
+        team_progress=[
+            dataclasses.replace(line, text=said(line.text, gettext))
+            for line in digest.team_progress
+        ],
+        held=[
+            dataclasses.replace(line, text=title_in(line.text, line.data, gettext, date))
+            if line.data is not None
+            else line
+            for line in digest.held
+        ],
+    )
     return letter(
         DIGEST,
-        translations(locale).gettext("Your week in Learnloop, %(period)s")
-        % {"period": digest.period},
+        gettext("Your week in Learnloop, %(period)s") % {"period": digest.period},
         {"digest": digest},
         name=name,
         address=address,

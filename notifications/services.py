@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lrs import audit
+from lrs.catalogue import M_, at
 from lrs.errors import BadRequest, NotFound
 from lrs.outbound import OutboundGuard
 from lrs.people.models import Person
@@ -45,7 +46,7 @@ def add(session: Session, store_id: int, notice: Notice, held: bool, now_ms: int
         person_id=notice.person_id,
         kind=notice.kind,
         title=notice.title[:400],
-        data=json.dumps(notice.data, ensure_ascii=False),
+        data=json.dumps(notice.stored_data, ensure_ascii=False),
         link=notice.link[:500],
         dedupe=notice.dedupe,
         created_ms=now_ms,
@@ -121,12 +122,10 @@ def set_mode(
 ) -> None:
     """Choose how the person hears of a kind. BadRequest names an unknown kind or mode."""
     if kind not in KINDS:
-        raise BadRequest(f"kind: unknown kind {kind!r}", [FieldError("kind", "unknown kind")])
+        unknown = M_("unknown kind %(kind)s", kind=repr(kind))
+        raise BadRequest(at("kind", unknown), [FieldError("kind", M_("unknown kind"))])
     if mode not in allowed_modes(kind):
-        raise BadRequest(
-            f"{kind}: choose {', '.join(allowed_modes(kind))}",
-            [FieldError(kind, f"choose {', '.join(allowed_modes(kind))}")],
-        )
+        raise _bad(kind, M_("choose %(choices)s", choices=", ".join(allowed_modes(kind))))
     row = session.get(Preference, (person_id, kind))
     if row is None:
         session.add(
@@ -163,9 +162,9 @@ def read_unsubscribe(secret: str, token: str) -> Unsubscribe:
     try:
         store_id, person_id, kind = _serializer(secret).loads(token)
     except (BadSignature, ValueError, TypeError):
-        raise NotFound("this unsubscribe link is not valid") from None
+        raise NotFound(M_("this unsubscribe link is not valid")) from None
     if kind not in KINDS:
-        raise NotFound("this unsubscribe link is not valid")
+        raise NotFound(M_("this unsubscribe link is not valid"))
     return Unsubscribe(int(store_id), int(person_id), kind)
 
 
@@ -173,7 +172,7 @@ def unsubscribe(session: Session, token: Unsubscribe, now_ms: int) -> Person:
     """Turn the token's kind off for its person; returns the person."""
     person = session.get(Person, token.person_id)
     if person is None or person.store_id != token.store_id:
-        raise NotFound("this unsubscribe link is not valid")
+        raise NotFound(M_("this unsubscribe link is not valid"))
     set_mode(session, token.store_id, token.person_id, token.kind, "off", now_ms)
     return person
 
@@ -186,7 +185,7 @@ def chat_box(master_key: str) -> SecretBox:
 
 
 def _bad(path: str, message: str) -> BadRequest:
-    return BadRequest(f"{path}: {message}", [FieldError(path, message)])
+    return BadRequest(at(path, message), [FieldError(path, message)])
 
 
 def add_chat_hook(
@@ -201,10 +200,13 @@ def add_chat_hook(
 ) -> ChatHook:
     """Opt a manager's team in to chat: a Slack or Teams incoming webhook (admins)."""
     if flavor not in FLAVORS:
-        raise _bad("flavor", f"choose {' or '.join(FLAVORS)}")
+        *others, last = FLAVORS
+        raise _bad(
+            "flavor", M_("choose %(choices)s or %(last)s", choices=", ".join(others), last=last)
+        )
     manager = session.get(Person, manager_id)
     if manager is None or manager.store_id != store_id:
-        raise _bad("manager", "pick a manager of this organisation")
+        raise _bad("manager", M_("pick a manager of this organisation"))
     guard.check_url(url, "url")
     if session.scalar(
         select(ChatHook.id).where(
@@ -213,7 +215,12 @@ def add_chat_hook(
             ChatHook.flavor == flavor,
         )
     ):
-        raise _bad("manager", f"{manager.name}'s team has a {FLAVORS[flavor]} hook already")
+        already = M_(
+            "%(manager)s's team has a %(flavor)s hook already",
+            manager=manager.name,
+            flavor=FLAVORS[flavor],
+        )
+        raise _bad("manager", already)
     hook = ChatHook(
         store_id=store_id,
         manager_id=manager_id,
@@ -250,7 +257,7 @@ def chat_hooks(session: Session, store_id: int) -> list[tuple[ChatHook, str]]:
 def remove_chat_hook(session: Session, store_id: int, hook_id: int) -> None:
     hook = session.get(ChatHook, hook_id)
     if hook is None or hook.store_id != store_id:
-        raise NotFound(f"no chat hook {hook_id}")
+        raise NotFound(M_("no chat hook %(id)s", id=hook_id))
     session.delete(hook)
     audit.record(
         session,

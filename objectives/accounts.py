@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lrs import audit
 from lrs.auth import hash_secret, verify_secret
+from lrs.catalogue import M_, at
 from lrs.db import read_transaction
 from lrs.errors import BadRequest, Conflict
 from lrs.models import Store
@@ -52,11 +53,11 @@ def create_account(
     """
     email = email.strip().lower()
     if password is not None and len(password) < 12:
-        raise BadRequest("password: must have at least 12 characters")
+        raise BadRequest(at("password", M_("must have at least 12 characters")))
     if session.scalar(
         select(Account.id).where(Account.store_id == store_id, Account.email == email)
     ):
-        raise Conflict(f"an account for {email} already exists")
+        raise Conflict(M_("an account for %(email)s already exists", email=email))
     account = Account(
         store_id=store_id,
         email=email,
@@ -90,7 +91,7 @@ def sign_in(session: Session, store_id: int, email: str, password: str) -> Accou
     # Verify against a dummy hash when the account is unknown, so timing does not tell.
     ok = verify_secret(password, stored or _DUMMY_HASH)
     if account is None or stored is None or not ok or account.disabled_at is not None:
-        raise NotSignedIn("unknown email or wrong password")
+        raise NotSignedIn(M_("unknown email or wrong password"))
     return account
 
 
@@ -124,7 +125,7 @@ def verify_password(
     if account_id is None:
         if throttle:
             throttle.failed(counted)
-        raise NotSignedIn("unknown email or wrong password")
+        raise NotSignedIn(M_("unknown email or wrong password"))
     if throttle:
         throttle.succeeded(counted)
     return account_id
@@ -179,10 +180,10 @@ def account_for_token(session: Session, token: str) -> Account:
     digest = hashlib.sha256(token.encode()).hexdigest()
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
     if row is None or row.revoked_at is not None:
-        raise NotSignedIn("unknown or revoked API token")
+        raise NotSignedIn(M_("unknown or revoked API token"))
     account = session.get(Account, row.account_id)
     if account is None or account.disabled_at is not None:
-        raise NotSignedIn("this account is disabled")
+        raise NotSignedIn(M_("this account is disabled"))
     return account
 
 
@@ -216,7 +217,7 @@ def set_locale(session: Session, account_id: int, locale: str | None) -> None:
     longer than the column.
     """
     if locale is not None and not 0 < len(locale) <= 35:
-        raise BadRequest("a language tag has 1 to 35 characters")
+        raise BadRequest(M_("a language tag has 1 to 35 characters"))
     account = session.get(Account, account_id)
     if account is not None:
         account.locale = locale
@@ -253,7 +254,9 @@ def set_manager(session: Session, store_id: int, person_id: int, manager_id: int
             session.delete(line)
         return
     if manager_id == person_id or manager_id in reports_of(session, store_id, person_id):
-        raise BadRequest("manager_id: a person cannot report to themselves or to their own report")
+        raise BadRequest(
+            at("manager_id", M_("a person cannot report to themselves or to their own report"))
+        )
     if line is None:
         session.add(ReportingLine(store_id=store_id, person_id=person_id, manager_id=manager_id))
     else:

@@ -11,9 +11,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from lrs.vocabulary import SOURCES, name_of
+from babel.lists import format_list
+from flask_babel import get_locale, gettext, ngettext
 
-SOURCE_WORDS = {"any": "anywhere", **SOURCES}
+from lrs.catalogue import N_
+from lrs.vocabulary import name_of
+
+#: Where the learning must come from, as a description says it.
+SOURCE_WORDS = {
+    "any": N_("anywhere"),
+    "lms": N_("in the LMS"),
+    "code_review": N_("in code review"),
+    "microlearning": N_("in micro-learning"),
+    "xapi": N_("in other xAPI tools"),
+}
+
+
+def _either(names: list[str]) -> str:
+    """``a or b or c`` (English, as it always read) or the locale's own list of alternatives."""
+    locale = str(get_locale() or "en")
+    return " or ".join(names) if locale == "en" else format_list(names, style="or", locale=locale)
 
 
 @dataclass(frozen=True)
@@ -54,31 +71,43 @@ class Criterion:
         if self.label:
             return self.label
         names = names or {}
-        verbs = " or ".join(name_of(v) for v in self.verbs) or "any verb"
+        verbs = _either([gettext(name_of(v)) for v in self.verbs]) or gettext("any verb")
         if self.activity_ids:
             named = ", ".join(names.get(a) or name_of(a) for a in self.activity_ids)
-            target = f"of: {named}" if self.count == "activities" else f"on {named}"
+            target = (
+                gettext("of: %(activities)s", activities=named)
+                if self.count == "activities"
+                else gettext("on %(activities)s", activities=named)
+            )
         elif self.activity_prefix:
-            target = f"on activities under {self.activity_prefix}"
+            target = gettext("on activities under %(prefix)s", prefix=self.activity_prefix)
         elif self.activity_type:
-            target = f"on {name_of(self.activity_type)} activities"
+            target = gettext("on %(type)s activities", type=gettext(name_of(self.activity_type)))
         else:
-            target = "on any activity"
+            target = gettext("on any activity")
         if self.parent_ids:
-            target += " in " + " or ".join(names.get(p) or name_of(p) for p in self.parent_ids)
+            parents = _either([names.get(p) or name_of(p) for p in self.parent_ids])
+            target = gettext("%(target)s in %(parents)s", target=target, parents=parents)
+        n = self.min_count
         if self.count == "activities":
-            amount = f"{self.min_count} different activit{'y' if self.min_count == 1 else 'ies'}"
+            amount = ngettext(
+                "%(count)s different activity", "%(count)s different activities", n, count=n
+            )
         else:
-            amount = "once" if self.min_count == 1 else f"{self.min_count} times"
-        parts = [f"{verbs} {target}, {amount}", SOURCE_WORDS[self.source]]
+            amount = ngettext("once", "%(count)s times", n, count=n)
+        parts = [
+            gettext("%(verbs)s %(target)s, %(amount)s", verbs=verbs, target=target, amount=amount),
+            gettext(SOURCE_WORDS[self.source]),
+        ]
         if self.min_score is not None:
-            parts.append(f"with a score of at least {round(self.min_score * 100)}%")
+            score = f"{round(self.min_score * 100)}%"
+            parts.append(gettext("with a score of at least %(score)s", score=score))
         if self.success:
-            parts.append("successfully")
+            parts.append(gettext("successfully"))
         if self.completion:
-            parts.append("completed")
+            parts.append(gettext("completed"))
         if self.with_response:
-            parts.append("with a written response")
+            parts.append(gettext("with a written response"))
         return " ".join(parts)
 
 

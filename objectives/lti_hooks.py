@@ -17,6 +17,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lrs.catalogue import M_, N_
 from objectives.models import Objective, ObjectiveTemplate, Review, ReviewCycle
 
 log = logging.getLogger("learnloop.objectives")
@@ -26,7 +27,7 @@ class TemplatePlacements:
     """Objective templates as Deep Linking placements."""
 
     kind = "objective-template"
-    label = "Objective template"
+    label = N_("Objective template")
 
     def options(self, session: Session, store_id: int):
         templates = session.scalars(
@@ -41,7 +42,9 @@ class TemplatePlacements:
 
         template = session.get(ObjectiveTemplate, int(key)) if key.isdigit() else None
         if template is None or template.store_id != store_id:
-            raise DeepLinkingRejected(f"there is no objective template {key!r} in this store")
+            raise DeepLinkingRejected(
+                M_("there is no objective template %(key)s in this store", key=repr(key))
+            )
         return self._placement(template, title)
 
     def _placement(self, template: ObjectiveTemplate, title: str = ""):
@@ -120,12 +123,12 @@ def launch_sign_in(session: Session, token: str):
 
     launch = launches.open_launch_token(session, token, runtime().now())
     if launch.person_id is None:
-        raise NotAllowed("this launch has no learner; open Learnloop from your course")
+        raise NotAllowed(M_("this launch has no learner; open Learnloop from your course"))
     registration = session.get(Registration, launch.registration_id)
     origins = registrations.platform_origins(registration) if registration else []
     account = find_account(session, launch.store_id, launch.person_id)
     if account is None or account.disabled_at is not None:
-        raise NotAllowed("no account for this launch; launch Learnloop again from the course")
+        raise NotAllowed(M_("no account for this launch; launch Learnloop again from the course"))
     return viewer_of(account), origins, launches.launch_settings(launch).get("locale")
 
 
@@ -154,9 +157,9 @@ def submission_review(session: Session, launch, learner_id: int, link, token: st
 
     account = find_account(session, launch.store_id, launch.person_id)
     if account is None or account.disabled_at is not None:
-        raise NotAllowed("no Learnloop account for this launch; launch Learnloop again")
+        raise NotAllowed(M_("no Learnloop account for this launch; launch Learnloop again"))
     viewer = viewer_of(account)
-    refused = (
+    refused = M_(
         "in Learnloop you are not this learner's manager, a reviewer of their review or an "
         "administrator, so their evidence is not yours to open"
     )
@@ -178,7 +181,7 @@ def submission_review(session: Session, launch, learner_id: int, link, token: st
         .limit(1)
     )
     if objective is None:
-        raise Hidden("the objective placed here is not in this learner's reviews")
+        raise Hidden(M_("the objective placed here is not in this learner's reviews"))
     try:
         svc.get_review(session, viewer, objective.review_id)
     except Hidden:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lrs import audit, queue, webhooks
+from lrs.catalogue import M_, at
 from lrs.errors import BadRequest
 from lrs.people.models import Person
 from lrs.people.services import identities
@@ -73,9 +74,9 @@ def criteria_for_storage(criteria: list[dict]) -> str:
 def get_person(session: Session, viewer: Viewer, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None or person.store_id != viewer.store_id:
-        raise Hidden(f"no person {person_id}")
+        raise Hidden(M_("no person %(id)s", id=person_id))
     if not can_see_person(session, viewer, person_id):
-        raise Hidden(f"no person {person_id}")
+        raise Hidden(M_("no person %(id)s", id=person_id))
     return person
 
 
@@ -83,44 +84,44 @@ def get_record_subject(session: Session, viewer: Viewer, person_id: int) -> Pers
     """The person whose learner record the viewer reads; reviewers read their reviewees'."""
     person = session.get(Person, person_id)
     if person is None or person.store_id != viewer.store_id:
-        raise Hidden(f"no person {person_id}")
+        raise Hidden(M_("no person %(id)s", id=person_id))
     if not can_read_record(session, viewer, person_id):
-        raise Hidden(f"no person {person_id}")
+        raise Hidden(M_("no person %(id)s", id=person_id))
     return person
 
 
 def get_review(session: Session, viewer: Viewer, review_id: int) -> Review:
     review = session.get(Review, review_id)
     if review is None or not can_see_review(session, viewer, review):
-        raise Hidden(f"no review {review_id}")
+        raise Hidden(M_("no review %(id)s", id=review_id))
     return review
 
 
 def get_cycle(session: Session, viewer: Viewer, cycle_id: int) -> ReviewCycle:
     cycle = session.get(ReviewCycle, cycle_id)
     if cycle is None or cycle.store_id != viewer.store_id:
-        raise Hidden(f"no review cycle {cycle_id}")
+        raise Hidden(M_("no review cycle %(id)s", id=cycle_id))
     return cycle
 
 
 def get_objective(session: Session, viewer: Viewer, objective_id: int) -> tuple[Objective, Review]:
     objective = session.get(Objective, objective_id)
     if objective is None:
-        raise Hidden(f"no objective {objective_id}")
+        raise Hidden(M_("no objective %(id)s", id=objective_id))
     review = session.get(Review, objective.review_id)
     if review is None or not can_see_review(session, viewer, review):
-        raise Hidden(f"no objective {objective_id}")
+        raise Hidden(M_("no objective %(id)s", id=objective_id))
     return objective, review
 
 
 def require_manager_of(session: Session, viewer: Viewer, person_id: int) -> None:
     if not can_manage_person(session, viewer, person_id):
-        raise NotAllowed("only the person's managers and admins may do this")
+        raise NotAllowed(M_("only the person's managers and admins may do this"))
 
 
 def require_admin(viewer: Viewer) -> None:
     if not viewer.is_admin:
-        raise NotAllowed("only admins may do this")
+        raise NotAllowed(M_("only admins may do this"))
 
 
 def require_manager_role(session: Session, viewer: Viewer) -> None:
@@ -128,7 +129,7 @@ def require_manager_role(session: Session, viewer: Viewer) -> None:
     if viewer.is_admin:
         return
     if viewer.person_id is None or not reports_of(session, viewer.store_id, viewer.person_id):
-        raise NotAllowed("only managers and admins may do this")
+        raise NotAllowed(M_("only managers and admins may do this"))
 
 
 # --- people ---------------------------------------------------------------------------------
@@ -223,9 +224,11 @@ def create_review(session: Session, viewer: Viewer, data: dict) -> Review:
     person = get_person(session, viewer, data["person_id"])
     require_manager_of(session, viewer, data["person_id"])
     if cycle.closed_at is not None:
-        raise BadRequest(f"cycle_id: the cycle {cycle.name} is closed")
+        raise BadRequest(at("cycle_id", M_("the cycle %(name)s is closed", name=cycle.name)))
     if person.deactivated_at is not None:
-        raise BadRequest(f"person_id: {person.name or person.id} is deactivated")
+        raise BadRequest(
+            at("person_id", M_("%(name)s is deactivated", name=person.name or person.id))
+        )
     existing = session.scalar(
         select(Review).where(Review.cycle_id == cycle.id, Review.person_id == data["person_id"])
     )
@@ -261,7 +264,7 @@ def _set_reviewers(session: Session, viewer: Viewer, review: Review, person_ids:
     for person_id in dict.fromkeys(person_ids):
         person = session.get(Person, person_id)
         if person is None or person.store_id != viewer.store_id:
-            raise Hidden(f"no person {person_id}")
+            raise Hidden(M_("no person %(id)s", id=person_id))
         session.add(ReviewGrant(review_id=review.id, person_id=person_id))
         if person_id not in before:
             queue.notify(
@@ -280,11 +283,11 @@ def update_review(session: Session, viewer: Viewer, review_id: int, data: dict) 
     reviews_it = is_reviewer(session, viewer, review)
     if "reviewer_comment" in data:
         if not (reviews_it or viewer.is_admin):
-            raise NotAllowed("only the review's reviewers write the reviewer comment")
+            raise NotAllowed(M_("only the review's reviewers write the reviewer comment"))
         review.reviewer_comment = data["reviewer_comment"]
     if {"status", "manager_comment", "reviewer_ids", "rating"} & set(data):
         if not manages:
-            raise NotAllowed("only the employee's managers and admins change this review")
+            raise NotAllowed(M_("only the employee's managers and admins change this review"))
         if "status" in data and data["status"] != review.status:
             audit.record(
                 session,
@@ -381,7 +384,7 @@ def create_template(session: Session, viewer: Viewer, data: dict) -> ObjectiveTe
 def get_template(session: Session, viewer: Viewer, template_id: int) -> ObjectiveTemplate:
     template = session.get(ObjectiveTemplate, template_id)
     if template is None or template.store_id != viewer.store_id:
-        raise Hidden(f"no template {template_id}")
+        raise Hidden(M_("no template %(id)s", id=template_id))
     return template
 
 
@@ -392,7 +395,12 @@ def attach_objective(session: Session, viewer: Viewer, review_id: int, data: dic
     if "template_id" in data:
         template = get_template(session, viewer, data["template_id"])
         if template.retired_at is not None:
-            raise BadRequest(f"template_id: the template {template.title} is retired")
+            raise BadRequest(
+                at(
+                    "template_id",
+                    M_("the template %(title)s is retired", title=template.title),
+                )
+            )
         fields = {
             "title": template.title,
             "description": template.description,
@@ -585,7 +593,13 @@ def criterion_evidence(
     objective, review = get_objective(session, viewer, objective_id)
     definitions = json.loads(objective.criteria)
     if not 0 <= index < len(definitions):
-        raise Hidden(f"objective {objective_id} has no criterion {index + 1}")
+        raise Hidden(
+            M_(
+                "objective %(objective_id)s has no criterion %(number)s",
+                objective_id=objective_id,
+                number=index + 1,
+            )
+        )
     criterion = Criterion.from_dict(definitions[index])
     cycle = session.get(ReviewCycle, review.cycle_id)
     keys = pg.actor_keys(identities(session, review.store_id, review.person_id))
@@ -618,7 +632,7 @@ def learner_statement(session: Session, viewer: Viewer, person_id: int, statemen
     person = get_record_subject(session, viewer, person_id)
     keys = pg.actor_keys(identities(session, viewer.store_id, person_id))
     if not keys:
-        raise Hidden(f"no statement {statement_id}")
+        raise Hidden(M_("no statement %(id)s", id=statement_id))
     row = run(
         session,
         "SELECT s.payload FROM statements s WHERE s.store_id = ? AND s.statement_id = ? AND "
@@ -627,7 +641,7 @@ def learner_statement(session: Session, viewer: Viewer, person_id: int, statemen
         [viewer.store_id, statement_id.lower(), *keys],
     ).first()
     if row is None:
-        raise Hidden(f"no statement {statement_id}")
+        raise Hidden(M_("no statement %(id)s", id=statement_id))
     described = describe_evidence(session, viewer.store_id, [statement_id.lower()])
     statement = json.loads(row[0])
     return {

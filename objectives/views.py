@@ -12,6 +12,7 @@ import datetime as dt
 from flask import Blueprint, Response, g, jsonify, request, session
 from marshmallow import ValidationError
 
+from lrs.catalogue import M_, at
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import FieldError
 from lrs.people.models import Person
@@ -35,7 +36,7 @@ def _load(schema, data=None, partial=False) -> dict:
     except ValidationError as exc:
         errors = [FieldError(path, message) for path, message in flatten_messages(exc.messages)]
         raise InvalidPayload(
-            "; ".join(str(e) for e in errors[:5]) or "invalid body", errors
+            "; ".join(str(e) for e in errors[:5]) or M_("invalid body"), errors
         ) from None
 
 
@@ -49,8 +50,8 @@ def _id_argument(name: str) -> int | None:
     except ValueError:
         value = 0
     if value < 1:
-        problem = f"must be an id: a whole number from 1 to {MAX_ID}"
-        raise InvalidPayload(f"{name}: {problem}", [FieldError(name, problem)])
+        problem = M_("must be an id: a whole number from 1 to %(max)s", max=MAX_ID)
+        raise InvalidPayload(at(name, problem), [FieldError(name, problem)])
     return value
 
 
@@ -69,7 +70,7 @@ def _viewer(db) -> accounts.Viewer:
         now = dt.datetime.fromtimestamp(lrs_runtime().clock() / 1000, dt.UTC)
         account = accounts.session_account(db, session, now) if session.get("account_id") else None
         if account is None:
-            raise NotSignedIn("sign in first: send a bearer token from POST /api/tokens")
+            raise NotSignedIn(M_("sign in first: send a bearer token from POST /api/tokens"))
     viewer = accounts.viewer_of(account)
     g.viewer = viewer
     return viewer
@@ -368,8 +369,8 @@ def audit_trail():
     before = _id_argument("before")
     limit = _id_argument("limit") or 50
     if limit > 200:
-        problem = "must be from 1 to 200"
-        raise InvalidPayload(f"limit: {problem}", [FieldError("limit", problem)])
+        problem = M_("must be from 1 to 200")
+        raise InvalidPayload(at("limit", problem), [FieldError("limit", problem)])
     with read_transaction(lrs_runtime().sessions) as db:
         viewer = _viewer(db)
         svc.require_admin(viewer)
@@ -406,8 +407,8 @@ def export_statements():
     args.pop("lt", None)  # the launch token that signed the viewer in
     repeated = sorted(name for name, values in args.items() if len(values) > 1)
     if repeated:
-        problem = "given more than once"
-        raise InvalidPayload(f"{repeated[0]}: {problem}", [FieldError(repeated[0], problem)])
+        problem = M_("given more than once")
+        raise InvalidPayload(at(repeated[0], problem), [FieldError(repeated[0], problem)])
     parsed = export.parse_export({name: values[0] for name, values in args.items()})
     languages = parse_accept_language(request.headers.get("Accept-Language"))
     return export_download(viewer.store_id, store_name, parsed, languages)

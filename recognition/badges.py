@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lrs import api, audit
+from lrs.catalogue import M_, at
 from lrs.errors import Conflict, FieldError
 from lrs.models import Store
 from lrs.people.models import Person
@@ -41,8 +42,10 @@ def define(session: Session, store_id: int, data: dict, now_ms: int) -> Badge:
         select(Badge.id).where(Badge.store_id == store_id, Badge.name == data["name"])
     )
     if taken is not None:
+        exists = M_("a badge called %(name)s exists", name=repr(data["name"]))
         raise Conflict(
-            f"name: a badge called {data['name']!r} exists", [FieldError("name", "taken")]
+            at("name", exists),
+            [FieldError("name", M_("taken"))],
         )
     badge = Badge(
         store_id=store_id,
@@ -75,7 +78,7 @@ def list_badges(session: Session, store_id: int) -> list[Badge]:
 def get_badge(session: Session, store_id: int, badge_id: int) -> Badge:
     badge = session.get(Badge, badge_id)
     if badge is None or badge.store_id != store_id:
-        raise Hidden(f"no badge {badge_id}")
+        raise Hidden(M_("no badge %(id)s", id=badge_id))
     return badge
 
 
@@ -120,7 +123,7 @@ def get_award(session: Session, store_id: int, award_id: int) -> tuple[BadgeAwar
         .where(BadgeAward.id == award_id, BadgeAward.store_id == store_id)
     ).first()
     if row is None:
-        raise Hidden(f"no badge award {award_id}")
+        raise Hidden(M_("no badge award %(id)s", id=award_id))
     return row[0], row[1]
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lrs import api
+from lrs.catalogue import M_, at
 from lrs.errors import BadRequest, Conflict, FieldError
 from lrs.people.models import Person
 from lrs.people.services import identities
@@ -35,7 +36,7 @@ MAX_ALLOWANCE = 100_000
 
 
 def _bad(path: str, message: str) -> BadRequest:
-    return BadRequest(f"{path}: {message}", [FieldError(path, message)])
+    return BadRequest(at(path, message), [FieldError(path, message)])
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,12 @@ def settings_of(session: Session, store_id: int) -> Settings:
 def set_settings(session: Session, store_id: int, allowance: int, period: str, now_ms: int) -> None:
     """The store's allowance per person and period; takes effect for gifts from now on."""
     if not 1 <= allowance <= MAX_ALLOWANCE:
-        raise _bad("allowance", f"must be a whole number from 1 to {MAX_ALLOWANCE}")
+        raise _bad(
+            "allowance",
+            M_("must be a whole number from %(min)s to %(max)s", min=1, max=MAX_ALLOWANCE),
+        )
     if period not in PERIODS:
-        raise _bad("period", f"must be one of {', '.join(PERIODS)}")
+        raise _bad("period", M_("must be one of %(choices)s", choices=", ".join(PERIODS)))
     row = session.get(RecognitionSettings, store_id)
     if row is None:
         session.add(
@@ -114,7 +118,10 @@ def colleague(session: Session, store_id: int, person_id: int, path: str) -> Per
     """An active person of the store; a 404 naming ``path`` otherwise."""
     person = session.get(Person, person_id)
     if person is None or person.store_id != store_id or person.deactivated_at is not None:
-        raise Hidden(f"{path}: no colleague {person_id}", [FieldError(path, "no such colleague")])
+        raise Hidden(
+            at(path, M_("no colleague %(id)s", id=person_id)),
+            [FieldError(path, M_("no such colleague"))],
+        )
     return person
 
 
@@ -160,17 +167,22 @@ def give(
     allowance left in this period is smaller than ``points`` (nothing is stored then).
     """
     if receiver_id == giver_id:
-        raise _bad("receiver_id", "kudos go to a colleague, never to oneself")
+        raise _bad("receiver_id", M_("kudos go to a colleague, never to oneself"))
     settings = settings_of(session, store_id)
     if not 1 <= points <= settings.allowance:
-        raise _bad("points", f"must be a whole number from 1 to {settings.allowance}")
+        raise _bad(
+            "points",
+            M_("must be a whole number from %(min)s to %(max)s", min=1, max=settings.allowance),
+        )
     message = message.strip()
     if not message or len(message) > MAX_MESSAGE:
-        raise _bad("message", f"say what it was for, in 1 to {MAX_MESSAGE} characters")
+        raise _bad(
+            "message", M_("say what it was for, in 1 to %(max)s characters", max=MAX_MESSAGE)
+        )
     if reason not in st.REASONS:
-        raise _bad("reason", f"must be one of {', '.join(st.REASONS)}")
+        raise _bad("reason", M_("must be one of %(choices)s", choices=", ".join(st.REASONS)))
     if link is not None and (len(link) > 2000 or not is_iri(link)):
-        raise _bad("link", "must be an IRI (the address of what it was for)")
+        raise _bad("link", M_("must be an IRI (the address of what it was for)"))
     giver = colleague(session, store_id, giver_id, "giver")
     receiver = colleague(session, store_id, receiver_id, "receiver_id")
     start, _ = period_of(day_of_ms(now_ms), settings.period)
@@ -189,8 +201,11 @@ def give(
     if spent.rowcount != 1:
         left = allowance_of(session, store_id, giver_id, now_ms).left
         raise Conflict(
-            f"points: only {left} point(s) of your allowance are left this period",
-            [FieldError("points", f"at most {left} this period")],
+            at(
+                "points",
+                M_("only %(left)s point(s) of your allowance are left this period", left=left),
+            ),
+            [FieldError("points", M_("at most %(left)s this period", left=left))],
         )
     run(
         session,
@@ -207,7 +222,7 @@ def give(
     receiver_agent = st.preferred_agent(identities(session, store_id, receiver_id))
     if receiver_agent is None or giver_agent is None:
         who = "receiver_id" if receiver_agent is None else "giver"
-        raise _bad(who, "this person has no identity (email or account) to record kudos with")
+        raise _bad(who, M_("this person has no identity (email or account) to record kudos with"))
     gift = KudosGift(
         store_id=store_id,
         giver_id=giver_id,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lrs import vocabulary as v
+from lrs.catalogue import M_, at
 from lrs.people.models import Person
 from lrs.people.services import identities
 from lrs.sql import run
@@ -94,23 +95,23 @@ def team_of(session: Session, viewer: Viewer, manager_id: int | None) -> tuple[i
     """
     if manager_id is None:
         if viewer.person_id is None:
-            raise Hidden("team: an account without a person has no team; pass manager_id")
+            raise Hidden(at("team", M_("an account without a person has no team; pass manager_id")))
         if reports_of(session, viewer.store_id, viewer.person_id):
             manager_id = viewer.person_id
         else:
             line = session.get(ReportingLine, viewer.person_id)
             if line is None:
-                raise Hidden("team: you have no manager; pass manager_id")
+                raise Hidden(at("team", M_("you have no manager; pass manager_id")))
             manager_id = line.manager_id
     manager = session.get(Person, manager_id)
     if manager is None or manager.store_id != viewer.store_id:
-        raise Hidden(f"no team of person {manager_id}")
+        raise Hidden(M_("no team of person %(id)s", id=manager_id))
     members = reports_of(session, viewer.store_id, manager_id) | {manager_id}
     allowed = viewer.is_admin or viewer.person_id in members
     if not allowed and viewer.person_id is not None:
         allowed = manager_id in reports_of(session, viewer.store_id, viewer.person_id)
     if not allowed:
-        raise Hidden(f"no team of person {manager_id} visible to this account")
+        raise Hidden(M_("no team of person %(id)s visible to this account", id=manager_id))
     return manager_id, members
 
 

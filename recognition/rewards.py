@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lrs import audit
+from lrs.catalogue import M_, at
 from lrs.errors import BadRequest, Conflict, FieldError
 from lrs.sql import run
 from objectives.errors import Hidden
@@ -21,7 +22,7 @@ MAX_STOCK = 1_000_000
 
 
 def _bad(path: str, message: str) -> BadRequest:
-    return BadRequest(f"{path}: {message}", [FieldError(path, message)])
+    return BadRequest(at(path, message), [FieldError(path, message)])
 
 
 def items(session: Session, store_id: int, active_only: bool = False) -> list[RewardItem]:
@@ -34,7 +35,7 @@ def items(session: Session, store_id: int, active_only: bool = False) -> list[Re
 def get_item(session: Session, store_id: int, item_id: int) -> RewardItem:
     item = session.get(RewardItem, item_id)
     if item is None or item.store_id != store_id:
-        raise Hidden(f"no reward {item_id}")
+        raise Hidden(M_("no reward %(id)s", id=item_id))
     return item
 
 
@@ -44,16 +45,24 @@ def add_item(
     """A new catalogue item (admins). 409 if the store has one of that name."""
     name = name.strip()
     if not 1 <= len(name) <= 200:
-        raise _bad("name", "must be 1 to 200 characters")
+        raise _bad("name", M_("must be %(min)s to %(max)s characters", min=1, max=200))
     if not 1 <= cost <= MAX_COST:
-        raise _bad("cost", f"must be a whole number of points from 1 to {MAX_COST}")
+        raise _bad(
+            "cost",
+            M_("must be a whole number of points from %(min)s to %(max)s", min=1, max=MAX_COST),
+        )
     if not 0 <= stock <= MAX_STOCK:
-        raise _bad("stock", f"must be a whole number from 0 to {MAX_STOCK}")
+        raise _bad(
+            "stock", M_("must be a whole number from %(min)s to %(max)s", min=0, max=MAX_STOCK)
+        )
     taken = session.scalar(
         select(RewardItem.id).where(RewardItem.store_id == store_id, RewardItem.name == name)
     )
     if taken is not None:
-        raise Conflict(f"name: the catalogue already has {name!r}", [FieldError("name", "taken")])
+        raise Conflict(
+            at("name", M_("the catalogue already has %(name)s", name=repr(name))),
+            [FieldError("name", M_("taken"))],
+        )
     item = RewardItem(
         store_id=store_id, name=name, cost=cost, stock=stock, active=True, created_ms=now_ms
     )
@@ -72,7 +81,9 @@ def add_item(
 def restock(session: Session, item: RewardItem, stock: int, active: bool) -> None:
     """Set an item's stock and whether people can redeem it (admins)."""
     if not 0 <= stock <= MAX_STOCK:
-        raise _bad("stock", f"must be a whole number from 0 to {MAX_STOCK}")
+        raise _bad(
+            "stock", M_("must be a whole number from %(min)s to %(max)s", min=0, max=MAX_STOCK)
+        )
     item.stock, item.active = stock, active
     session.flush()
     audit.record(
@@ -91,7 +102,8 @@ def redeem(
     item = get_item(session, store_id, item_id)
     if not item.active:
         raise Conflict(
-            f"item_id: {item.name!r} is not offered now", [FieldError("item_id", "not offered")]
+            at("item_id", M_("%(name)s is not offered now", name=repr(item.name))),
+            [FieldError("item_id", M_("not offered"))],
         )
     paid = run(
         session,
@@ -101,9 +113,16 @@ def redeem(
     )
     if paid.rowcount != 1:
         raise Conflict(
-            f"points: {item.name!r} costs {item.cost} points, more than you have received and "
-            "not yet redeemed",
-            [FieldError("points", f"{item.cost} needed")],
+            at(
+                "points",
+                M_(
+                    "%(name)s costs %(cost)s points, more than you have received and "
+                    "not yet redeemed",
+                    name=repr(item.name),
+                    cost=item.cost,
+                ),
+            ),
+            [FieldError("points", M_("%(cost)s needed", cost=item.cost))],
         )
     taken = run(
         session,
@@ -112,7 +131,8 @@ def redeem(
     )
     if taken.rowcount != 1:
         raise Conflict(
-            f"item_id: {item.name!r} is out of stock", [FieldError("item_id", "out of stock")]
+            at("item_id", M_("%(name)s is out of stock", name=repr(item.name))),
+            [FieldError("item_id", M_("out of stock"))],
         )
     redemption = Redemption(
         store_id=store_id, person_id=person_id, item_id=item.id, cost=item.cost, redeemed_ms=now_ms
@@ -141,9 +161,9 @@ def fulfil(
     """Mark a redemption handed over (admins); 409 if it already was."""
     redemption = session.get(Redemption, redemption_id)
     if redemption is None or redemption.store_id != store_id:
-        raise Hidden(f"no redemption {redemption_id}")
+        raise Hidden(M_("no redemption %(id)s", id=redemption_id))
     if redemption.fulfilled_ms is not None:
-        raise Conflict(f"redemption {redemption_id} was already fulfilled")
+        raise Conflict(M_("redemption %(id)s was already fulfilled", id=redemption_id))
     redemption.fulfilled_ms, redemption.fulfilled_by = now_ms, admin_email
     session.flush()
     audit.record(

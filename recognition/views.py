@@ -15,6 +15,7 @@ import re
 
 from flask import Blueprint, jsonify, request
 
+from lrs.catalogue import M_, at
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import FieldError, NotFound
 from lrs.inputs import search_text
@@ -49,12 +50,13 @@ def _iso(ms: int | None) -> str | None:
 
 def _person_of(viewer: accounts.Viewer) -> int:
     if viewer.person_id is None:
-        raise NotAllowed("this account is not a person of the organisation: it has no kudos")
+        raise NotAllowed(M_("this account is not a person of the organisation: it has no kudos"))
     return viewer.person_id
 
 
 def _invalid(path: str, message: str) -> InvalidPayload:
-    return InvalidPayload(f"{path}: {message}", [FieldError(path, message)])
+    text = at(path, message)
+    return InvalidPayload(text, [FieldError(path, message)])
 
 
 def gift_json(db, gift) -> dict:
@@ -154,10 +156,14 @@ def board_json(board: leaderboards.Board) -> dict:
 def board_arguments() -> tuple[str, str, dt.date]:
     scope = request.args.get("scope", "organisation")
     if scope not in leaderboards.SCOPES:
-        raise _invalid("scope", f"must be one of {', '.join(leaderboards.SCOPES)}")
+        raise _invalid(
+            "scope", M_("must be one of %(choices)s", choices=", ".join(leaderboards.SCOPES))
+        )
     period = request.args.get("period", "month")
     if period not in schemas.PERIODS:
-        raise _invalid("period", f"must be one of {', '.join(schemas.PERIODS)}")
+        raise _invalid(
+            "period", M_("must be one of %(choices)s", choices=", ".join(schemas.PERIODS))
+        )
     text = request.args.get("date")
     day = dt.datetime.fromtimestamp(lrs_runtime().clock() / 1000, dt.UTC).date()
     if text is not None:
@@ -166,9 +172,11 @@ def board_arguments() -> tuple[str, str, dt.date]:
                 raise ValueError(text)
             day = dt.date.fromisoformat(text)
         except ValueError:
-            raise _invalid("date", "must be a date: 2026-12-31") from None
+            raise _invalid(
+                "date", M_("must be a date: %(example)s", example="2026-12-31")
+            ) from None
         if not 1970 <= day.year <= 9998:  # a period's end must be a date too
-            raise _invalid("date", "must be a date from 1970 to 9998")
+            raise _invalid("date", M_("must be a date from %(min)s to %(max)s", min=1970, max=9998))
     return scope, period, day
 
 
@@ -251,7 +259,7 @@ def _readable(db, viewer: accounts.Viewer, person_id: int) -> None:
         or person.store_id != viewer.store_id
         or not accounts.can_read_record(db, viewer, person_id)
     ):
-        raise Hidden(f"no person {person_id} visible to this account")
+        raise Hidden(M_("no person %(id)s visible to this account", id=person_id))
 
 
 @api.get("/people/<int:person_id>/badges")
@@ -374,7 +382,7 @@ def issuer(store_id: int):
         if not credentials.published_keys(db, store_id)["keys"]:
             profile = None  # an organisation that issued nothing is not published
     if profile is None:
-        raise NotFound(f"no issuer {store_id}")
+        raise NotFound(M_("no issuer %(id)s", id=store_id))
     return _public(profile, "application/ld+json")
 
 
@@ -391,6 +399,7 @@ def achievement(badge_id: int):
     with read_transaction(lrs_runtime().sessions) as db:
         badge = db.get(Badge, badge_id)
         if badge is None or not badges.ever_awarded(db, badge_id):
-            raise NotFound(f"no badge {badge_id}")  # a badge nobody holds is not published
+            # a badge nobody holds is not published
+            raise NotFound(M_("no badge %(id)s", id=badge_id))
         data = credentials.achievement(_base_url(), badge, badges.criteria_words(badge))
     return _public({"@context": credentials.CONTEXTS, **data}, "application/ld+json")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, abort, render_template, request, stream_with_context
+from flask_babel import gettext as _
 
 from lrs import audit
 from lrs.db import read_transaction
@@ -33,7 +34,7 @@ def _before() -> int | None:
     try:
         return id_parameter(text)
     except ValueError:
-        abort(400, description="before: must be the id of an audit event")
+        abort(400, description=_("before: must be the id of an audit event"))
 
 
 @pages.get("/admin/audit")

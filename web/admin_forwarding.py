@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lrs import deliveries
 from lrs.db import read_transaction, write_transaction
@@ -20,16 +22,26 @@ from lrs.forwarding.rules import SOURCES, RuleSpec
 from lrs.forwarding.settings import forwarding_config
 from lrs.runtime import lrs_runtime
 from web.blueprint import pages, signed_in_admin
+from web.i18n import moment_filter, say
 from web.security import check_csrf
 
 LOG = 15
+#: A destination's state, in words.
+STATES = {"active": _l("active"), "paused": _l("paused"), "dead": _l("dead-lettered")}
+#: A delivery attempt's outcome, in words (the forwarding, webhook and notification logs).
+OUTCOMES = {
+    "delivered": _l("delivered"),
+    "retrying": _l("retrying"),
+    "dead": _l("dead-lettered"),
+    "failed": _l("not delivered"),
+}
 
 
 def _int(name: str) -> int:
     try:
         return int(request.form.get(name, ""))
     except ValueError:
-        raise BadRequest(f"{name}: must be a number") from None
+        raise BadRequest(_("%(field)s: must be a number", field=name)) from None
 
 
 def _since_ms(text: str) -> int:
@@ -37,17 +49,11 @@ def _since_ms(text: str) -> int:
         moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise BadRequest(
-            "since: must be a date (2026-12-01) or a UTC time (2026-12-01T09:00)"
+            _("since: must be a date (2026-12-01) or a UTC time (2026-12-01T09:00)")
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return int(moment.timestamp() * 1000)
-
-
-def when(ms: int | None) -> str:
-    if not ms:
-        return "—"
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _act(db, store_id: int, now_ms: int) -> str:
@@ -74,7 +80,10 @@ def _act(db, store_id: int, now_ms: int) -> str:
             services.secret_box(runtime.instance_secret()),
             now_ms,
         )
-        return f"Destination {made.name} added; it receives statements stored from now on."
+        return _(
+            "Destination %(name)s added; it receives statements stored from now on.",
+            name=made.name,
+        )
     destination = services.get_destination(db, store_id, _int("destination_id"))
     if action == "add_rule":
         spec = RuleSpec(
@@ -84,25 +93,33 @@ def _act(db, store_id: int, now_ms: int) -> str:
             form.get("actor_domain", "").strip(),
         )
         rule = services.add_rule(db, destination, spec)
-        return f"Rule added to {destination.name}: {services.spec_of(rule).describe()}."
+        return _(
+            "Rule added to %(name)s: %(rule)s.",
+            name=destination.name,
+            rule=services.spec_of(rule).describe(),
+        )
     if action == "remove_rule":
         services.remove_rule(db, destination, _int("rule_id"))
-        return f"Rule removed from {destination.name}."
+        return _("Rule removed from %(name)s.", name=destination.name)
     if action == "resume":
         services.resume(db, destination, now_ms)
-        return f"{destination.name} resumed; the worker sends what is waiting."
+        return _("%(name)s resumed; the worker sends what is waiting.", name=destination.name)
     if action == "pause":
         services.pause(db, destination)
-        return f"{destination.name} paused; statements wait for it."
+        return _("%(name)s paused; statements wait for it.", name=destination.name)
     if action == "replay":
         since = _since_ms(form.get("since", ""))
         services.replay(db, destination, since, now_ms)
-        return f"{destination.name} replays the statements stored since {when(since)}."
+        return _(
+            "%(name)s replays the statements stored since %(since)s.",
+            name=destination.name,
+            since=moment_filter(since),
+        )
     if action == "delete":
         name = destination.name
         services.delete_destination(db, destination)
-        return f"Destination {name} removed."
-    raise BadRequest("action: unknown")
+        return _("Destination %(name)s removed.", name=name)
+    raise BadRequest(_("action: unknown"))
 
 
 @pages.route("/admin/forwarding", methods=["GET", "POST"])
@@ -120,7 +137,7 @@ def admin_forwarding():
         except LrsError as exc:
             if exc.status in (401, 403):
                 raise
-            error, status = exc.message, 400 if exc.status != 404 else 404
+            error, status = say(exc.message), 400 if exc.status != 404 else 404
     with read_transaction(runtime.sessions) as db:
         viewer = signed_in_admin(db)
         rows = []
@@ -140,7 +157,9 @@ def admin_forwarding():
             rows=rows,
             error=error,
             done=done,
-            when=when,
+            when=moment_filter,
             sources=SOURCES,
+            states=STATES,
+            outcomes=OUTCOMES,
         )
     return page, status

@@ -9,6 +9,9 @@ new one, how many statements it would delete now.
 from __future__ import annotations
 
 from flask import redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from directory.governance import retention
 from directory.governance import services as svc
@@ -19,6 +22,31 @@ from lrs.runtime import lrs_runtime
 from web.admin_people import refused, shown_form
 from web.blueprint import pages, signed_in_admin
 from web.security import check_csrf
+
+#: The kinds of an erasure's counts as the page names them (``svc.KINDS``, in the page's
+#: language); a kind not here is shown in ``svc.KINDS``'s words.
+KIND_WORDS = {
+    "statements": _l("statements as actor or object (deleted)"),
+    "statements_pseudonymised": _l("others' statements naming them (pseudonymised)"),
+    "statements_unlinked": _l("others' statements about theirs (unlinked from them)"),
+    "documents": _l("state and agent profile documents"),
+    "identities": _l("identities"),
+    "accounts": _l("accounts"),
+    "api_tokens": _l("API tokens"),
+    "account_links": _l("invitation and reset links"),
+    "reviews": _l("reviews"),
+    "objectives": _l("objectives"),
+    "review_grants": _l("reviews they were granted to review"),
+    "reporting_lines": _l("reporting lines (theirs and their reports')"),
+    "learning_facts": _l("learning facts (progress)"),
+    "lti_launches": _l("LMS launches"),
+    "lti_memberships": _l("LMS roster rows"),
+    "lti_grade_deliveries": _l("grade deliveries"),
+    "lti_score_marks": _l("score marks"),
+    "scim_users": _l("SCIM users"),
+    "scim_group_memberships": _l("SCIM group memberships"),
+    "queued_jobs": _l("grades and webhook events about them not sent yet"),
+}
 
 
 @pages.get("/admin/people/<int:person_id>/erase")
@@ -40,7 +68,7 @@ def erase_person_page(person_id: int):
         return render_template(
             "admin_erase.html",
             person=person,
-            counts=svc.counts_in_words(dry.counts),
+            counts=[(KIND_WORDS.get(k, svc.KINDS.get(k, k)), n) for k, n in dry.counts.items()],
             confirm_by=svc.confirmation_word(db, viewer.store_id, person_id),
             errors=errors,
             values=values,
@@ -69,10 +97,15 @@ def erase_person(person_id: int):
             raise
         refused(exc, ("confirm_email",), request.form)
         return redirect(url_for("web.erase_person_page", person_id=person_id))
-    session["admin_done"] = (
-        f"Person {person_id} erased: {done.counts['statements']} statements deleted, "
-        f"{done.counts['statements_pseudonymised']} of others' pseudonymised "
-        f"(erasure record {done.record_id})."
+    session["admin_done"] = ngettext(
+        "Person %(id)s erased: %(num)s statement deleted, %(others)s of others' pseudonymised "
+        "(erasure record %(record)s).",
+        "Person %(id)s erased: %(num)s statements deleted, %(others)s of others' pseudonymised "
+        "(erasure record %(record)s).",
+        num=done.counts["statements"],
+        id=person_id,
+        others=done.counts["statements_pseudonymised"],
+        record=done.record_id,
     )
     return redirect(url_for("web.people"))
 
@@ -121,9 +154,19 @@ def retention_save():
                 due = retention.set_policy(
                     db, viewer.store_id, months, keep_aggregates, runtime.clock()
                 )
-            session["admin_done"] = (
-                f"Saved: statements are kept {months} months. {due} statements are due; "
-                "the worker deletes them at its next run."
+            session["admin_done"] = " ".join(
+                (
+                    ngettext(
+                        "Saved: statements are kept %(num)s month.",
+                        "Saved: statements are kept %(num)s months.",
+                        months,
+                    ),
+                    ngettext(
+                        "%(num)s statement is due; the worker deletes it at its next run.",
+                        "%(num)s statements are due; the worker deletes them at its next run.",
+                        due,
+                    ),
+                )
             )
         else:
             with read_transaction(runtime.sessions) as db:
@@ -151,7 +194,7 @@ def retention_clear():
         with write_transaction(runtime.sessions) as db:
             viewer = signed_in_admin(db)
             retention.clear_policy(db, viewer.store_id, runtime.clock())
-        session["admin_done"] = "Retention policy removed: statements are kept for ever."
+        session["admin_done"] = _("Retention policy removed: statements are kept for ever.")
     except LrsError as exc:
         if exc.status in (401, 403):
             raise

@@ -9,6 +9,9 @@ is in ``lti.grants`` and ``lti.checks``.
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest
@@ -22,6 +25,27 @@ from web.security import check_csrf
 ACTIONS = ("try-grades", "try-roster", "dismiss-privacy-warning", "save-deployments")
 #: The LTI spec's bound on a deployment_id (a case-sensitive string of at most 255 ASCII).
 MAX_DEPLOYMENT_ID = 255
+#: The heading of a live test's answer, by the button pressed and whether the service works.
+RESULT_HEADINGS = {
+    ("try-grades", True): _l("Test of the grade service: it works"),
+    ("try-grades", False): _l("Test of the grade service: it does not work"),
+    ("try-roster", True): _l("Test of the roster service: it works"),
+    ("try-roster", False): _l("Test of the roster service: it does not work"),
+}
+
+
+def outcome_words() -> dict[str, str]:
+    """The words a grade delivery's or a roster load's stored outcome is shown by.
+
+    The outcomes are stored as ``sent``, ``error``, ``failed``, ``loaded``; unknown values are
+    shown as they are. A context apart: "failed" is also a verb of the vocabulary.
+    """
+    return {
+        "sent": pgettext("grade or roster outcome", "sent"),
+        "error": pgettext("grade or roster outcome", "error"),
+        "failed": pgettext("grade or roster outcome", "failed"),
+        "loaded": pgettext("grade or roster outcome", "loaded"),
+    }
 
 
 def deployment_ids_from(text: str) -> list[str]:
@@ -33,8 +57,12 @@ def deployment_ids_from(text: str) -> list[str]:
             continue
         if len(value) > MAX_DEPLOYMENT_ID or not value.isascii() or not value.isprintable():
             raise BadRequest(
-                f"deployment_ids: line {number} is not a deployment id "
-                f"(at most {MAX_DEPLOYMENT_ID} printable ASCII characters)"
+                _(
+                    "deployment_ids: line %(number)s is not a deployment id "
+                    "(at most %(most)s printable ASCII characters)",
+                    number=number,
+                    most=MAX_DEPLOYMENT_ID,
+                )
             )
         ids.append(value)
     return list(dict.fromkeys(ids))
@@ -45,11 +73,12 @@ def lti_connection(registration_id: int):
     """Show a registration's connection check; POST runs a test or dismisses the warning."""
     sessions = lrs_runtime().sessions
     result = None
+    action = ""
     if request.method == "POST":
         check_csrf()
         action = request.form.get("action", "")
         if action not in ACTIONS:
-            raise BadRequest("action: must be one of " + ", ".join(ACTIONS))
+            raise BadRequest(_("action: must be one of %(actions)s", actions=", ".join(ACTIONS)))
         rt = lti_runtime()
         with write_transaction(sessions) as db:
             viewer = signed_in_admin(db)
@@ -79,6 +108,9 @@ def lti_connection(registration_id: int):
             services=grants.services_view(registration),
             warning=grants.privacy_warning(registration),
             result=result,
+            result_heading=RESULT_HEADINGS.get((action, bool(result and result.ok)), ""),
+            teaching=bool((grants.last_launch(registration) or {}).get("teaching")),
+            outcome_words=outcome_words(),
             grade_log=checks.grade_log(db, registration),
             roster_log=checks.roster_log(db, registration),
         )

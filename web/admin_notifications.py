@@ -6,7 +6,10 @@ guard, each attempt in the delivery log.
 
 from __future__ import annotations
 
+from babel.dates import get_day_names
 from flask import render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lrs import deliveries
@@ -16,10 +19,11 @@ from lrs.forwarding.settings import forwarding_config
 from lrs.people.models import Person
 from lrs.runtime import lrs_runtime
 from notifications import chat, services, tasks
-from notifications.settings import mail_config
+from notifications.settings import DAYS, mail_config
 from objectives.models import ReportingLine
-from web.admin_forwarding import when
+from web.admin_forwarding import OUTCOMES
 from web.blueprint import pages, signed_in_admin
+from web.i18n import moment_filter, say
 from web.security import check_csrf
 
 LOG = 15
@@ -29,7 +33,14 @@ def _int(name: str) -> int:
     try:
         return int(request.form.get(name, ""))
     except ValueError:
-        raise BadRequest(f"{name}: pick one") from None
+        raise BadRequest(_("%(field)s: pick one", field=name)) from None
+
+
+def _day_name(day: str) -> str:
+    """The digest's weekday in the page's language ("Monday", "Montag", "lundi")."""
+    if day.lower() not in DAYS:
+        return day
+    return get_day_names("wide", locale=get_locale() or "en")[DAYS.index(day.lower())]
 
 
 @pages.route("/admin/notifications", methods=["GET", "POST"])
@@ -55,16 +66,20 @@ def admin_notifications():
                         services.chat_box(runtime.instance_secret()),
                         runtime.clock(),
                     )
-                    done = f"{services.FLAVORS[hook.flavor]} hook added ({hook.url_host})."
+                    done = _(
+                        "%(chat)s hook added (%(host)s).",
+                        chat=services.FLAVORS[hook.flavor],
+                        host=hook.url_host,
+                    )
                 elif action == "remove":
                     services.remove_chat_hook(db, viewer.store_id, _int("hook_id"))
-                    done = "Hook removed."
+                    done = _("Hook removed.")
                 else:
-                    raise BadRequest("action: unknown")
+                    raise BadRequest(_("action: unknown"))
         except LrsError as exc:
             if exc.status in (401, 403):
                 raise
-            error, status = exc.message, 404 if exc.status == 404 else 400
+            error, status = say(exc.message), 404 if exc.status == 404 else 400
     with read_transaction(runtime.sessions) as db:
         viewer = signed_in_admin(db)
         managers = db.execute(
@@ -92,9 +107,11 @@ def admin_notifications():
                 select(Person.id, Person.name).where(Person.id.in_({e.target_id for e in emails}))
             ).all()
         )
+        mail = mail_config()
         page = render_template(
             "admin_notifications.html",
-            mail=mail_config(),
+            mail=mail,
+            digest_day=_day_name(mail.digest_day),
             hooks=hooks,
             managers=managers,
             flavors=services.FLAVORS,
@@ -102,6 +119,7 @@ def admin_notifications():
             people=people,
             error=error,
             done=done,
-            when=when,
+            when=moment_filter,
+            outcomes=OUTCOMES,
         )
     return page, status

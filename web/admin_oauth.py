@@ -7,6 +7,7 @@ Revoking the credential itself (the Revoke button beside it) ends its tokens too
 from __future__ import annotations
 
 from flask import redirect, session, url_for
+from flask_babel import gettext as _
 
 from lrs.db import write_transaction
 from lrs.errors import NotFound
@@ -28,8 +29,10 @@ def revoke_credential_tokens_page(credential_id: int):
         viewer = signed_in_admin(db)
         credential = db.get(Credential, credential_id)
         if credential is None or credential.store_id != viewer.store_id:
-            raise NotFound(f"no credential {credential_id} in this store")
-        _, count = revoke_credential_tokens(db, viewer.store_id, credential.key, runtime.clock())
+            raise NotFound(_("no credential %(id)s in this store", id=credential_id))
+        _tokens, count = revoke_credential_tokens(
+            db, viewer.store_id, credential.key, runtime.clock()
+        )
         session[REVOKED] = {"key": credential.key, "count": count}
     runtime.authenticator.forget()  # this process refuses them at once; others within 15 s
     return redirect(url_for("web.admin") + "#credentials")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from directory import admin_accounts, importing
 from directory import people as directory
@@ -21,14 +23,21 @@ from objectives import services as svc
 from objectives.models import Account
 from schemas.fields import id_parameter
 from web.blueprint import base_url, pages, signed_in, signed_in_admin
+from web.i18n import field_and_words, say
 from web.security import check_csrf, sign_in_session
 
 IDENTITY_NAMES = {
-    "github": "GitHub login",
-    "gitlab": "GitLab login",
-    "gerrit": "Gerrit account",
-    "account": "LMS account",
-    "email": "Another e-mail address",
+    "github": _l("GitHub login"),
+    "gitlab": _l("GitLab login"),
+    "gerrit": _l("Gerrit account"),
+    "account": _l("LMS account"),
+    "email": _l("Another e-mail address"),
+}
+#: What a form that names no choice is told, by the field it left empty.
+PICK = {
+    "manager_id": _l("Pick a manager."),
+    "template_id": _l("Pick a template."),
+    "person_id": _l("Pick a person."),
 }
 
 
@@ -45,12 +54,12 @@ def signed_in_manager(db):
 
 def refused(exc: LrsError, fields: tuple[str, ...], form=None) -> None:
     """Keep a refused form's values and its error, on its field when the message names one."""
-    field, colon, words = exc.message.partition(": ")
-    if colon and field in fields:
+    field, words = field_and_words(exc.message)
+    if field and field in fields:
         errors = {field: words}
     else:  # "cycle: … is closed" is said at the top of the page, in words
         errors = {
-            "form": words[:1].upper() + words[1:] if colon and field.isidentifier() else exc.message
+            "form": words[:1].upper() + words[1:] if field.isidentifier() else say(exc.message)
         }
     session["admin_errors"] = errors
     if form is not None:
@@ -66,7 +75,7 @@ def form_id(name: str) -> int:
     try:
         return id_parameter(request.form.get(name, ""))
     except ValueError:
-        abort(400, description=f"Pick a {name.removesuffix('_id').replace('_', ' ')}.")
+        abort(400, description=str(PICK.get(name) or _("Pick one of the choices.")))
 
 
 # --- people ------------------------------------------------------------------------------------
@@ -101,7 +110,7 @@ def create_person():
             person = directory.create_person(
                 db, viewer, form.get("name", ""), form.get("email", ""), manager_id
             )
-            session["admin_done"] = f"{person.name} added."
+            session["admin_done"] = _("%(name)s added.", name=person.name)
     except LrsError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -148,7 +157,7 @@ def update_person(person_id: int):
             db, viewer, person_id, name=form.get("name", ""), email=form.get("email", "")
         ),
         ("name", "email"),
-        "Saved.",
+        _("Saved."),
         "#details",
     )
 
@@ -162,7 +171,7 @@ def set_manager(person_id: int):
             db, viewer, person_id, form_id("manager_id") if chosen else None
         ),
         ("manager",),
-        "Manager saved.",
+        _("Manager saved."),
         "#manager",
     )
 
@@ -181,7 +190,7 @@ def add_identity(person_id: int):
             form.get("home_page", "").strip() or None,
         ),
         ("kind", "login", "home_page"),
-        "Identity linked.",
+        _("Identity linked."),
         "#identities",
     )
 
@@ -192,7 +201,7 @@ def deactivate_person(person_id: int):
         person_id,
         lambda db, viewer: directory.deactivate(db, viewer, person_id, now()),
         (),
-        "Deactivated: their accounts are disabled and their sign-ins ended.",
+        _("Deactivated: their accounts are disabled and their sign-ins ended."),
         "#state",
     )
 
@@ -203,7 +212,7 @@ def reactivate_person(person_id: int):
         person_id,
         lambda db, viewer: directory.reactivate(db, viewer, person_id),
         (),
-        "Reactivated. Enable their account on the accounts page if they should sign in.",
+        _("Reactivated. Enable their account on the accounts page if they should sign in."),
         "#state",
     )
 
@@ -234,7 +243,7 @@ def import_people_post():
     error, plan, text = None, None, ""
     try:
         if not data:
-            raise LrsError("file: choose a CSV file")
+            raise LrsError("file: " + _("choose a CSV file"))
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
         transaction = write_transaction if apply else read_transaction
         with transaction(lrs_runtime().sessions) as db:
@@ -243,11 +252,12 @@ def import_people_post():
             if apply:
                 importing.apply_import(db, viewer, plan)
     except UnicodeDecodeError:
-        error = "file: the file is not UTF-8 text; save it as CSV UTF-8"
+        error = "file: " + _("the file is not UTF-8 text; save it as CSV UTF-8")
     except LrsError as exc:
         if exc.status in (401, 403):
             raise
-        error = exc.message if exc.message.startswith("file") else "file: " + exc.message
+        field, words = field_and_words(exc.message)
+        error = "file: " + (words if field == "file" else say(exc.message))
     page = render_template(
         "admin_import.html",
         plan=plan,
@@ -328,14 +338,14 @@ def _account_change(change, done: str):
 def disable_account(account_id: int):
     return _account_change(
         lambda db, viewer: admin_accounts.disable(db, viewer, account_id, now()),
-        "Disabled: every sign-in of the account has ended.",
+        _("Disabled: every sign-in of the account has ended."),
     )
 
 
 @pages.post("/admin/accounts/<int:account_id>/enable")
 def enable_account(account_id: int):
     return _account_change(
-        lambda db, viewer: admin_accounts.enable(db, viewer, account_id), "Enabled."
+        lambda db, viewer: admin_accounts.enable(db, viewer, account_id), _("Enabled.")
     )
 
 
@@ -344,7 +354,7 @@ def account_role(account_id: int):
     admin = request.form.get("is_admin") == "1"
     return _account_change(
         lambda db, viewer: admin_accounts.set_admin(db, viewer, account_id, admin),
-        "Role saved.",
+        _("Role saved."),
     )
 
 
@@ -367,9 +377,12 @@ def welcome(token: str):
     errors: dict[str, str] = {}
     with write_transaction(lrs_runtime().sessions) as db:
         try:
-            _, account = admin_accounts.link_account(db, token, now())
+            _link, account = admin_accounts.link_account(db, token, now())
         except LrsError as exc:
-            return render_template("error.html", title="Link not valid", message=exc.message), 404
+            page = render_template(
+                "error.html", title=_("Link not valid"), message=say(exc.message)
+            )
+            return page, 404
         if request.method == "POST":
             check_csrf()
             try:
@@ -381,7 +394,7 @@ def welcome(token: str):
                     now(),
                 )
             except LrsError as exc:
-                field, _, words = exc.message.partition(": ")
+                field, words = field_and_words(exc.message)
                 errors = {field: words}
             else:
                 sign_in_session(db.get(Account, account.id))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
@@ -36,7 +38,7 @@ def _date(name: str, errors: dict) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        errors[name] = "pick a date (YYYY-MM-DD)"
+        errors[name] = _("pick a date (YYYY-MM-DD)")
         return None
 
 
@@ -77,7 +79,7 @@ def open_cycle():
             raise
         refused(exc, ("name", "starts_on", "ends_on"), form)
         return redirect(url_for("web.cycles") + "#open")
-    session["admin_done"] = "Cycle opened. Now create the reviews of a team."
+    session["admin_done"] = _("Cycle opened. Now create the reviews of a team.")
     return redirect(url_for("web.cycle", cycle_id=cycle_id))
 
 
@@ -86,7 +88,7 @@ def close_cycle(cycle_id: int):
     check_csrf()
     with write_transaction(lrs_runtime().sessions) as db:
         setup.close_cycle(db, signed_in_manager(db), cycle_id, now())
-    session["admin_done"] = "Cycle closed: its reviews stay; no new ones can be created in it."
+    session["admin_done"] = _("Cycle closed: its reviews stay; no new ones can be created in it.")
     return redirect(url_for("web.cycle", cycle_id=cycle_id))
 
 
@@ -95,7 +97,7 @@ def reopen_cycle(cycle_id: int):
     check_csrf()
     with write_transaction(lrs_runtime().sessions) as db:
         setup.reopen_cycle(db, signed_in_manager(db), cycle_id)
-    session["admin_done"] = "Cycle reopened."
+    session["admin_done"] = _("Cycle reopened.")
     return redirect(url_for("web.cycle", cycle_id=cycle_id))
 
 
@@ -161,7 +163,7 @@ def team_reviews(cycle_id: int):
         with write_transaction(lrs_runtime().sessions) as db:
             viewer = signed_in_manager(db)
             if not form.get("manager_id"):
-                raise LrsError("manager: pick whose team")
+                raise LrsError("manager: " + _("pick whose team"))
             template_id = form_id("template_id") if form.get("template_id") else None
             done = setup.create_team_reviews(
                 db, viewer, cycle_id, form_id("manager_id"), template_id
@@ -171,12 +173,30 @@ def team_reviews(cycle_id: int):
             raise
         refused(exc, ("manager", "template"), form)
         return redirect(url_for("web.cycle", cycle_id=cycle_id) + "#team")
-    words = f"{done.created} review{'s' if done.created != 1 else ''} created"
-    if done.existing:
-        words += f", {done.existing} already there"
-    if template_id:
-        words += f"; the template attached to {done.attached}"
-    session["admin_done"] = words + "."
+    numbers = {"num": done.created, "existing": done.existing, "attached": done.attached}
+    if done.existing and template_id:
+        words = ngettext(
+            "%(num)s review created, %(existing)s already there; "
+            "the template attached to %(attached)s.",
+            "%(num)s reviews created, %(existing)s already there; "
+            "the template attached to %(attached)s.",
+            **numbers,
+        )
+    elif done.existing:
+        words = ngettext(
+            "%(num)s review created, %(existing)s already there.",
+            "%(num)s reviews created, %(existing)s already there.",
+            **numbers,
+        )
+    elif template_id:
+        words = ngettext(
+            "%(num)s review created; the template attached to %(attached)s.",
+            "%(num)s reviews created; the template attached to %(attached)s.",
+            **numbers,
+        )
+    else:
+        words = ngettext("%(num)s review created.", "%(num)s reviews created.", **numbers)
+    session["admin_done"] = words
     return redirect(url_for("web.cycle", cycle_id=cycle_id))
 
 
@@ -220,9 +240,9 @@ def grant_reviewer(review_id: int):
         with write_transaction(lrs_runtime().sessions) as db:
             viewer = signed_in_manager(db)
             if not request.form.get("person_id"):
-                raise LrsError("reviewer: pick a person")
+                raise LrsError("reviewer: " + _("pick a person"))
             setup.grant_reviewer(db, viewer, review_id, form_id("person_id"))
-            session["admin_done"] = "Reviewer granted: they can read this review now."
+            session["admin_done"] = _("Reviewer granted: they can read this review now.")
     except LrsError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -235,7 +255,7 @@ def remove_reviewer(review_id: int, person_id: int):
     check_csrf()
     with write_transaction(lrs_runtime().sessions) as db:
         setup.revoke_reviewer(db, signed_in_manager(db), review_id, person_id)
-    session["admin_done"] = "Reviewer removed."
+    session["admin_done"] = _("Reviewer removed.")
     return redirect(url_for("web.reviewers", review_id=review_id))
 
 
@@ -304,7 +324,7 @@ def _save_template(template_id: int | None):
             svc.create_template(db, viewer, data)
         else:
             setup.update_template(db, viewer, template_id, data)
-    session["admin_done"] = f"Template \u201c{data['title']}\u201d saved."
+    session["admin_done"] = _("Template \u201c%(title)s\u201d saved.", title=data["title"])
     return redirect(url_for("web.templates"))
 
 
@@ -323,8 +343,9 @@ def retire_template(template_id: int):
     check_csrf()
     with write_transaction(lrs_runtime().sessions) as db:
         template = setup.retire_template(db, signed_in_manager(db), template_id, now())
-        session["admin_done"] = (
-            f"\u201c{template.title}\u201d retired: no longer offered; its objectives stay."
+        session["admin_done"] = _(
+            "\u201c%(title)s\u201d retired: no longer offered; its objectives stay.",
+            title=template.title,
         )
     return redirect(url_for("web.templates"))
 
@@ -334,5 +355,5 @@ def restore_template(template_id: int):
     check_csrf()
     with write_transaction(lrs_runtime().sessions) as db:
         template = setup.retire_template(db, signed_in_manager(db), template_id, None)
-        session["admin_done"] = f"\u201c{template.title}\u201d offered again."
+        session["admin_done"] = _("\u201c%(title)s\u201d offered again.", title=template.title)
     return redirect(url_for("web.templates"))

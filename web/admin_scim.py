@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import render_template, request
+from flask_babel import gettext as _
 
 from directory.scim.tokens import create_token, list_tokens, revoke_token
 from lrs.db import read_transaction, write_transaction
@@ -12,6 +13,7 @@ from lrs.errors import BadRequest, LrsError
 from lrs.models import Store
 from lrs.runtime import lrs_runtime
 from web.blueprint import base_url, pages, signed_in_admin
+from web.i18n import say
 from web.security import check_csrf
 
 
@@ -35,7 +37,7 @@ def admin_scim():
                     try:
                         token_id = int(request.form.get("token_id", ""))
                     except ValueError:
-                        raise BadRequest("token_id: must be a token's id") from None
+                        raise BadRequest(_("token_id: must be a token's id")) from None
                     revoke_token(db, viewer.store_id, token_id, _now())
                 else:
                     store = db.get(Store, viewer.store_id)
@@ -43,7 +45,7 @@ def admin_scim():
         except LrsError as exc:
             if exc.status in (401, 403):
                 raise
-            error, status = exc.message, 400
+            error, status = say(exc.message), 400
     with read_transaction(runtime.sessions) as db:
         viewer = signed_in_admin(db)
         page = render_template(

@@ -11,6 +11,7 @@ from lrs.errors import LrsError
 from lrs.models import Store
 from lrs.runtime import lrs_runtime
 from web.blueprint import base_url, pages, signed_in_admin
+from web.i18n import say
 from web.security import check_csrf
 
 
@@ -39,7 +40,7 @@ def admin_sign_in():
                     guard=relying_party().guard,
                 )
         except LrsError as exc:
-            errors = {e.path: e.message for e in exc.errors} or {"form": exc.message}
+            errors = {e.path: say(e.message) for e in exc.errors} or {"form": say(exc.message)}
         else:
             return redirect(url_for("web.admin_sign_in", saved=1))
     with read_transaction(runtime.sessions) as db:

@@ -6,12 +6,15 @@ Thin, like the other pages: each form calls the service the CLI and admin API ca
 from __future__ import annotations
 
 from flask import redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import LrsError
 from lrs.runtime import lrs_runtime
+from web.admin_lms import outcome_words
 from web.blueprint import base_url, pages, signed_in_admin
+from web.i18n import say
 from web.security import check_csrf
 
 KINDS = ("github", "gitlab", "gerrit")
@@ -55,7 +58,7 @@ def create_connector():
                 "secret": secret,
             }
     except LrsError as exc:
-        session["admin_error"] = exc.message
+        session["admin_error"] = say(exc.message)
     return redirect(url_for("web.connectors") + "#created")
 
 
@@ -124,6 +127,7 @@ def lti_platforms():
         tool=tool,
         deliveries=deliveries,
         failed=failed,
+        outcome_words=outcome_words(),
         invite=session.pop("new_invite", None),
         error=session.pop("admin_error", None),
     )
@@ -174,11 +178,11 @@ def lti_register():
                 data.deployment_ids,
             )
         ):
-            raise LrsError("every field but the name and the audience is required")
+            raise LrsError(_("every field but the name and the audience is required"))
         lti_registrations.check_registration_urls(data, runtime())
         with write_transaction(lrs_runtime().sessions) as db:
             viewer = signed_in_admin(db)
             lti_registrations.create_registration(db, viewer.store_id, data, source="web")
     except LrsError as exc:
-        session["admin_error"] = exc.message
+        session["admin_error"] = say(exc.message)
     return redirect(url_for("web.lti_platforms"))

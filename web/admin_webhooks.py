@@ -7,24 +7,33 @@ Plain forms, no JavaScript. The test-send button posts a signed ``webhook.test``
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lrs import deliveries, webhooks
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest, LrsError
 from lrs.forwarding.settings import forwarding_config
 from lrs.runtime import lrs_runtime
-from web.admin_forwarding import when
+from web.admin_forwarding import OUTCOMES
 from web.blueprint import pages, signed_in_admin
+from web.i18n import moment_filter, say
 from web.security import check_csrf
 
 LOG = 15
+#: The events in words, next to their type (the type is what the JSON says).
+EVENT_NAMES = {
+    webhooks.OBJECTIVE_MET: _l("An objective is met"),
+    webhooks.REVIEW_SUBMITTED: _l("A review is submitted"),
+    webhooks.TEST: _l("Test event"),
+}
 
 
 def _endpoint_id() -> int:
     try:
         return int(request.form.get("endpoint_id", ""))
     except ValueError:
-        raise BadRequest("endpoint_id: must be an endpoint's id") from None
+        raise BadRequest(_("endpoint_id: must be an endpoint's id")) from None
 
 
 @pages.route("/admin/webhooks", methods=["GET", "POST"])
@@ -51,9 +60,9 @@ def admin_webhooks():
                     runtime.clock,
                 )
                 if sent.ok:
-                    done = f"Test event delivered: {sent.message}."
+                    done = _("Test event delivered: %(answer)s.", answer=sent.message)
                 else:
-                    error = f"Test event not delivered: {sent.message}."
+                    error = _("Test event not delivered: %(answer)s.", answer=sent.message)
             else:
                 with write_transaction(runtime.sessions) as db:
                     viewer = signed_in_admin(db)
@@ -73,16 +82,20 @@ def admin_webhooks():
                         endpoint = webhooks.get_endpoint(db, viewer.store_id, _endpoint_id())
                         if action in ("enable", "disable"):
                             webhooks.set_active(db, endpoint, action == "enable")
-                            done = f"{endpoint.url} {action}d."
+                            done = (
+                                _("%(url)s activated.", url=endpoint.url)
+                                if action == "enable"
+                                else _("%(url)s deactivated.", url=endpoint.url)
+                            )
                         elif action == "delete":
                             webhooks.delete_endpoint(db, endpoint)
-                            done = f"{endpoint.url} removed."
+                            done = _("%(url)s removed.", url=endpoint.url)
                         else:
-                            raise BadRequest("action: unknown")
+                            raise BadRequest(_("action: unknown"))
         except LrsError as exc:
             if exc.status in (401, 403):
                 raise
-            error, status = exc.message, 404 if exc.status == 404 else 400
+            error, status = say(exc.message), 404 if exc.status == 404 else 400
     with read_transaction(runtime.sessions) as db:
         viewer = signed_in_admin(db)
         rows = [
@@ -98,7 +111,9 @@ def admin_webhooks():
             error=error,
             done=done,
             issued=issued,
-            when=when,
+            when=moment_filter,
             event_types=webhooks.EVENT_TYPES,
+            event_names=EVENT_NAMES,
+            outcomes=OUTCOMES,
         )
     return page, status

@@ -45,7 +45,7 @@ def error_page(status: int, message: str, request_id: str | None = None):
     return render_template(
         "error.html",
         title=TITLES.get(status) or _("Something went wrong"),
-        message=message,
+        message=i18n.say(message),
         request_id=request_id,
     ), status
 

@@ -33,7 +33,9 @@ def _date(name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(request.form.get(name, "").strip())
     except ValueError:
-        raise BadRequest(f"{name}: must be a date", [FieldError(name, "a date")]) from None
+        raise BadRequest(
+            f"{name}: " + _("must be a date"), [FieldError(name, _("a date"))]
+        ) from None
 
 
 @pages.route("/health-checks", methods=["GET", "POST"])
@@ -49,7 +51,8 @@ def health_checks_page():
                 viewer = signed_in(db)
                 kind = request.form.get("kind", "squad")
                 if kind not in health.KINDS:
-                    raise BadRequest("kind: squad or pulse", [FieldError("kind", "squad or pulse")])
+                    words = _("squad or pulse")
+                    raise BadRequest(f"kind: {words}", [FieldError("kind", words)])
                 data = {
                     "kind": kind,
                     "title": request.form.get("title", "").strip()[:200] or "Squad health check",
@@ -168,7 +171,9 @@ def aars_page():
                     "cites": [int(i) for i in form.getlist("cites") if i.isdigit()],
                 }
                 if not data["title"]:
-                    raise BadRequest("title: give it a title", [FieldError("title", "required")])
+                    raise BadRequest(
+                        "title: " + _("give it a title"), [FieldError("title", _("required"))]
+                    )
                 published = aar.publish(db, viewer, data, runtime.public_url, runtime.clock())
                 return redirect(url_for("web.aar_page", aar_id=published.id))
         except LrsError as exc:
@@ -245,8 +250,8 @@ def aar_action_objective_page(aar_id: int, action_id: int):
         try:
             data = ActionObjectiveSchema().load(raw)
         except ValidationError as exc:
-            wrong = [FieldError("template_id", "pick a template")]
-            raise BadRequest("template_id: pick a template", wrong) from exc
+            wrong = [FieldError("template_id", _("pick a template"))]
+            raise BadRequest("template_id: " + _("pick a template"), wrong) from exc
         with write_transaction(runtime.sessions) as db:
             viewer = signed_in(db)
             aar.action_to_objective(db, viewer, aar_id, action_id, data, day_of(runtime.clock()))

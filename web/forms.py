@@ -11,12 +11,15 @@ import json
 import re
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from marshmallow import ValidationError
 
 from lrs.errors import LrsError
 from schemas import objectives as schemas
 from schemas.fields import id_parameter, is_iri
+from web.i18n import say
 
 #: The help under each field of the criteria form, in the page's language.
 FIELD_HELP = {
@@ -41,17 +44,17 @@ CRITERION = re.compile(r"^c(\d+)-source$")
 MAX_CRITERIA = 20
 #: Marshmallow's messages, as a manager would say them.
 PLAIN = {
-    "Missing data for required field.": "fill this in",
-    "Not a valid integer.": "enter a whole number",
-    "Not a valid number.": "enter a number",
-    "Not a valid date.": "pick a date",
-    "Field may not be null.": "fill this in",
+    "Missing data for required field.": _l("fill this in"),
+    "Not a valid integer.": _l("enter a whole number"),
+    "Not a valid number.": _l("enter a number"),
+    "Not a valid date.": _l("pick a date"),
+    "Field may not be null.": _l("fill this in"),
 }
 FIELD_WORDS = {
-    "title": {"Shorter than minimum length 1.": "write a title"},
+    "title": {"Shorter than minimum length 1.": _l("write a title")},
     "min_count": {
         "Must be greater than or equal to 1 and less than or equal to 100000.": (
-            "enter a whole number from 1 to 100,000"
+            _l("enter a whole number from 1 to 100,000")
         )
     },
 }
@@ -75,13 +78,41 @@ class FormInvalid(Exception):
         self.errors = errors
 
 
+#: The fields as the error summary names them (the form's own labels where it has one).
+FIELD_TITLES = {
+    "title": _l("Title"),
+    "description": _l("Description"),
+    "due_on": _l("Due on"),
+    "rule": _l("The objective is met when"),
+    "k": _l("How many criteria must be met"),
+    "template_id": _l("From a template"),
+    "form": _l("The form"),
+    "source": _l("Source"),
+    "verbs": _l("Verbs that count"),
+    "verb_iris": _l("verb IRIs"),
+    "activity_type": _l("Activity type"),
+    "type_iri": _l("activity type IRI"),
+    "activity_search": _l("Activities, found by name"),
+    "activity_iris": _l("activity IRIs"),
+    "activity_prefix": _l("activity IRI prefix"),
+    "parent_iris": _l("parent activity IRIs"),
+    "min_count": _l("At least"),
+    "count": _l("Count"),
+    "min_score": _l("Minimum score"),
+}
+
+
 def field_title(name: str) -> str:
-    """How the error summary names a field: ``c1-verbs`` is "Criterion 2, verbs"."""
+    """How the error summary names a field: ``c1-verbs`` is "Criterion 2, Verbs that count"."""
     match = re.match(r"^c(\d+)(?:-(.+))?$", name)
     if not match:
-        return name.replace("_", " ")
-    words = (match.group(2) or "").replace("_iris", " IRIs").replace("_", " ")
-    return f"Criterion {int(match.group(1)) + 1}" + (f", {words}" if words else "")
+        return str(FIELD_TITLES.get(name) or name.replace("_", " "))
+    words = match.group(2) or ""
+    words = str(FIELD_TITLES.get(words) or words.replace("_", " "))
+    number = int(match.group(1)) + 1
+    if not words:
+        return _("Criterion %(number)s", number=number)
+    return _("Criterion %(number)s, %(field)s", number=number, field=words)
 
 
 def objective_from_form(form) -> dict:
@@ -90,7 +121,7 @@ def objective_from_form(form) -> dict:
         try:
             template_id = id_parameter(form.get("template_id"))
         except ValueError:
-            raise FormInvalid({"template_id": "pick a template"}) from None
+            raise FormInvalid({"template_id": _("pick a template")}) from None
         try:
             return schemas.ObjectiveFromTemplateSchema().load(
                 {"template_id": template_id, "due_on": form.get("due_on") or None}
@@ -102,7 +133,7 @@ def objective_from_form(form) -> dict:
     criteria = [_criterion(form, i, errors) for i in indices]
     title = (form.get("title") or "").strip()
     if not title:
-        errors["title"] = "write a title"
+        errors["title"] = _("write a title")
     payload = {
         "title": title,
         "description": (form.get("description") or "").strip(),
@@ -111,12 +142,12 @@ def objective_from_form(form) -> dict:
         "criteria": criteria,
     }
     if payload["rule"] == "k_of_n":
-        k = _whole(form.get("k"), "k", errors, "say how many of the criteria must be met")
+        k = _whole(form.get("k"), "k", errors, _("say how many of the criteria must be met"))
         if k is not None and not 1 <= k <= len(criteria):
             errors["k"] = (
-                f"choose a number from 1 to {len(criteria)}, the number of criteria"
+                _("choose a number from 1 to %(n)s, the number of criteria", n=len(criteria))
                 if len(criteria) > 1
-                else "with one criterion, choose \u201cevery criterion\u201d"
+                else _("with one criterion, choose \u201cevery criterion\u201d")
             )
         payload["k"] = k
     if errors:
@@ -135,7 +166,7 @@ def _whole(value, name: str, errors: dict, missing: str) -> int | None:
     try:
         return int(text)
     except ValueError:
-        errors[name] = "enter a whole number"
+        errors[name] = _("enter a whole number")
         return None
 
 
@@ -143,10 +174,20 @@ def _iris(text: str, name: str, errors: dict) -> list[str]:
     lines = _lines(text)
     for n, line in enumerate(lines, 1):
         if not is_iri(line):
-            where = f"line {n} " if len(lines) > 1 else ""
+            example = "https://example.com/verbs/reviewed"
             errors[name] = (
-                f"{where}\u201c{line[:80]}\u201d is not an IRI; an IRI looks like "
-                "https://example.com/verbs/reviewed"
+                _(
+                    "line %(n)s \u201c%(text)s\u201d is not an IRI; an IRI looks like %(example)s",
+                    n=n,
+                    text=line[:80],
+                    example=example,
+                )
+                if len(lines) > 1
+                else _(
+                    "\u201c%(text)s\u201d is not an IRI; an IRI looks like %(example)s",
+                    text=line[:80],
+                    example=example,
+                )
             )
             break
     return lines
@@ -163,11 +204,11 @@ def _criterion(form, i: int, errors: dict) -> dict:
         text("verb_iris"), p + "verb_iris", errors
     )
     if not verbs and p + "verb_iris" not in errors:
-        errors[p + "verbs"] = "choose at least one verb"
+        errors[p + "verbs"] = _("choose at least one verb")
     activity_ids = [a for a in form.getlist(p + "activity_ids") if a]
     activity_ids += _iris(text("activity_iris"), p + "activity_iris", errors)
     if text("activity_search") and not activity_ids:
-        errors[p + "activity_search"] = (
+        errors[p + "activity_search"] = _(
             "pick one of the activities found, or clear the search to count any activity"
         )
     criterion: dict = {
@@ -185,10 +226,11 @@ def _criterion(form, i: int, errors: dict) -> dict:
             and len(activity_ids)
             and min_count > len(activity_ids)
         ):
-            errors[p + "min_count"] = (
-                f"you picked {len(activity_ids)} activit"
-                f"{'y' if len(activity_ids) == 1 else 'ies'}; "
-                "count events instead, or pick more activities"
+            errors[p + "min_count"] = ngettext(
+                "you picked %(count)s activity; count events instead, or pick more activities",
+                "you picked %(count)s activities; count events instead, or pick more activities",
+                len(activity_ids),
+                count=len(activity_ids),
             )
     type_iri = _iris(text("type_iri"), p + "type_iri", errors)
     if type_iri or text("activity_type"):
@@ -201,7 +243,7 @@ def _criterion(form, i: int, errors: dict) -> dict:
         except ValueError:
             percent = -1.0
         if not 0 <= percent <= 100:
-            errors[p + "min_score"] = "enter a percentage from 0 to 100"
+            errors[p + "min_score"] = _("enter a percentage from 0 to 100")
         else:
             criterion["min_score"] = percent / 100
     if form.get(p + "success"):
@@ -240,7 +282,7 @@ def _words(name: str, value) -> str:
     if isinstance(value, str):
         value = [value]
     special = FIELD_WORDS.get(name, {})
-    return "; ".join(special.get(m) or PLAIN.get(m) or str(m) for m in value)
+    return "; ".join(str(special.get(m) or PLAIN.get(m) or m) for m in value)
 
 
 def rebuild(form, add: bool = False, remove: int | None = None) -> dict[str, list[str]]:
@@ -327,9 +369,12 @@ def form_of_objective(template) -> dict[str, list[str]]:
 
 
 def refusal_errors(exc: LrsError) -> dict[str, str]:
-    """A refusal as the pages show it: each field's message, and the whole as ``form``."""
-    found = {e.path: e.message for e in exc.errors if e.path}
-    found["form"] = exc.message
+    """A refusal as the pages show it: each field's message, and the whole as ``form``.
+
+    Both in the page's language where the service wrote a ``Message``.
+    """
+    found = {e.path: say(e.message) for e in exc.errors if e.path}
+    found["form"] = say(exc.message)
     return found
 
 

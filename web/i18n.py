@@ -17,9 +17,18 @@ from pathlib import Path
 
 from babel import Locale
 from flask import Flask, g, request
-from flask_babel import Babel, format_date, format_decimal, get_locale, gettext
+from flask_babel import (
+    Babel,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    gettext,
+)
 from flask_babel import lazy_gettext as _l
 
+from lrs.catalogue import AT, Message, said
 from lti.statements import VIEWER_LANGUAGES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -35,6 +44,14 @@ SOURCE_NAMES = {
     "code_review": _l("code review"),
     "microlearning": _l("microlearning"),
     "xapi": _l("xapi"),
+}
+#: The headings a source of learning goes by (``lrs.vocabulary.SOURCE_LABELS``).
+SOURCE_LABELS = {
+    "lms": _l("LMS"),
+    "code_review": _l("Code review"),
+    "microlearning": _l("Micro-learning"),
+    "xapi": _l("xAPI"),
+    "objectives": "Learnloop",
 }
 REVIEW_STATUSES = {
     "draft": _l("draft"),
@@ -78,10 +95,14 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.filters["number"] = number_filter
+    app.jinja_env.filters["moment"] = moment_filter
+    app.jinja_env.filters["percent"] = percent_filter
+    app.jinja_env.filters["say"] = say
     app.jinja_env.filters["term"] = term_filter
     app.jinja_env.globals["text_direction"] = text_direction
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["source_names"] = SOURCE_NAMES
+    app.jinja_env.globals["source_labels"] = SOURCE_LABELS
     app.jinja_env.globals["review_statuses"] = REVIEW_STATUSES
     app.jinja_env.globals["answer_words"] = ANSWER_WORDS
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
@@ -141,6 +162,39 @@ def date_filter(value, form: str = "medium") -> str:
     return "" if value is None else str(value)
 
 
+def moment_filter(ms: int | None) -> str:
+    """A moment (ms since the epoch) in the locale's format, in UTC, which it says.
+
+    English keeps the house's ``2026-12-02 15:04:05 UTC``.
+    """
+    if not ms:
+        return "—"
+    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    if str(get_locale() or "en") == "en":
+        return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return format_datetime(moment, "medium", rebase=False) + " UTC"
+
+
+def say(text):
+    """A service's message in the page's language.
+
+    A ``lrs.catalogue.Message`` (what ``M_`` made) is translated, and so are its values that
+    are messages; any other text is shown as it is.
+    """
+    return said(text, gettext)
+
+
+def field_and_words(text) -> tuple[str, str]:
+    """A refusal's ``field: words`` as the field's name and the words in the page's language.
+
+    The field is "" when the message names none (then the words are the whole message).
+    """
+    if isinstance(text, Message) and text.msgid == AT:
+        return str(text.values["path"]), say(text.values["message"])
+    field, colon, words = str(text).partition(": ")
+    return (field, words) if colon else ("", say(text))
+
+
 def term_filter(name) -> str:
     """A name of Learnloop's vocabulary in the page's language.
 
@@ -148,6 +202,11 @@ def term_filter(name) -> str:
     text (a statement's own display, already in the viewer's language) is shown unchanged.
     """
     return gettext(name) if isinstance(name, str) and name else name
+
+
+def percent_filter(share) -> str:
+    """A share (0.25) as the locale writes a percentage (``25%``, ``25 %``)."""
+    return "" if share is None else format_percent(share)
 
 
 def number_filter(value) -> str:

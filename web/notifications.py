@@ -7,6 +7,8 @@ one kind. A GET shows a button; a POST (the button, or a mail client's RFC 8058 
 
 from __future__ import annotations
 
+import json
+
 from flask import g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -14,10 +16,10 @@ from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest, LrsError
 from lrs.runtime import lrs_runtime
 from notifications import services
-from notifications.kinds import KINDS
+from notifications.kinds import KINDS, title_in
 from notifications.settings import mail_config
-from web.admin_forwarding import when
 from web.blueprint import pages, signed_in
+from web.i18n import date_filter, say
 from web.security import check_csrf
 
 
@@ -45,12 +47,13 @@ def inbox():
             if viewer.person_id
             else []
         )
+        titles = {n.id: title_in(n.title, json.loads(n.data), _, date_filter) for n in rows}
         return render_template(
             "inbox.html",
             rows=rows,
+            titles=titles,
             more=rows[-1].id if len(rows) == services.INBOX_PAGE else None,
             email_on=mail_config().configured,
-            when=when,
         )
 
 
@@ -95,7 +98,7 @@ def preferences():
         except LrsError as exc:
             if exc.status in (401, 403):
                 raise
-            error, status = exc.message, 400
+            error, status = say(exc.message), 400
     with read_transaction(runtime.sessions) as db:
         viewer = signed_in(db)
         modes = services.modes_of(db, viewer.person_id) if viewer.person_id else {}

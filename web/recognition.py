@@ -32,6 +32,7 @@ from schemas.fields import flatten_messages
 from schemas.recognition import BadgeSchema
 from web.blueprint import pages, signed_in, signed_in_admin
 from web.forms import refusal_errors, refusal_status
+from web.i18n import moment_filter
 from web.security import check_csrf
 
 
@@ -42,11 +43,11 @@ def _whole(name: str, default: int | None = None) -> int:
     try:
         return int(text)
     except ValueError:
-        raise BadRequest(f"{name}: must be a whole number", [_number(name)]) from None
+        raise BadRequest(f"{name}: " + _("must be a whole number"), [_number(name)]) from None
 
 
 def _number(name: str) -> FieldError:
-    return FieldError(name, "must be a whole number")
+    return FieldError(name, _("must be a whole number"))
 
 
 def _when(ms: int | None) -> str:
@@ -224,7 +225,9 @@ def _badge_from_form(form) -> dict:
     try:
         criterion["min_count"] = int(criterion["min_count"])
     except ValueError:
-        raise BadRequest("min_count: must be a whole number", [_number("min_count")]) from None
+        raise BadRequest(
+            "min_count: " + _("must be a whole number"), [_number("min_count")]
+        ) from None
     data = {
         "name": form.get("name", "").strip(),
         "description": form.get("description", "").strip(),
@@ -259,7 +262,7 @@ def admin_recognition():
                         request.form.get("period", ""),
                         now,
                     )
-                    done = "Allowance saved: it applies to gifts from now on."
+                    done = _("Allowance saved: it applies to gifts from now on.")
                 elif action == "add_item":
                     item = rewards.add_item(
                         db,
@@ -269,21 +272,23 @@ def admin_recognition():
                         _whole("stock"),
                         now,
                     )
-                    done = f"{item.name} added to the catalogue."
+                    done = _("%(name)s added to the catalogue.", name=item.name)
                 elif action == "restock":
                     item = rewards.get_item(db, viewer.store_id, _whole("item_id"))
                     rewards.restock(db, item, _whole("stock"), request.form.get("active") == "yes")
-                    done = f"{item.name}: {item.stock} in stock."
+                    done = _("%(name)s: %(stock)s in stock.", name=item.name, stock=item.stock)
                 elif action == "fulfil":
                     account = db.get(Account, viewer.account_id)
                     rewards.fulfil(db, viewer.store_id, _whole("redemption_id"), account.email, now)
-                    done = "Marked as handed over."
+                    done = _("Marked as handed over.")
                 elif action == "add_badge":
                     badge = badges.define(db, viewer.store_id, _badge_from_form(request.form), now)
                     tasks.badge_defined(db, viewer.store_id, badge.id, now)
-                    done = f"Badge {badge.name} defined: it is awarded as people meet it."
+                    done = _(
+                        "Badge %(name)s defined: it is awarded as people meet it.", name=badge.name
+                    )
                 else:
-                    raise BadRequest("action: unknown")
+                    raise BadRequest(_("action: unknown"))
         except LrsError as exc:
             status = refusal_status(exc)
             errors = refusal_errors(exc)
@@ -309,7 +314,7 @@ def admin_recognition():
             verbs=vocabulary.VERBS,
             activity_types=vocabulary.ACTIVITY_TYPES,
             kudos_prefix=st.kudos_activity_prefix(runtime.public_url),
-            when=_when,
+            when=moment_filter,
             errors=errors,
             done=done,
             form=request.form if status != 200 else {},

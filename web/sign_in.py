@@ -14,6 +14,9 @@ wrong passwords. A signed-in page session makes ``/api`` bearer tokens at ``/acc
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from directory.sign_in import services as sign_ins
 from directory.sign_in.oidc import Client, ProviderUnavailable, SignInRefused, relying_party
@@ -27,10 +30,11 @@ from objectives.errors import NotSignedIn
 from objectives.models import Account
 from web import forms
 from web.blueprint import base_url, error_page, pages, signed_in
+from web.i18n import say
 from web.security import check_csrf, sign_in_session
 
-PASSWORDS_OFF = "This organisation signs in with single sign-on only."
-WHICH_ORGANISATION = (
+PASSWORDS_OFF = _l("This organisation signs in with single sign-on only.")
+WHICH_ORGANISATION = _l(
     "Which organisation? Your email's domain does not say; type your organisation's short name."
 )
 
@@ -50,7 +54,12 @@ def store_sign_in(store_name: str):
     with read_transaction(lrs_runtime().sessions) as db:
         store = sign_ins.find_store(db, store_name)
         if store is None:
-            abort(404, description=f"There is no organisation called {store_name[:100]!r} here.")
+            abort(
+                404,
+                description=_(
+                    "There is no organisation called %(name)s here.", name=repr(store_name[:100])
+                ),
+            )
         settings = sign_ins.settings_of(db, store)
     return _sign_in(settings)
 
@@ -74,7 +83,7 @@ def _sign_in(settings: sign_ins.Settings | None):
         if "sso" in form:
             if chosen is None or not chosen.oidc_enabled:
                 message = (
-                    "This organisation does not use single sign-on."
+                    _("This organisation does not use single sign-on.")
                     if chosen or named
                     else WHICH_ORGANISATION
                 )
@@ -97,10 +106,10 @@ def _sign_in(settings: sign_ins.Settings | None):
             request.remote_addr,
         )
     except TooManyAttempts as exc:
-        error = f"Too many attempts. Try again in {-(-exc.retry_after // 60)} minutes."
+        error = _too_many_attempts(exc.retry_after)
         return _page(settings, error, 429, {"Retry-After": str(exc.retry_after)})
     except LrsError:
-        error = "That email and password do not match an account of this organisation."
+        error = _("That email and password do not match an account of this organisation.")
         return _page(settings, error, 401)
     with read_transaction(runtime.sessions) as db:
         sign_in_session(db.get(Account, account_id))
@@ -116,6 +125,20 @@ def _page(settings, error: str | None = None, status: int = 200, headers=None):
         sso_url=_sso_url(settings) if settings and settings.oidc_enabled else None,
     )
     return page, status, headers or {}
+
+
+def _too_many_attempts(retry_after: int) -> str:
+    """The throttle's refusal, with the wait rounded up to whole minutes."""
+    minutes = -(-retry_after // 60)
+    return ngettext(
+        "Too many attempts. Try again in %(num)s minute.",
+        "Too many attempts. Try again in %(num)s minutes.",
+        minutes,
+    )
+
+
+def _unreachable(exc: ProviderUnavailable) -> str:
+    return _("The identity provider cannot be reached: %(why)s", why=say(exc.message))
 
 
 def _sso_url(settings: sign_ins.Settings) -> str:
@@ -142,11 +165,11 @@ def sso_start(store_name: str):
         store = sign_ins.find_store(db, store_name)
         settings = sign_ins.settings_of(db, store) if store else None
     if settings is None or not settings.oidc_enabled:
-        abort(404, description="This organisation does not use single sign-on.")
+        abort(404, description=_("This organisation does not use single sign-on."))
     try:
         url, pending = relying_party().begin(_client(settings))
     except ProviderUnavailable as exc:
-        return error_page(502, f"The identity provider cannot be reached: {exc.message}")
+        return error_page(502, _unreachable(exc))
     session["sso"] = {
         **pending,
         "store_id": settings.store_id,
@@ -167,15 +190,15 @@ def sso_callback():
     runtime = lrs_runtime()
     pending = session.pop("sso", None)
     if not isinstance(pending, dict) or not isinstance(pending.get("store_id"), int):
-        return error_page(400, "This sign-in was not started here, or it is over. Start again.")
+        return error_page(400, _("This sign-in was not started here, or it is over. Start again."))
     party = relying_party()
     if not 0 <= runtime.clock() - pending.get("at", 0) < party.config.login_seconds * 1000:
-        return error_page(400, "This sign-in took too long. Start again.")
+        return error_page(400, _("This sign-in took too long. Start again."))
     with read_transaction(runtime.sessions) as db:
         store = db.get(Store, pending["store_id"])
         settings = sign_ins.settings_of(db, store) if store else None
     if settings is None or not settings.oidc_enabled:
-        return error_page(400, "This organisation does not use single sign-on any more.")
+        return error_page(400, _("This organisation does not use single sign-on any more."))
     # Per address only: a counter per store would let anyone lock a whole company out.
     counted = {
         name: limit
@@ -190,20 +213,22 @@ def sso_callback():
             secret = sign_ins.client_secret(db, _secret_box(), settings.store_id)
         identity = party.finish(_client(settings, secret), pending, request.args.to_dict())
         if not sign_ins.email_allowed(settings, identity.email):
-            raise SignInRefused(f"{identity.email} is not an address of this organisation")
+            raise SignInRefused(
+                _("%(email)s is not an address of this organisation", email=identity.email)
+            )
         with write_transaction(runtime.sessions) as db:
             account = sign_ins.account_for_identity(db, settings.store_id, identity.email)
             sign_in_session(account)
     except TooManyAttempts as exc:
-        message = f"Too many attempts. Try again in {-(-exc.retry_after // 60)} minutes."
-        page, status = error_page(429, message)
+        page, status = error_page(429, _too_many_attempts(exc.retry_after))
         return page, status, {"Retry-After": str(exc.retry_after)}
     except ProviderUnavailable as exc:
-        return error_page(502, f"The identity provider cannot be reached: {exc.message}")
+        return error_page(502, _unreachable(exc))
     except (SignInRefused, NotSignedIn) as exc:
         if throttle:
             throttle.failed(counted)
-        return error_page(401, f"Single sign-on did not sign you in: {exc.message}.")
+        why = say(exc.message)
+        return error_page(401, _("Single sign-on did not sign you in: %(why)s.", why=why))
     if throttle:
         throttle.succeeded(counted)
     return redirect(forms.safe_next(pending.get("next")) or url_for("web.home"))
@@ -234,7 +259,7 @@ def api_token():
 def _token_maker(db):
     viewer = signed_in(db)
     if g.get("launch_token"):
-        abort(403, description="Make API tokens outside the LMS, on Learnloop's own pages.")
+        abort(403, description=_("Make API tokens outside the LMS, on Learnloop's own pages."))
     return viewer
 
 

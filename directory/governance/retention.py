@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from directory.governance.models import RetentionPolicy
 from directory.governance.rows import delete_statements
 from lrs import audit, partitions, queue
+from lrs.catalogue import M_, at
 from lrs.core.attachments import referenced_hashes
 from lrs.db import read_transaction, write_transaction
 from lrs.errors import BadRequest, FieldError, NotFound
@@ -66,8 +67,11 @@ def cutoff_ms(now_ms: int, months: int) -> int:
 
 def check_months(months: int) -> int:
     if not 1 <= months <= MAX_MONTHS:
-        message = f"must be a whole number of months from 1 to {MAX_MONTHS}"
-        raise BadRequest(f"keep_months: {message}", [FieldError("keep_months", message)])
+        message = M_("must be a whole number of months from 1 to %(max)s", max=MAX_MONTHS)
+        raise BadRequest(
+            at("keep_months", message),
+            [FieldError("keep_months", message)],
+        )
     return months
 
 
@@ -139,7 +143,7 @@ def clear_policy(session: Session, store_id: int, now_ms: int) -> None:
     """Keep statements for ever again; NotFound when the store has no policy."""
     row = session.get(RetentionPolicy, store_id)
     if row is None:
-        raise NotFound("this store has no retention policy")
+        raise NotFound(M_("this store has no retention policy"))
     session.delete(row)
     session.flush()
     audit.record(

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from connectors.services import find_store
 from directory.governance.erasure import Erasure, erase_person, erasure_of
 from directory.people import person_by_email
+from lrs.catalogue import M_, at
 from lrs.errors import BadRequest, FieldError, NotFound
 from lrs.models import Store
 from lrs.people.models import Person
@@ -52,8 +53,17 @@ def person_with_email(
         if secret is not None:
             record = erasure_of(session, secret, store_id, {"mbox": f"mailto:{email}"})
         if record is not None:
-            raise NotFound(f"email: {email} was erased from this store (erasure record {record})")
-        raise NotFound(f"email: nobody in this store has {email}")
+            raise NotFound(
+                at(
+                    "email",
+                    M_(
+                        "%(email)s was erased from this store (erasure record %(record)s)",
+                        email=email,
+                        record=record,
+                    ),
+                )
+            )
+        raise NotFound(at("email", M_("nobody in this store has %(email)s", email=email)))
     return person
 
 
@@ -93,8 +103,8 @@ def erase(
             found = person_by_email(session, store_id, typed) if "@" in typed else None
             confirmed = found is not None and found.id == person_id
         if not confirmed:
-            message = "type the person's e-mail address exactly to confirm"
-            raise BadRequest(f"confirm_email: {message}", [FieldError("confirm_email", message)])
+            message = M_("type the person's e-mail address exactly to confirm")
+            raise BadRequest(at("confirm_email", message), [FieldError("confirm_email", message)])
     return erase_person(
         session,
         store_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Response, stream_with_context
 
 from directory.governance.archive import archive_parts
+from lrs.catalogue import M_
 from lrs.db import read_transaction
 from lrs.people.services import get_person
 from lrs.runtime import lrs_runtime
@@ -24,7 +25,7 @@ def person_archive(person_id: int):
     with read_transaction(runtime.sessions) as db:
         viewer = _viewer(db)  # refused before anything streams
         if not (viewer.is_admin or viewer.person_id == person_id):
-            raise Hidden(f"no person {person_id} visible to this account")
+            raise Hidden(M_("no person %(id)s visible to this account", id=person_id))
         get_person(db, viewer.store_id, person_id)
         store_id = viewer.store_id
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory.scim.errors import not_found, unauthorized
+from directory.scim.errors import ScimError, unauthorized
 from directory.scim.models import ScimToken
 from lrs import audit
+from lrs.catalogue import M_
 from lrs.errors import NotFound
 from lrs.models import Store
 
@@ -42,7 +43,7 @@ def create_token(session: Session, store_name: str, name: str = "") -> IssuedTok
     """A new token for an existing store. NotFound (404) for an unknown store: never created."""
     store_id = session.scalar(select(Store.id).where(Store.name == store_name))
     if store_id is None:
-        raise NotFound(f"no store named {store_name!r}")
+        raise NotFound(M_("no store named %(name)s", name=repr(store_name)))
     token = PREFIX + secrets.token_urlsafe(32)
     row = ScimToken(store_id=store_id, name=name.strip()[:200], token_hash=_digest(token))
     session.add(row)
@@ -73,7 +74,7 @@ def revoke_token(session: Session, store_id: int, token_id: int, now: dt.datetim
     """Revoke a token of the store (idempotent); 404 for another store's or an unknown id."""
     row = session.get(ScimToken, token_id)
     if row is None or row.store_id != store_id:
-        raise not_found("token", str(token_id))
+        raise ScimError(M_("token %(id)s not found", id=str(token_id)), 404)
     if row.revoked_at is None:
         row.revoked_at = now
         session.flush()

@@ -34,6 +34,7 @@ from joserfc.jwk import KeySet
 
 from directory.sign_in.config import OidcConfig
 from lrs import outbound
+from lrs.catalogue import M_
 from lrs.errors import LrsError
 from schemas.jsoninput import read_json
 
@@ -41,6 +42,17 @@ EXTENSION = "learnloop.sign_in"
 SCOPE = "openid email profile"
 #: Signature algorithms accepted on ID tokens (asymmetric only: a client secret never signs).
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
+#: What a refusal calls each of the provider's answers, as the pages can translate it.
+_THE = {
+    "provider's discovery document": M_("the provider's discovery document"),
+    "provider's key set": M_("the provider's key set"),
+    "provider's token answer": M_("the provider's token answer"),
+}
+
+
+def _the(what: str) -> str:
+    """``the provider's key set``: ``what`` as a refusal names it (a Message when it can)."""
+    return _THE.get(what) or f"the {what}"
 
 
 class SignInRefused(LrsError):
@@ -104,9 +116,13 @@ class RelyingParty:
                 headers={"Accept": "application/json"},
             )
         except LrsError as exc:  # UnsafeUrl, OutboundFailed
-            raise ProviderUnavailable(f"the {what} could not be read: {exc.message}") from None
+            raise ProviderUnavailable(
+                M_("%(what)s could not be read: %(why)s", what=_the(what), why=exc.message)
+            ) from None
         if reply.status != 200:
-            raise ProviderUnavailable(f"the {what} answered {reply.status}")
+            raise ProviderUnavailable(
+                M_("%(what)s answered %(status)s", what=_the(what), status=reply.status)
+            )
         value = _json(reply.body, what)
         with self._lock:
             self._cache[url] = (now + self.config.cache_seconds, value)
@@ -122,12 +138,14 @@ class RelyingParty:
         what = "provider's discovery document"
         meta = self._get_json(issuer + "/.well-known/openid-configuration", what)
         if not isinstance(meta, dict) or meta.get("issuer", "").rstrip("/") != issuer:
-            raise ProviderUnavailable(f"the {what} names another issuer")
+            raise ProviderUnavailable(M_("the provider's discovery document names another issuer"))
         for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
             try:
                 self.guard.target(meta.get(name), name)
             except LrsError as exc:
-                raise ProviderUnavailable(f"the {what}: {exc.message}") from None
+                raise ProviderUnavailable(
+                    M_("the provider's discovery document: %(why)s", why=exc.message)
+                ) from None
         return meta
 
     def _keys(self, jwks_uri: str, kid: str | None) -> KeySet:
@@ -136,10 +154,12 @@ class RelyingParty:
             try:
                 keys = KeySet.import_key_set(data)
             except (JoseError, ValueError, TypeError, KeyError):
-                raise ProviderUnavailable("the provider's key set holds no usable key") from None
+                raise ProviderUnavailable(
+                    M_("the provider's key set holds no usable key")
+                ) from None
             if kid is None or any(k.kid == kid for k in keys.keys):
                 return keys
-        raise SignInRefused("the ID token is signed with a key the provider does not publish")
+        raise SignInRefused(M_("the ID token is signed with a key the provider does not publish"))
 
     # ---- the flow ----------------------------------------------------------------------
 
@@ -172,26 +192,26 @@ class RelyingParty:
         provider cannot be asked or answers nonsense.
         """
         if answer.get("error"):
-            raise SignInRefused("the provider did not sign you in")
+            raise SignInRefused(M_("the provider did not sign you in"))
         state = answer.get("state") or ""
         if not pending.get("state") or not hmac.compare_digest(state, pending["state"]):
-            raise SignInRefused("the sign-in's state does not match; start again")
+            raise SignInRefused(M_("the sign-in's state does not match; start again"))
         code = answer.get("code")
         if not code:
-            raise SignInRefused("the provider sent no authorization code")
+            raise SignInRefused(M_("the provider sent no authorization code"))
         meta = self.discovery(client.issuer)
         tokens = self._exchange(meta["token_endpoint"], client, code, pending["verifier"])
         id_token = tokens.get("id_token")
         if not isinstance(id_token, str):
-            raise SignInRefused("the provider sent no ID token")
+            raise SignInRefused(M_("the provider sent no ID token"))
         claims = self._verify(meta, client, id_token, pending["nonce"], tokens.get("access_token"))
         # Entra ID marks a verified domain with ``xms_edov`` (an optional claim) instead.
         verified = claims.get("email_verified")
         if verified is not True and not (verified is None and claims.get("xms_edov") is True):
-            raise SignInRefused("the provider has not verified this email address")
+            raise SignInRefused(M_("the provider has not verified this email address"))
         email = claims.get("email")
         if not isinstance(email, str) or "@" not in email:
-            raise SignInRefused("the provider sent no email address")
+            raise SignInRefused(M_("the provider sent no email address"))
         name = claims.get("name") if isinstance(claims.get("name"), str) else ""
         return Identity(str(claims["sub"]), email.strip().lower(), name)
 
@@ -215,14 +235,18 @@ class RelyingParty:
                 },
             )
         except LrsError as exc:  # UnsafeUrl, OutboundFailed
-            raise ProviderUnavailable(f"the provider's token endpoint: {exc.message}") from None
+            raise ProviderUnavailable(
+                M_("the provider's token endpoint: %(why)s", why=exc.message)
+            ) from None
         if reply.status == 400 or reply.status == 401:
-            raise SignInRefused("the provider refused the authorization code")
+            raise SignInRefused(M_("the provider refused the authorization code"))
         if reply.status != 200:
-            raise ProviderUnavailable(f"the provider's token endpoint answered {reply.status}")
+            raise ProviderUnavailable(
+                M_("the provider's token endpoint answered %(status)s", status=reply.status)
+            )
         tokens = _json(reply.body, "provider's token answer")
         if not isinstance(tokens, dict):
-            raise ProviderUnavailable("the provider's token answer is not an object")
+            raise ProviderUnavailable(M_("the provider's token answer is not an object"))
         return tokens
 
     def _verify(
@@ -233,7 +257,7 @@ class RelyingParty:
         try:
             token = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
         except (JoseError, ValueError, TypeError):
-            raise SignInRefused("the ID token's signature does not verify") from None
+            raise SignInRefused(M_("the ID token's signature does not verify")) from None
         claims = CodeIDToken(
             token.claims,
             token.header,
@@ -252,7 +276,9 @@ class RelyingParty:
             claims.validate(leeway=self.config.leeway_seconds)
         except JoseError as exc:
             which = getattr(exc, "claim", None) or str(exc)
-            raise SignInRefused(f"the ID token's claims do not hold: {which}") from None
+            raise SignInRefused(
+                M_("the ID token's claims do not hold: %(claim)s", claim=which)
+            ) from None
         return dict(claims)
 
 
@@ -262,7 +288,7 @@ def _kid(id_token: str) -> str | None:
     try:
         header = read_json(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)), root="header")
     except (LrsError, ValueError):
-        raise SignInRefused("the ID token is not a signed JWT") from None
+        raise SignInRefused(M_("the ID token is not a signed JWT")) from None
     kid = header.get("kid") if isinstance(header, dict) else None
     return kid if isinstance(kid, str) else None
 
@@ -271,7 +297,7 @@ def _json(body: bytes, what: str) -> Any:
     try:
         return read_json(body, root=what)
     except LrsError:
-        raise ProviderUnavailable(f"the {what} is not JSON we accept") from None
+        raise ProviderUnavailable(M_("%(what)s is not JSON we accept", what=_the(what))) from None
 
 
 def install(app: Flask, config: OidcConfig) -> None:

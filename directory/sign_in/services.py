@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from directory.sign_in.models import SignInDomain, SignInSettings
 from lrs import audit, sealing
+from lrs.catalogue import M_, at
 from lrs.errors import BadRequest, Conflict, FieldError, SecretsUnavailable
 from lrs.models import Store
 from lrs.outbound import OutboundGuard
@@ -81,7 +82,7 @@ def client_secret(session: Session, box: SecretBox, store_id: int) -> str:
     """The store's OpenID client secret, opened (SecretsUnavailable, 503, with a wrong key)."""
     row = session.get(SignInSettings, store_id)
     if row is None or not row.oidc_client_secret:
-        raise BadRequest("single sign-on is not set up for this organisation")
+        raise BadRequest(M_("single sign-on is not set up for this organisation"))
     return box.open(row.oidc_client_secret, secret_context(store_id))
 
 
@@ -93,8 +94,10 @@ def parse_domains(text: str) -> list[str]:
         if not entry:
             continue
         if not DOMAIN.match(entry):
-            reason = f"{entry[:80]!r} is not a domain like example.com"
-            raise BadRequest(f"domains: {reason}", [FieldError("domains", reason)])
+            raise _bad(
+                "domains",
+                M_("%(domain)s is not a domain like example.com", domain=repr(entry[:80])),
+            )
         if entry not in found:
             found.append(entry)
     return found
@@ -129,11 +132,11 @@ def save_settings(
     if issuer:
         guard.target(issuer, "issuer")
         if not client_id:
-            raise _bad("client_id", "fill this in: the client id the provider gave Learnloop")
+            raise _bad("client_id", M_("fill this in: the client id the provider gave Learnloop"))
         if not new_client_secret and not (row.oidc_client_secret and row.oidc_issuer):
-            raise _bad("client_secret", "fill this in: the client secret the provider gave")
+            raise _bad("client_secret", M_("fill this in: the client secret the provider gave"))
     if not password_enabled and not issuer:
-        raise _bad("password_enabled", "set up single sign-on first, or nobody can sign in")
+        raise _bad("password_enabled", M_("set up single sign-on first, or nobody can sign in"))
     row.password_enabled = password_enabled
     row.oidc_issuer = issuer or None
     row.oidc_client_id = client_id if issuer else None
@@ -141,7 +144,7 @@ def save_settings(
         row.oidc_client_secret = None
     elif new_client_secret:
         if box is None:
-            raise _bad("client_secret", "cannot be sealed without LEARNLOOP_SECRET_KEY")
+            raise _bad("client_secret", M_("cannot be sealed without LEARNLOOP_SECRET_KEY"))
         row.oidc_client_secret = box.seal(new_client_secret, secret_context(store.id))
     taken = session.scalars(
         select(SignInDomain).where(
@@ -149,10 +152,8 @@ def save_settings(
         )
     ).first()
     if taken is not None:
-        raise Conflict(
-            f"domains: {taken.domain} already belongs to another organisation",
-            [FieldError("domains", f"{taken.domain} already belongs to another organisation")],
-        )
+        reason = M_("%(domain)s already belongs to another organisation", domain=taken.domain)
+        raise Conflict(at("domains", reason), [FieldError("domains", reason)])
     session.execute(delete(SignInDomain).where(SignInDomain.store_id == store.id))
     session.flush()
     for position, domain in enumerate(domains):
@@ -177,7 +178,7 @@ def save_settings(
 
 
 def _bad(field: str, reason: str) -> BadRequest:
-    return BadRequest(f"{field}: {reason}", [FieldError(field, reason)])
+    return BadRequest(at(field, reason), [FieldError(field, reason)])
 
 
 def only_store(session: Session) -> Store | None:
@@ -239,13 +240,15 @@ def account_for_identity(session: Session, store_id: int, email: str) -> Account
             .limit(1)
         )
         if person is None:
-            raise NotSignedIn(f"{email} has no account in this organisation; ask its admin")
+            raise NotSignedIn(
+                M_("%(email)s has no account in this organisation; ask its admin", email=email)
+            )
         # Made at a person's own sign-in, not by an administrator: no audit event.
         account = create_account(
             session, store_id, email, None, person_id=person.id, audit_action=None
         )
     if account.disabled_at is not None:
-        raise NotSignedIn(f"the account of {email} is disabled")
+        raise NotSignedIn(M_("the account of %(email)s is disabled", email=email))
     return account
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lrs import audit, queue
+from lrs.catalogue import M_, at
 from lrs.errors import BadRequest, NotFound
 from lrs.forwarding.models import ACTIVE, BASIC, DEAD, OAUTH, PAUSED, Destination, Rule
 from lrs.forwarding.rules import SOURCES, RuleSpec
@@ -39,7 +40,7 @@ def context_of(destination_id: int) -> str:
 
 
 def _bad(path: str, message: str) -> BadRequest:
-    return BadRequest(f"{path}: {message}", [FieldError(path, message)])
+    return BadRequest(at(path, message), [FieldError(path, message)])
 
 
 @dataclass(frozen=True)
@@ -88,25 +89,25 @@ def create_destination(
     """
     name = new.name.strip()
     if not name or len(name) > 200:
-        raise _bad("name", "must be 1 to 200 characters")
+        raise _bad("name", M_("must be 1 to 200 characters"))
     if new.auth not in (BASIC, OAUTH):
-        raise _bad("auth", "must be basic or oauth")
+        raise _bad("auth", M_("must be basic or oauth"))
     if new.version not in VERSIONS:
-        raise _bad("version", "must be 1.0.3 or 2.0.0")
+        raise _bad("version", M_("must be 1.0.3 or 2.0.0"))
     if not new.username.strip():
-        raise _bad("username", "is required (the key, or the OAuth client id)")
+        raise _bad("username", M_("is required (the key, or the OAuth client id)"))
     if not new.secret:
-        raise _bad("secret", "is required")
+        raise _bad("secret", M_("is required"))
     guard = config.outbound_guard()
     guard.check_url(new.endpoint, "endpoint")
     if new.auth == OAUTH:
         guard.check_url(new.token_url, "token_url")
     elif new.token_url:
-        raise _bad("token_url", "is only for OAuth 2.0 destinations (auth oauth)")
+        raise _bad("token_url", M_("is only for OAuth 2.0 destinations (auth oauth)"))
     if session.scalar(
         select(Destination.id).where(Destination.store_id == store_id, Destination.name == name)
     ):
-        raise _bad("name", f"a destination called {name!r} already exists")
+        raise _bad("name", M_("a destination called %(name)s already exists", name=repr(name)))
     last = run(session, "SELECT MAX(seq) FROM statements WHERE store_id = ?", [store_id]).scalar()
     destination = Destination(
         store_id=store_id,
@@ -142,7 +143,7 @@ def create_destination(
 def get_destination(session: Session, store_id: int, destination_id: int) -> Destination:
     destination = session.get(Destination, destination_id)
     if destination is None or destination.store_id != store_id:
-        raise NotFound(f"no forwarding destination {destination_id}")
+        raise NotFound(M_("no forwarding destination %(id)s", id=destination_id))
     return destination
 
 
@@ -151,7 +152,7 @@ def find_destination(session: Session, store_id: int, name: str) -> Destination:
         select(Destination).where(Destination.store_id == store_id, Destination.name == name)
     )
     if destination is None:
-        raise NotFound(f"no forwarding destination called {name!r}")
+        raise NotFound(M_("no forwarding destination called %(name)s", name=repr(name)))
     return destination
 
 
@@ -180,15 +181,15 @@ def add_rule(session: Session, destination: Destination, spec: RuleSpec) -> Rule
     that is not a domain, or a rule that sets nothing.
     """
     if not any((spec.verb, spec.activity_prefix, spec.source, spec.actor_domain)):
-        raise _bad("rule", "set at least one of verb, activity_prefix, source, actor_domain")
+        raise _bad("rule", M_("set at least one of verb, activity_prefix, source, actor_domain"))
     if spec.verb and not _IRI.match(spec.verb):
-        raise _bad("verb", "must be an IRI, e.g. http://adlnet.gov/expapi/verbs/completed")
+        raise _bad("verb", M_("must be an IRI, e.g. http://adlnet.gov/expapi/verbs/completed"))
     if spec.activity_prefix and len(spec.activity_prefix) > 2000:
-        raise _bad("activity_prefix", "must be at most 2000 characters")
+        raise _bad("activity_prefix", M_("must be at most 2000 characters"))
     if spec.source and spec.source not in SOURCES:
-        raise _bad("source", f"must be one of {', '.join(SOURCES)}")
+        raise _bad("source", M_("must be one of %(choices)s", choices=", ".join(SOURCES)))
     if spec.actor_domain and not _DOMAIN.match(spec.actor_domain):
-        raise _bad("actor_domain", "must be a domain name, e.g. acme.test")
+        raise _bad("actor_domain", M_("must be a domain name, e.g. acme.test"))
     rule = Rule(
         destination_id=destination.id,
         verb=spec.verb,
@@ -211,7 +212,13 @@ def add_rule(session: Session, destination: Destination, spec: RuleSpec) -> Rule
 def remove_rule(session: Session, destination: Destination, rule_id: int) -> None:
     rule = session.get(Rule, rule_id)
     if rule is None or rule.destination_id != destination.id:
-        raise NotFound(f"no rule {rule_id} on destination {destination.name!r}")
+        raise NotFound(
+            M_(
+                "no rule %(rule_id)s on destination %(destination)s",
+                rule_id=rule_id,
+                destination=repr(destination.name),
+            )
+        )
     described = spec_of(rule).describe()
     session.delete(rule)
     audit.record(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lrs import queue
+from lrs.catalogue import M_
 from lrs.core.agents import IFI_KEYS, ifi_string
 from lrs.errors import BadRequest, Conflict, NotFound
 from lrs.people.models import Identity, Person
@@ -17,7 +18,9 @@ def _identity_of(agent: dict) -> tuple[str, dict]:
     """The canonical IFI text of an Agent and the Agent reduced to that IFI."""
     identity = ifi_string(agent)
     if identity is None:
-        raise BadRequest("an identity needs an Agent with mbox, mbox_sha1sum, openid or account")
+        raise BadRequest(
+            M_("an identity needs an Agent with mbox, mbox_sha1sum, openid or account")
+        )
     reduced = {"objectType": "Agent"}
     for key in IFI_KEYS:
         if key in agent:
@@ -50,7 +53,7 @@ def create_person(
 def get_person(session: Session, store_id: int, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None or person.store_id != store_id:
-        raise NotFound(f"no person {person_id} in this store")
+        raise NotFound(M_("no person %(id)s in this store", id=person_id))
     return person
 
 
@@ -69,7 +72,11 @@ def link_identity(
     if existing is not None:
         if existing.person_id != person.id:
             raise Conflict(
-                f"the identity {identity} already belongs to person {existing.person_id}"
+                M_(
+                    "the identity %(identity)s already belongs to person %(person_id)s",
+                    identity=identity,
+                    person_id=existing.person_id,
+                )
             )
         return existing
     row = Identity(

@@ -180,6 +180,33 @@ def test_a_reporting_loop_is_refused_in_plain_words_next_to_the_field(org):
     assert 'aria-invalid="true" aria-describedby="e-manager"' in page
 
 
+def test_a_refusal_is_said_in_the_pages_language(org):
+    """The service's message (issue 22) in German and French on the page, next to the field
+    (the English of the test above is the same refusal)."""
+    client = org.client("admin")
+    maya = org.people["maya"]
+    for language, words in (
+        ("de", "Ann berichtet direkt oder über andere an Maya, daher kann Maya nicht an Ann"),
+        ("fr", "Ann rend compte à Maya, directement ou par d’autres, donc Maya ne peut pas"),
+    ):
+        answer = client.post(
+            f"/admin/people/{maya}/manager",
+            data={"csrf_token": "token", "manager_id": org.people["ann"]},
+            headers={"Accept-Language": language},
+        )
+        page = client.get(answer.headers["Location"], headers={"Accept-Language": language})
+        assert f'<p class="field-error" id="e-manager">{words}' in page.get_data(as_text=True)
+    answer = client.post(
+        "/admin/people",
+        data={"csrf_token": "token", "name": "Zed", "email": "zed"},
+        headers={"Accept-Language": "de"},
+    )
+    page = client.get(answer.headers["Location"], headers={"Accept-Language": "de"})
+    assert 'id="e-email">geben Sie eine E-Mail-Adresse wie ann@example.com ein</p>' in (
+        page.get_data(as_text=True)
+    )
+
+
 def test_a_refused_person_keeps_the_values_and_says_which_field(org):
     client = org.client("admin")
     answer = client.post(

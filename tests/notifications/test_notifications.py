@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -105,8 +106,8 @@ def test_an_attached_objective_is_emailed_to_the_learner_and_one_click_turns_it_
 
 def test_a_german_speaking_recipient_gets_the_email_in_german_and_others_in_english(team):
     """The account's language (``de-DE``, as an LMS or the preferences page sets it) chooses
-    the letter's; maya, who chose none, still reads English. The subject is the inbox title,
-    stored in English."""
+    the letter's, its subject included, and the inbox's; maya, who chose none, still reads
+    English."""
     with write_transaction(team.app.extensions["learnloop"].sessions) as session:
         set_locale(session, team.accounts["ann"], "de-DE")
     review_id, _ = attach(team, "ann", title="<Notify & 101>")
@@ -123,7 +124,23 @@ def test_a_german_speaking_recipient_gets_the_email_in_german_and_others_in_engl
     assert "ein Ziel hinzugefügt: <strong>&lt;Notify &amp; 101&gt;</strong>." in html
     assert ">In Learnloop öffnen</a>" in html and "Open it" not in html
     assert "Beurteilung Winter" in parts(opened)["text/plain"]
-    assert message["Subject"].endswith("<Notify & 101>")  # the English inbox title
+    assert (
+        message["Subject"] == "[Learnloop] Neues Ziel in Ihrer Beurteilung Winter: <Notify & 101>"
+    )
+    assert parts(opened)["text/plain"].startswith("Hallo Ann,")
+    assert "Ihre Beurteilung Winter ist eröffnet" in opened["Subject"]
+
+    # The same notice in the inbox, in German for Ann (her account's language).
+    pages = team.app.test_client()
+    with read_transaction(team.app.extensions["learnloop"].sessions) as session:
+        fields = session_fields(session.get(Account, team.accounts["ann"]), dt.datetime.now(dt.UTC))
+    with pages.session_transaction() as cookie:
+        cookie.update(fields)
+    listed = pages.get("/notifications").get_data(as_text=True)
+    assert "Neues Ziel in Ihrer Beurteilung Winter: &lt;Notify &amp; 101&gt;" in listed
+    assert "New objective on your" not in listed
+    # The English line stays stored as well (for exports and the API).
+    assert team.inbox("ann")[-1].title == "New objective on your Winter review: <Notify & 101>"
 
     attach(team, "ben")
     [_, english] = [m for m in team.smtp.mailbox.to(team.address("ben"))]
@@ -196,10 +213,12 @@ def test_the_weekly_digest_goes_out_on_its_day_and_lists_what_the_team_met(team,
     wall = runtime.clock
     with write_transaction(runtime.sessions) as session:
         services.set_mode(session, team.store_id, team.people["ann"], "review.opened", "digest", 0)
+        set_locale(session, team.accounts["ann"], "de")  # Ann reads her digest in German
     attach(team, "ann")
     attach(team, "ben", "Pair on a review")
     completed(team, "ann")
-    assert not [m for m in team.smtp.mailbox.to(team.address("ann")) if "is open" in m["Subject"]]
+    opened = [m for m in team.smtp.mailbox.to(team.address("ann")) if "eröffnet" in m["Subject"]]
+    assert opened == []  # held for the digest
     team.smtp.mailbox.messages.clear()
 
     digest_at = team.app.extensions["notifications"].next_digest_ms(wall())
@@ -216,11 +235,14 @@ def test_the_weekly_digest_goes_out_on_its_day_and_lists_what_the_team_met(team,
     assert "Objectives your people met this week:\n- Ann: Finish Notify 101" in text
     assert "Reviews due soon or overdue:" in text and "Ben, Winter" in text
     assert "- Ben: 0 of 1 objectives met" in text
-    [learner] = [m for m in team.smtp.mailbox.to(team.address("ann")) if "week" in m["Subject"]]
+    [learner] = [m for m in team.smtp.mailbox.to(team.address("ann")) if "Woche" in m["Subject"]]
+    # German, the week too: "24. Nov. – 1. Dez. 2026", not "24 Nov – 1 Dec 2026".
+    assert learner["Subject"].startswith("[Learnloop] Ihre Woche in Learnloop, ")
+    assert re.search(r"\d\. \w+", learner["Subject"]), learner["Subject"]  # "24. Nov."
     ann = parts(learner)["text/plain"]
-    assert "You met this week:\n- Finish Notify 101" in ann
-    assert "Also this week:\n- Your Winter review is open" in ann  # held for the digest
-    assert "Hello Ann," in parts(learner)["text/html"]
+    assert "Diese Woche haben Sie erreicht:\n- Finish Notify 101" in ann
+    assert "Außerdem diese Woche:\n- Ihre Beurteilung Winter ist eröffnet" in ann  # held
+    assert "Hallo Ann," in parts(learner)["text/html"]
 
     with read_transaction(runtime.sessions) as session:  # the next one, a week later
         next_at = session.execute(

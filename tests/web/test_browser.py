@@ -104,7 +104,10 @@ def test_write_an_objective_with_the_criteria_form_shows_errors_then_attaches(pa
     page.get_by_text("Or write one with criteria").click()
     page.get_by_label("Title", exact=True).fill("Review ten pull requests")
     page.get_by_role("button", name="Attach objective").click()
-    assert "Criterion 1, verbs: choose at least one verb" in page.get_by_role("alert").inner_text()
+    assert (
+        "Criterion 1, Verbs that count: choose at least one verb"
+        in page.get_by_role("alert").inner_text()
+    )
     criterion = page.locator("fieldset.criterion").first
     assert criterion.locator(".field-error").first.inner_text() == "choose at least one verb"
     criterion.get_by_label("reviewed", exact=True).check()
@@ -169,7 +172,7 @@ def test_a_manager_builds_a_three_criterion_k_of_n_objective_with_the_pickers(br
 
     # Refused in plain words, next to the field, with everything typed still there.
     alert = page.get_by_role("alert").inner_text()
-    assert "Criterion 3, verbs: choose at least one verb" in alert
+    assert "Criterion 3, Verbs that count: choose at least one verb" in alert
     assert "IRI" not in alert
     third = page.locator("fieldset.criterion").nth(2)
     assert third.locator("#e-c2-verbs").inner_text() == "choose at least one verb"

@@ -5,6 +5,7 @@ account's own choice and the browser's Accept-Language follow, English last.
 
 import base64
 import re
+import time
 
 import pytest
 import requests
@@ -12,6 +13,7 @@ import requests
 from learnloop.worker import wait_until_idle
 from lrs.auth import create_credential
 from lrs.db import write_transaction
+from lti.registrations import create_invite
 from tests.lti.platform import INSTRUCTOR, LEARNER, LmsPlatform, User, form_of
 from tests.lti.support import browser as requests_browser
 from tests.lti.support import serve
@@ -251,6 +253,82 @@ def test_inside_the_lms_in_german_the_pages_have_no_wcag_21_aa_violation(lms, si
         page.unroute(site["base"] + "/lti/launch")
         page.route(site["base"] + "/lti/launch", serving(shown.text))
         page.goto(site["base"] + "/lti/launch")
+        violations += scan(page, Axe())
+    context.close()
+    assert violations == [], "\n".join(violations)
+
+
+def test_the_pages_between_the_lms_and_learnloop_have_no_wcag_21_aa_violation(lms, site, browser):
+    """The content picker's return to the LMS (in the teacher's launch language, French), the
+    result of a dynamic registration, the platform-storage step of a login and the page of a
+    refused launch (German, from Accept-Language): translated, and clean for axe-core. Their
+    scripts (auto-submit, close, storage) are held back so each page stays to be scanned."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.web.test_accessibility import scan
+
+    german = {"Accept-Language": "de"}
+    shown: dict[str, str] = {}
+
+    # A teacher places the first offered item: the page that returns to the LMS.
+    teacher = requests_browser()
+    login = teacher.get(lms["platform"].launch_url(TEACHER.user_id, "deeplink"), timeout=10)
+    action, fields = form_of(login.text)
+    picker = teacher.post(action, data=fields, timeout=10)
+    action, fields = form_of(picker.text, "/lti/deep-link")
+    fields["choice"] = re.search(r'name="choice"[^>]*value="([^"]+)"', picker.text).group(1)
+    back = teacher.post(site["base"] + action, data=fields, timeout=10)
+    assert back.status_code == 200 and "Continuer" in back.text, back.text
+    shown["deep-link-return"] = back.text
+
+    # A second LMS registers Learnloop by LTI Dynamic Registration, with an invite.
+    other = LmsPlatform()
+    with serve(other.app) as other_base:
+        other.start(other_base, site["base"])
+        with write_transaction(site["app"].extensions["learnloop"].sessions) as session:
+            invite = create_invite(session, site["org"].store_id, int(time.time() * 1000), 600)
+        registered = requests.get(
+            site["base"] + "/lti/register",
+            params={
+                "invite": invite,
+                "openid_configuration": other_base + "/.well-known/openid-configuration",
+                "registration_token": other.registration_token,
+            },
+            headers=german,
+            timeout=10,
+        )
+    assert registered.status_code == 200 and "Learnloop ist registriert" in registered.text
+    shown["registered"] = registered.text
+
+    # A login from an LMS that offers platform storage: the step that keeps the state there.
+    storage = requests.get(
+        site["base"] + "/lti/login",
+        params={
+            "iss": lms["platform"].base,
+            "client_id": lms["platform"].client_id,
+            "login_hint": DANA.user_id,
+            "target_link_uri": site["base"] + "/lti/launch",
+            "lti_storage_target": "_parent",
+        },
+        headers=german,
+        timeout=10,
+    )
+    assert storage.status_code == 200 and "Anmeldung" in storage.text, storage.text
+    shown["storage"] = storage.text
+
+    # A launch without its LMS's token: refused, in words.
+    refused = requests.post(site["base"] + "/lti/launch", data={}, headers=german, timeout=10)
+    assert refused.status_code == 400 and "konnte nicht geöffnet werden" in refused.text
+    shown["refused"] = refused.text
+
+    context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True)
+    page = context.new_page()
+    page.route("**/lti/static/*.js", lambda route: route.abort())
+    violations = []
+    for name, body in shown.items():
+        address = f"{site['base']}/lti/shown-{name}"
+        page.route(address, serving(body))
+        page.goto(address)
         violations += scan(page, Axe())
     context.close()
     assert violations == [], "\n".join(violations)

@@ -108,6 +108,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["account_language"] = lambda: g.get("account_locale")
     app.before_request(_viewer_languages)
+    app.after_request(_language_headers)
 
 
 def _viewer_languages() -> None:
@@ -119,6 +120,26 @@ def _viewer_languages() -> None:
     if request.path.startswith("/xapi/"):
         return
     VIEWER_LANGUAGES.set(tuple(lang for lang, _ in request.accept_languages))
+
+
+#: The answers whose words follow the request's language: pages, the /api's JSON, CSV exports.
+WORDED = ("text/html", "text/plain", "text/csv", "application/json")
+
+
+def _language_headers(response):
+    """A page or /api answer says its language, and that it varies with ``Accept-Language``.
+
+    So no shared cache serves one reader's language to another. The LRS (``/xapi``) answers
+    with what was stored, in every language it holds, and static files are the same for
+    everyone: neither is marked.
+    """
+    if request.path.startswith("/xapi/") or (request.endpoint or "").endswith("static"):
+        return response
+    if response.mimetype in WORDED:
+        response.vary.add("Accept-Language")
+        if not response.content_language:
+            response.content_language.add(html_lang())
+    return response
 
 
 def use_locale_for_names() -> None:

@@ -16,6 +16,7 @@ def problems(environ: dict[str, str] | None = None) -> list[str]:
     from learnloop.config import Config
     from learnloop.health import max_lag_seconds
     from learnloop.metrics import metrics_token
+    from lrs.deliveries import log_settings
     from lrs.forwarding.settings import ForwardingConfig
     from lrs.oauth import settings_from_env as oauth_settings
     from lti.config import LtiConfig
@@ -31,6 +32,7 @@ def problems(environ: dict[str, str] | None = None) -> list[str]:
         lambda: metrics_token(environ),
         lambda: max_lag_seconds(environ),
         lambda: MailConfig.from_env(environ),
+        lambda: log_settings(environ),
     ):
         try:
             read()

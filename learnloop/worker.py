@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from lrs import metrics, partitions, queue
+from lrs import deliveries, metrics, partitions, queue
 from lrs.db import write_transaction
 from lrs.runtime import lrs_runtime
 
@@ -46,6 +46,8 @@ class Worker:
         self.settings = settings or WorkerSettings()
         self.handlers = app.extensions[TASKS]
         self.stopping = threading.Event()
+        #: Read at start, so a value that does not parse stops the worker with its name.
+        self.log_keep_days = deliveries.log_settings().keep_days
 
     def run_one(self) -> bool:
         """Claim and run one due job; False when none is due."""
@@ -97,13 +99,22 @@ class Worker:
         return done
 
     def maintain(self) -> None:
-        """Upkeep that no event triggers: PostgreSQL's statement partitions for coming months."""
+        """Upkeep that no event triggers.
+
+        PostgreSQL's statement partitions for coming months, and the delivery log's attempts
+        past their keeping time.
+        """
+        keep_days = self.log_keep_days
         with self.app.app_context():
             runtime = lrs_runtime()
             with write_transaction(runtime.sessions) as session:
                 made = partitions.ensure(session, runtime.clock())
+            with write_transaction(runtime.sessions) as session:
+                pruned = deliveries.prune(session, runtime.clock(), keep_days)
         if made:
             log.info("made statement partitions for %s", ", ".join(m.label() for m in made))
+        if pruned:
+            log.info("deleted %d delivery log entries older than %d days", pruned, keep_days)
 
     def run_forever(self) -> None:
         """Run until ``stop()``: work while jobs are due, poll while idle, upkeep hourly."""

@@ -6,16 +6,21 @@ forwarding destination (``channel = 'forward'``) or one event to a webhook endpo
 event's id and type), the answer (HTTP status, or 0 when none came) and the outcome in words an
 administrator can act on. Rows are written by the worker in the transaction that records the
 attempt's consequence (the cursor moved, the retry planned), so the log and the state agree.
+
+The log is for reading, never for deciding (cursors and jobs hold the state): the worker's
+hourly upkeep deletes attempts older than ``LEARNLOOP_DELIVERY_LOG_KEEP_DAYS`` (90 by default),
+so a busy destination's log does not grow for ever.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lrs.models import Base, Seq
+from lrs.settings import from_env
 
 FORWARD = "forward"
 WEBHOOK = "webhook"
@@ -93,3 +98,29 @@ def recent(
     if target_id is not None:
         query = query.where(Delivery.target_id == target_id)
     return list(session.scalars(query.order_by(Delivery.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """How long the log keeps an attempt (``LEARNLOOP_DELIVERY_LOG_KEEP_DAYS``)."""
+
+    keep_days: int = 90
+
+
+def log_settings(environ: dict[str, str] | None = None) -> LogSettings:
+    """The settings from the environment; ConfigError names a variable that does not parse."""
+    return from_env(LogSettings, "LEARNLOOP_DELIVERY_LOG_", environ, {})
+
+
+def prune(session: Session, now_ms: int, keep_days: int, batch: int = 10_000) -> int:
+    """Delete up to ``batch`` attempts older than ``keep_days``; returns how many went.
+
+    Ids grow with time, so the oldest are the lowest: the primary key finds them without a scan
+    of the rest, and a long backlog goes a batch per upkeep.
+    """
+    cutoff = now_ms - keep_days * 86_400_000
+    oldest = (
+        select(Delivery.id).where(Delivery.occurred_ms < cutoff).order_by(Delivery.id).limit(batch)
+    )
+    gone = session.execute(delete(Delivery).where(Delivery.id.in_(oldest.scalar_subquery())))
+    return gone.rowcount or 0

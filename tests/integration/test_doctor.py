@@ -85,9 +85,11 @@ def test_a_bad_setting_is_named_without_its_value(tmp_path):
             "LEARNLOOP_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
             "LEARNLOOP_METRICS_TOKEN": "short-tok",
             "LEARNLOOP_PUBLIC_URL": "ftp://example.com",
+            "LEARNLOOP_DELIVERY_LOG_KEEP_DAYS": "a quarter",
         }
     )
     assert done.returncode == 1
     assert "LEARNLOOP_PUBLIC_URL" in done.stdout
     assert "LEARNLOOP_METRICS_TOKEN" in done.stdout
+    assert "LEARNLOOP_DELIVERY_LOG_KEEP_DAYS" in done.stdout and "a quarter" not in done.stdout
     assert "short-tok" not in done.stdout

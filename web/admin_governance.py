@@ -69,6 +69,7 @@ def erase_person_page(person_id: int):
             "admin_erase.html",
             person=person,
             counts=[(KIND_WORDS.get(k, svc.KINDS.get(k, k)), n) for k, n in dry.counts.items()],
+            recipients=dry.recipients,
             confirm_by=svc.confirmation_word(db, viewer.store_id, person_id),
             errors=errors,
             values=values,
@@ -107,6 +108,11 @@ def erase_person(person_id: int):
         others=done.counts["statements_pseudonymised"],
         record=done.record_id,
     )
+    if done.recipients:
+        session["admin_done"] += " " + _(
+            "Forwarded before to %(names)s: ask them to erase these statements too.",
+            names=", ".join(done.recipients),
+        )
     return redirect(url_for("web.people"))
 
 

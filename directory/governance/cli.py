@@ -64,6 +64,11 @@ def erase_command(store_name: str, email: str | None, person_id: int | None, dry
         click.echo(f"person {erasure.person_id}: {verb}")
         for words, count in svc.counts_in_words(erasure.counts):
             click.echo(f"  {count:>7}  {words}")
+        for name, count in erasure.recipients.items():
+            click.echo(
+                f"  forwarded before to {name} ({count} statements of or about them): "
+                "ask them to erase these too"
+            )
         if dry_run:
             click.echo("nothing changed (dry run)")
         else:

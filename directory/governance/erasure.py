@@ -13,6 +13,10 @@ rewritten so a query by one of their identities finds nothing. Audit rows are le
 stay, but the labels and details that named them are replaced by "erased person" (the row's
 action, time and actor stay). An ``ErasureRecord`` (and one ``person.erased`` audit event) says
 who erased how much, when, with keyed hashes of the identities instead of the identities.
+
+Statements already forwarded to another LRS are not erased there: the erasure names those
+destinations (``recipients``, also in the audit event) so the administrator can ask each to
+erase them too, as GDPR art. 19 asks of a controller towards every recipient.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ import hmac
 import json
 import re
 import time
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.governance.inventory import CHUNK, Inventory, _chunks, inventory
@@ -34,6 +40,7 @@ from lrs.core import jsontext
 from lrs.core.agents import IFI_KEYS, ifi_string
 from lrs.core.attachments import referenced_hashes
 from lrs.core.statements import index_terms
+from lrs.forwarding.models import Destination
 from lrs.sql import lock_store_for_writing, marks, run, upsert
 
 ERASED = "erased person"
@@ -47,6 +54,30 @@ class Erasure:
     counts: dict[str, int]
     record_id: int | None
     pseudonym: dict
+    #: The forwarding destinations already past some of the statements of or about them, by
+    #: name, with how many: erasing here does not erase there.
+    recipients: dict[str, int] = field(default_factory=dict)
+
+
+def recipients(session: Session, inv: Inventory) -> dict[str, int]:
+    """The destinations whose cursor is past some of their statements, with how many.
+
+    Their own statements and others' naming them; "may have received": a destination's rules
+    may have left some out.
+    """
+    seqs = sorted({*inv.theirs, *inv.mentioning})
+    if not seqs:
+        return {}
+    found = {}
+    for name, cursor in session.execute(
+        select(Destination.name, Destination.cursor_seq)
+        .where(Destination.store_id == inv.store_id)
+        .order_by(Destination.name)
+    ):
+        sent = bisect_right(seqs, cursor)
+        if sent:
+            found[name] = sent
+    return found
 
 
 def keyed_hash(secret: str, purpose: str, value: str) -> str:
@@ -132,8 +163,9 @@ def erase_person(
     inv = inventory(session, store_id, person_id)
     agent = pseudonym(secret, public_url, store_id, person_id)
     counts = inv.counts()
+    sent_to = recipients(session, inv)
     if dry_run:
-        return Erasure(person_id, counts, None, agent)
+        return Erasure(person_id, counts, None, agent, sent_to)
     _erase_statements(session, inv, agent)
     _delete_rows(session, inv)
     _redact_audit(session, inv)
@@ -154,13 +186,17 @@ def erase_person(
         "person.erased",
         store_id=store_id,
         target=audit.Target("person", person_id, ERASED),
-        details={"erasure_record": record.id, **counts},
+        details={
+            "erasure_record": record.id,
+            **counts,
+            **({"forwarded_to": ", ".join(sent_to)} if sent_to else {}),
+        },
         now_ms=now_ms,
     )
     # Progress is re-read: the person's job finds no one (their objectives went with them),
     # and the statements job lets every consumer read the store again.
     queue.person_changed(session, store_id, person_id, now_ms)
-    return Erasure(person_id, counts, record.id, agent)
+    return Erasure(person_id, counts, record.id, agent, sent_to)
 
 
 def _erase_statements(session: Session, inv: Inventory, agent: dict) -> None:

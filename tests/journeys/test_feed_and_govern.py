@@ -147,6 +147,12 @@ def test_feed_forward_export_and_erase(demo, warehouse):
     dry = demo.learnloop("people", "erase", "--store", printed.organisation, "--email", email,
                          "--dry-run")  # fmt: skip
     assert "statement" in dry
+    # Erasing here does not erase what the warehouse received: both the command and the
+    # erase page name it, so the admin can ask it to erase them too (GDPR art. 19).
+    assert "forwarded before to warehouse" in dry
+    page = pages.get(demo.base_url + f"/admin/people/{learner['id']}/erase", timeout=10).text
+    elsewhere = page[page.index('id="sent-elsewhere"') :]
+    assert "<td>warehouse</td>" in elsewhere[: elsewhere.index("</section>")]
     demo.learnloop("people", "erase", "--store", printed.organisation, "--email", email)
     after = platform.get(demo.base_url + "/xapi/statements",
                          params={"agent": json.dumps({"mbox": f"mailto:{email}"})},
@@ -163,4 +169,6 @@ def test_feed_forward_export_and_erase(demo, warehouse):
     assert email not in exported
     audit = demo.learnloop("audit", "list", "--store", printed.organisation, "--format", "jsonl")
     assert "person.erased" in audit and email not in audit
+    [erased] = [json.loads(line) for line in audit.splitlines() if "person.erased" in line]
+    assert "warehouse" in json.dumps(erased)
     admin.close()

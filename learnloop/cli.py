@@ -31,6 +31,7 @@ from learnloop.cli_errors import explain, shown_url
 from learnloop.config import Config
 from learnloop.doctor import doctor_command
 from learnloop.schema import current_revision, head_revision, upgrade_database
+from learnloop.secrets_cli import secrets_cli
 from learnloop.serving import run_gunicorn
 from lrs.audit_cli import audit_cli
 from lrs.cli import credentials
@@ -380,6 +381,7 @@ people_cli.add_command(import_people_command)
 people_cli.add_command(list_people_command)
 people_cli.add_command(erase_command)
 main.add_command(retention_cli)
+main.add_command(secrets_cli)
 for _command in (
     list_accounts_command,
     disable_account_command,

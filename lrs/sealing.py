@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import base64
 import os
+from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -77,3 +79,43 @@ class SecretBox:
         except SecretsUnavailable:
             return False
         return True
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """One sealed value, for re-sealing.
+
+    The row and attribute holding it, its context, and how messages name it
+    (``forwarding destination 3``).
+    """
+
+    row: Any
+    attribute: str
+    context: str
+    label: str
+
+
+def reseal(values: list[Sealed], old: SecretBox, new: SecretBox) -> tuple[int, int]:
+    """Seal each value with ``new`` instead of ``old``; returns (resealed, kept).
+
+    In the caller's transaction. Values ``new`` already opens are kept as they are, so a run
+    that stopped halfway can run again. Raises SecretsUnavailable naming the values neither
+    key opens, having changed nothing.
+    """
+    changes, kept, lost = [], 0, []
+    for value in values:
+        stored = getattr(value.row, value.attribute)
+        if new.opens(stored, value.context):
+            kept += 1
+        elif old.opens(stored, value.context):
+            changes.append((value, old.open(stored, value.context)))
+        else:
+            lost.append(value.label)
+    if lost:
+        raise SecretsUnavailable(
+            f"{', '.join(lost)}: open with neither the old nor the new LEARNLOOP_SECRET_KEY; "
+            "nothing was changed"
+        )
+    for value, plain in changes:
+        setattr(value.row, value.attribute, new.seal(plain, value.context))
+    return len(changes), kept

@@ -36,7 +36,7 @@ from lrs.errors import BadRequest, NotFound, OutboundFailed, UnsafeUrl
 from lrs.forwarding.settings import forwarding_config
 from lrs.models import Base
 from lrs.outbound import Limits, OutboundGuard, send
-from lrs.sealing import SecretBox
+from lrs.sealing import Sealed, SecretBox
 from schemas.errors import FieldError
 
 #: Kind of the worker's job that delivers one event to one endpoint.
@@ -99,6 +99,14 @@ def subscribed(events: str, event_type: str) -> bool:
 
 
 # ==== services ===================================================================================
+
+
+def sealed_values(session: Session) -> list[Sealed]:
+    """Every endpoint's sealed signing secret, for ``learnloop secrets reseal``."""
+    return [
+        Sealed(e, "secret_sealed", _context(e.id), f"webhook endpoint {e.id}")
+        for e in session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id))
+    ]
 
 
 def secret_box(master_key: str) -> SecretBox:

@@ -18,7 +18,7 @@ from lrs.catalogue import M_, at
 from lrs.errors import BadRequest, NotFound
 from lrs.outbound import OutboundGuard
 from lrs.people.models import Person
-from lrs.sealing import SecretBox
+from lrs.sealing import Sealed, SecretBox
 from notifications.kinds import DIGEST, KINDS, MODES, Notice
 from notifications.models import ChatHook, Notification, Preference
 from schemas.errors import FieldError
@@ -178,6 +178,14 @@ def unsubscribe(session: Session, token: Unsubscribe, now_ms: int) -> Person:
 
 
 # ==== the teams' chat hooks ======================================================================
+
+
+def sealed_values(session: Session) -> list[Sealed]:
+    """Every chat hook's sealed address, for ``learnloop secrets reseal``."""
+    return [
+        Sealed(h, "url_sealed", f"chat:{h.id}", f"chat hook {h.id}")
+        for h in session.scalars(select(ChatHook).order_by(ChatHook.id))
+    ]
 
 
 def chat_box(master_key: str) -> SecretBox:

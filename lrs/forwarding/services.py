@@ -19,7 +19,7 @@ from lrs.errors import BadRequest, NotFound
 from lrs.forwarding.models import ACTIVE, BASIC, DEAD, OAUTH, PAUSED, Destination, Rule
 from lrs.forwarding.rules import SOURCES, RuleSpec
 from lrs.forwarding.settings import ForwardingConfig
-from lrs.sealing import SecretBox
+from lrs.sealing import Sealed, SecretBox
 from lrs.sql import run
 from schemas.errors import FieldError
 
@@ -33,6 +33,14 @@ _IRI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$", re.I)
 
 def secret_box(master_key: str) -> SecretBox:
     return SecretBox(master_key, PURPOSE, "forwarding destination secret")
+
+
+def sealed_values(session: Session) -> list[Sealed]:
+    """Every destination's sealed secret, for ``learnloop secrets reseal``."""
+    return [
+        Sealed(d, "secret_sealed", context_of(d.id), f"forwarding destination {d.id}")
+        for d in session.scalars(select(Destination).order_by(Destination.id))
+    ]
 
 
 def context_of(destination_id: int) -> str:

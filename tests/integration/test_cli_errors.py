@@ -49,6 +49,7 @@ VALID = {
     "sign-in show": ["--store", "{store}"],
     "sign-in set": ["--store", "{store}", "--domains", "acme.test"],
     "sign-in reseal-secrets": [],
+    "secrets reseal": [],
     "people link": ["--store", "{store}", "--email", "ann@acme.test", "--name", "Ann"],
     "people import": ["{tmp}/people.csv", "--store", "{store}"],
     "people list": ["--store", "{store}"],

@@ -13,6 +13,7 @@ from directory.governance import views as governance_views  # noqa: F401  (/api 
 from directory.scim.views import scim
 from directory.sign_in.config import OidcConfig
 from directory.sign_in.oidc import install as install_sign_in
+from feedback import archive as feedback_archive  # noqa: F401  (its parts of the archive)
 from feedback import views as feedback_views  # noqa: F401  (/api routes of issue 20)
 from learnloop import errors, health, metrics, observe
 from learnloop.config import Config
@@ -39,6 +40,7 @@ from notifications.settings import install as install_mail
 from objectives import tasks as objective_tasks
 from objectives.lti_hooks import install as objectives_in_lti
 from objectives.views import api
+from recognition import archive as recognition_archive  # noqa: F401  (its parts of the archive)
 from recognition import tasks as recognition_tasks
 from recognition import views as recognition_views  # /api routes and the badges' documents
 from recognition.runtime import install as install_recognition

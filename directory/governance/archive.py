@@ -4,6 +4,9 @@ The document is produced from the person's ``inventory`` in one read snapshot, a
 rows at a time, so a person with a million statements costs memory for a few hundred. Its
 ``manifest`` counts what each part holds; statements are exactly as stored, documents as JSON
 when they are JSON and base64 otherwise, accounts without password hashes.
+
+Floors above this one keep more about a person (kudos, badges, mentoring, after-action
+reviews); each adds its parts with ``register_part``, read in the same snapshot.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +22,14 @@ from directory.governance.inventory import Inventory, _chunks, inventory
 from lrs.sql import marks, run
 
 FORMAT = "learnloop-person-archive/1"
+#: The parts other floors add: name -> rows(session, store_id, person_id), a list of JSON
+#: objects about the person (their own rows; other people by id only).
+PARTS: dict[str, Callable[[Session, int, int], list[dict]]] = {}
+
+
+def register_part(name: str, rows: Callable[[Session, int, int], list[dict]]) -> None:
+    """Add a part to every archive, after the directory's own (``recognition``, ``feedback``)."""
+    PARTS[name] = rows
 
 
 def _dumps(value) -> str:
@@ -49,9 +60,13 @@ def _array(items: Iterator[str]) -> Iterator[str]:
     yield "]"
 
 
-def manifest(inv: Inventory) -> dict[str, int]:
-    """What the archive holds, per part: the numbers of the inventory, by construction."""
+def manifest(inv: Inventory, added: dict[str, list] | None = None) -> dict[str, int]:
+    """What the archive holds, per part.
+
+    The numbers of the inventory, by construction, and those of the parts other floors added.
+    """
     return {
+        **{name: len(rows) for name, rows in (added or {}).items()},
         "identities": len(inv.identities),
         "statements": len(inv.theirs),
         "documents": len(inv.documents),
@@ -97,8 +112,9 @@ def _parts(session: Session, inv: Inventory) -> Iterator[str]:
         "SELECT id, name, email, created_at, deactivated_at FROM people WHERE id = ?",
         [inv.person_id],
     ).one()
+    added = {name: rows(session, s, inv.person_id) for name, rows in PARTS.items()}
     yield '{"format":' + _dumps(FORMAT)
-    yield ',"manifest":' + _dumps(manifest(inv))
+    yield ',"manifest":' + _dumps(manifest(inv, added))
     yield ',"person":' + _dumps(
         {
             "id": person[0],
@@ -243,4 +259,6 @@ def _parts(session: Session, inv: Inventory) -> Iterator[str]:
             s,
         )
     )
+    for name, rows in added.items():
+        yield f',"{name}":' + _dumps(rows)
     yield "}"

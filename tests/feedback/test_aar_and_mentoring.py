@@ -142,3 +142,33 @@ def test_a_mentoring_session_counts_once_the_other_side_confirms_it(org):
     assert again.status_code == 409
     pairs = cora.get("/mentoring/pairs").get_json()
     assert [s["confirmed"] for s in pairs[0]["sessions"]] == [True, True]
+
+
+def test_a_persons_archive_holds_the_reviews_they_wrote_their_actions_and_their_mentoring(org):
+    """GDPR art. 15 and 20: what feedback keeps about Ann is in her archive, by the manifest."""
+    body = {**AAR, "actions": [{"text": "Write the alert runbook", "owner_id": org.people["ann"]}]}
+    assert org.client("ann").post("/after-action-reviews", json=body).status_code == 201
+    pair = (
+        org.client("admin")
+        .post(
+            "/mentoring/pairs",
+            json={"mentor_id": org.people["ann"], "mentee_id": org.people["ben"]},
+        )
+        .get_json()
+    )
+    logged = org.client("ben").post(
+        f"/mentoring/pairs/{pair['id']}/sessions",
+        json={"held_on": today().isoformat(), "minutes": 30, "topic": "Reading a flame graph"},
+    )
+    assert logged.status_code == 201, logged.get_json()
+
+    archive = org.client("ann").get(f"/people/{org.people['ann']}/archive").get_json()
+    manifest = archive["manifest"]
+    for part in ("after_action_reviews", "aar_actions", "mentoring"):
+        assert manifest[part] == len(archive[part]), part
+    assert AAR["title"] in [a["title"] for a in archive["after_action_reviews"]]
+    assert "Write the alert runbook" in [a["text"] for a in archive["aar_actions"]]
+    [mentoring] = [m for m in archive["mentoring"] if m["mentee_id"] == org.people["ben"]]
+    assert mentoring["role"] == "mentor"
+    assert [s["topic"] for s in mentoring["sessions"]] == ["Reading a flame graph"]
+    assert mentoring["sessions"][0]["logged_by_them"] is False

@@ -112,3 +112,13 @@ def test_kudos_given_on_the_pages_move_points_and_earn_a_badge(demo, new_page):
     claims = jwt.decode(detail["credential"], jwt.PyJWK(keys[0]).key, algorithms=["RS256"])
     assert claims["vc"]["credentialSubject"]["achievement"]["name"] == "Appreciated colleague"
     assert giver.console_errors == [] and rowan.console_errors == []
+
+    # Rowan downloads their data (GDPR art. 15 and 20): the kudos, the wallet and the badge
+    # with its credential are in it, counted by the manifest.
+    archive = receiver.get(f"/api/people/{receiver_id}/archive").json()
+    assert archive["manifest"]["kudos"] == len(archive["kudos"]) == 2
+    assert sorted(g["points"] for g in archive["kudos"] if not g["given"]) == [15, 20]
+    assert archive["kudos_wallet"] == [{"received": 35, "redeemed": 0}]
+    (earned,) = archive["badges"]
+    assert earned["badge"] == "Appreciated colleague"
+    assert earned["credential"] == detail["credential"]

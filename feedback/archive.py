@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from directory.governance.archive import register_part
 from feedback.models import AarAction, AfterActionReview, MentoringPair, MentoringSession
+from lrs.catalogue import N_
 
 
 def after_action_reviews(session: Session, store_id: int, person_id: int) -> list[dict]:
@@ -81,6 +82,6 @@ def mentoring(session: Session, store_id: int, person_id: int) -> list[dict]:
     ]
 
 
-register_part("after_action_reviews", after_action_reviews)
-register_part("aar_actions", actions)
-register_part("mentoring", mentoring)
+register_part("after_action_reviews", after_action_reviews, N_("after-action reviews they wrote"))
+register_part("aar_actions", actions, N_("actions of after-action reviews they own"))
+register_part("mentoring", mentoring, N_("mentoring pairs, with their sessions"))

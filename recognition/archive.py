@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from directory.governance.archive import register_part
+from lrs.catalogue import N_
 from recognition.models import (
     Badge,
     BadgeAward,
@@ -96,8 +97,8 @@ def leaderboards(session: Session, store_id: int, person_id: int) -> list[dict]:
     return [{"opted_in_ms": row.opted_in_ms}]
 
 
-register_part("kudos", kudos)
-register_part("kudos_wallet", wallet)
-register_part("redemptions", redemptions)
-register_part("badges", badges)
-register_part("leaderboard_opt_in", leaderboards)
+register_part("kudos", kudos, N_("kudos given and received"))
+register_part("kudos_wallet", wallet, N_("kudos wallet"))
+register_part("redemptions", redemptions, N_("rewards redeemed"))
+register_part("badges", badges, N_("badges earned"))
+register_part("leaderboard_opt_in", leaderboards, N_("the choice to appear on leaderboards"))

@@ -24,7 +24,7 @@ from web.blueprint import pages, signed_in_admin
 from web.security import check_csrf
 
 #: The kinds of an erasure's counts as the page names them (``svc.KINDS``, in the page's
-#: language); a kind not here is shown in ``svc.KINDS``'s words.
+#: language); a kind not here (the parts the floors above add) in its own words, translated.
 KIND_WORDS = {
     "statements": _l("statements as actor or object (deleted)"),
     "statements_pseudonymised": _l("others' statements naming them (pseudonymised)"),
@@ -68,7 +68,7 @@ def erase_person_page(person_id: int):
         return render_template(
             "admin_erase.html",
             person=person,
-            counts=[(KIND_WORDS.get(k, svc.KINDS.get(k, k)), n) for k, n in dry.counts.items()],
+            counts=[(KIND_WORDS.get(k) or _(svc.kind_words(k)), n) for k, n in dry.counts.items()],
             recipients=dry.recipients,
             confirm_by=svc.confirmation_word(db, viewer.store_id, person_id),
             errors=errors,

@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -22,14 +23,33 @@ from directory.governance.inventory import Inventory, _chunks, inventory
 from lrs.sql import marks, run
 
 FORMAT = "learnloop-person-archive/1"
-#: The parts other floors add: name -> rows(session, store_id, person_id), a list of JSON
-#: objects about the person (their own rows; other people by id only).
-PARTS: dict[str, Callable[[Session, int, int], list[dict]]] = {}
+Rows = Callable[[Session, int, int], list[dict]]
 
 
-def register_part(name: str, rows: Callable[[Session, int, int], list[dict]]) -> None:
+@dataclass(frozen=True)
+class Part:
+    """A part other floors add to the archive.
+
+    ``rows(session, store_id, person_id)``: a list of JSON objects about the person (their own
+    rows; other people by id only); ``label``: what it is, in words (an ``N_`` text: the erase
+    page counts it, since an erasure takes these rows too).
+    """
+
+    rows: Rows
+    label: str
+
+
+PARTS: dict[str, Part] = {}
+
+
+def register_part(name: str, rows: Rows, label: str) -> None:
     """Add a part to every archive, after the directory's own (``recognition``, ``feedback``)."""
-    PARTS[name] = rows
+    PARTS[name] = Part(rows, label)
+
+
+def part_counts(session: Session, store_id: int, person_id: int) -> dict[str, int]:
+    """How many rows each added part holds about the person (what an erasure also deletes)."""
+    return {name: len(part.rows(session, store_id, person_id)) for name, part in PARTS.items()}
 
 
 def _dumps(value) -> str:
@@ -112,7 +132,7 @@ def _parts(session: Session, inv: Inventory) -> Iterator[str]:
         "SELECT id, name, email, created_at, deactivated_at FROM people WHERE id = ?",
         [inv.person_id],
     ).one()
-    added = {name: rows(session, s, inv.person_id) for name, rows in PARTS.items()}
+    added = {name: part.rows(session, s, inv.person_id) for name, part in PARTS.items()}
     yield '{"format":' + _dumps(FORMAT)
     yield ',"manifest":' + _dumps(manifest(inv, added))
     yield ',"person":' + _dumps(

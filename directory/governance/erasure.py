@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from directory.governance.archive import part_counts
 from directory.governance.inventory import CHUNK, Inventory, _chunks, inventory
 from directory.governance.models import ErasureRecord
 from directory.governance.rows import by_seq, delete_statements
@@ -162,7 +163,9 @@ def erase_person(
         lock_store_for_writing(session, store_id)  # no statement is written meanwhile
     inv = inventory(session, store_id, person_id)
     agent = pseudonym(secret, public_url, store_id, person_id)
-    counts = inv.counts()
+    # Rows of the floors above (kudos, mentoring, …) go with the person row (ON DELETE
+    # CASCADE); counted first, so the dry run shows them and the record keeps how many.
+    counts = {**inv.counts(), **part_counts(session, store_id, person_id)}
     sent_to = recipients(session, inv)
     if dry_run:
         return Erasure(person_id, counts, None, agent, sent_to)

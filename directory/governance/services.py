@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from connectors.services import find_store
+from directory.governance.archive import PARTS
 from directory.governance.erasure import Erasure, erase_person, erasure_of
 from directory.people import person_by_email
 from lrs.catalogue import M_, at
@@ -116,5 +117,11 @@ def erase(
     )
 
 
+def kind_words(kind: str) -> str:
+    """What an erasure's count counts, in words (the floors above name their own parts)."""
+    part = PARTS.get(kind)
+    return KINDS.get(kind) or (part.label if part else kind)
+
+
 def counts_in_words(counts: dict[str, int]) -> list[tuple[str, int]]:
-    return [(KINDS.get(k, k), v) for k, v in counts.items()]
+    return [(kind_words(k), v) for k, v in counts.items()]

@@ -340,6 +340,18 @@ RESPONSES["ReviewDetail"] = _object(
     },
 )
 
+#: The parts the floors above add to the archive (``register_part`` in ``recognition.archive``
+#: and ``feedback.archive``; this floor cannot import them, the schema fuzz test compares).
+ADDED_ARCHIVE_PARTS = [
+    "kudos",
+    "kudos_wallet",
+    "redemptions",
+    "badges",
+    "leaderboard_opt_in",
+    "after_action_reviews",
+    "aar_actions",
+    "mentoring",
+]
 #: GET /api/people/{id}/archive (``directory.governance.archive``): a person's data (GDPR art. 20).
 RESPONSES["PersonArchive"] = _object(
     ARCHIVE_PARTS := [
@@ -358,7 +370,7 @@ RESPONSES["PersonArchive"] = _object(
         "format": STRING,
         "manifest": {"type": "object", "additionalProperties": INTEGER},
         "person": ANY_OBJECT,
-        **{part: _array(ANY_OBJECT) for part in ARCHIVE_PARTS[3:]},
+        **{part: _array(ANY_OBJECT) for part in [*ARCHIVE_PARTS[3:], *ADDED_ARCHIVE_PARTS]},
     },
 )
 

@@ -172,3 +172,6 @@ def test_a_persons_archive_holds_the_reviews_they_wrote_their_actions_and_their_
     assert mentoring["role"] == "mentor"
     assert [s["topic"] for s in mentoring["sessions"]] == ["Reading a flame graph"]
     assert mentoring["sessions"][0]["logged_by_them"] is False
+    # The served OpenAPI document describes every part (API clients validate against it).
+    schema = org.client("ann").get("/openapi.json").get_json()["components"]["schemas"]
+    assert set(archive) <= set(schema["PersonArchive"]["properties"])

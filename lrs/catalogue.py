@@ -9,6 +9,10 @@ in the reader's language (``web.i18n.say``). babel.cfg names the modules that us
 
 from __future__ import annotations
 
+import datetime as dt
+
+from babel.dates import format_date
+
 
 def N_(message: str) -> str:
     """The message itself: the mark is for extraction; translation happens where it is shown."""
@@ -63,3 +67,25 @@ def at(path: str, message: str) -> Message:
     translate.
     """
     return M_(AT, path=path, message=message)
+
+
+def day_in(value, locale: str, form: str = "medium") -> str:
+    """An ISO date or timestamp (or a date) in ``locale``'s format; English keeps ISO dates.
+
+    "en" names no region, and 2026-12-02 reads the same in London and in Boston. Other text
+    (a cycle's name where a digest line has no date) is shown unchanged; None as "".
+    """
+    if isinstance(value, str):
+        try:
+            value = (
+                dt.date.fromisoformat(value)
+                if len(value) == 10
+                else dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+            )
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat() if locale == "en" else format_date(value, form, locale=locale)
+    return "" if value is None else str(value)

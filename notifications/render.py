@@ -13,19 +13,18 @@ language (``notifications.kinds.title_in``).
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 from functools import cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_interval
+from babel.dates import format_interval
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lrs.catalogue import said
+from lrs.catalogue import day_in, said
 from notifications.kinds import DIGEST, title_in
 from notifications.mail import Letter
 from notifications.models import Notification
@@ -58,20 +57,8 @@ def translations(locale: str) -> NullTranslations:
 
 
 def date_formatter(locale: str):
-    """ISO dates in the letter's language (English keeps ISO, as the pages do).
-
-    Other text, such as a cycle's name where a digest line has no date, is left as it is.
-    """
-
-    def formatted(value) -> str:
-        if locale == "en" or not isinstance(value, str) or len(value) != 10:
-            return value
-        try:
-            return format_date(dt.date.fromisoformat(value), "medium", locale=locale)
-        except ValueError:
-            return value
-
-    return formatted
+    """ISO dates in the letter's language, as the pages write them (``lrs.catalogue.day_in``)."""
+    return lambda value: day_in(value, locale)
 
 
 @cache

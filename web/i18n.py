@@ -19,7 +19,6 @@ from babel import Locale
 from flask import Flask, g, request
 from flask_babel import (
     Babel,
-    format_date,
     format_datetime,
     format_decimal,
     format_percent,
@@ -28,7 +27,7 @@ from flask_babel import (
 )
 from flask_babel import lazy_gettext as _l
 
-from lrs.catalogue import AT, Message, said
+from lrs.catalogue import AT, Message, day_in, said
 from lti.statements import VIEWER_LANGUAGES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -159,28 +158,8 @@ def text_direction() -> str:
 
 
 def date_filter(value, form: str = "medium") -> str:
-    """An ISO date or timestamp (or a date) in the locale's format (English: ISO).
-
-    Other values are shown unchanged.
-    """
-    if isinstance(value, str):
-        try:
-            value = (
-                dt.date.fromisoformat(value)
-                if len(value) == 10
-                else dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-            )
-        except ValueError:
-            return value
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        # English pages keep the house's ISO dates: "en" names no region, and 2026-12-02 reads
-        # the same in London and in Boston; every other locale gets its own format.
-        if str(get_locale() or "en") == "en":
-            return value.isoformat()
-        return format_date(value, form)
-    return "" if value is None else str(value)
+    """An ISO date or timestamp (or a date) in the page's format (``lrs.catalogue.day_in``)."""
+    return day_in(value, str(get_locale() or "en"), form)
 
 
 def moment_filter(ms: int | None) -> str:
